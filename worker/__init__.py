@@ -1,0 +1,1 @@
+"""tlprobe worker: RQ entry points and the numerical engine (``worker.science``)."""

@@ -1,0 +1,98 @@
+"""The correlated hidden manifold model (MODEL.md section 1).
+
+A :class:`Task` is (F, theta, sigma): latent c ~ N(0, I_D), input x = sigma(F^T c / sqrt(D)),
+label y = sign(theta . c / sqrt(D)) (sign(0) = +1, a null event). The target is derived from the
+source by four knobs applied in the order latent change, feature substitution, feature noise,
+teacher noise. Each knob draws from its own stream of the target seed, and every draw is made
+whatever the knob's value, so a target moves continuously as one knob is varied with the seed
+fixed (phase diagrams are then smooth in the knob, not re-drawn at every value).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from .activations import get_activation
+from .errors import InvalidSpec
+from .seeding import Stream, generator
+from .specs import SourceSpec, TargetSpec
+
+Array = np.ndarray
+DEFAULT_CHUNK = 4096
+
+
+@dataclass(frozen=True)
+class Task:
+    features: Array  # F, shape (D, N)
+    teacher: Array  # theta, shape (D,)
+    activation: str
+
+    @property
+    def latent_dim(self) -> int:
+        return self.features.shape[0]
+
+    @property
+    def input_dim(self) -> int:
+        return self.features.shape[1]
+
+    def inputs(self, latents: Array) -> Array:
+        act = get_activation(self.activation)
+        return act.value(latents @ self.features / np.sqrt(self.latent_dim))
+
+    def labels(self, latents: Array) -> Array:
+        return np.where(latents @ self.teacher >= 0.0, 1.0, -1.0)
+
+    def sample(self, n: int, rng: np.random.Generator) -> tuple[Array, Array, Array]:
+        """n samples (c, x, y). Drawing n = a + b in one call equals drawing a then b."""
+        latents = rng.standard_normal((n, self.latent_dim))
+        return latents, self.inputs(latents), self.labels(latents)
+
+    def sample_chunks(self, n: int, rng: np.random.Generator,
+                      chunk_size: int = DEFAULT_CHUNK) -> Iterator[tuple[Array, Array, Array]]:
+        """The same n samples as :meth:`sample`, in chunks of at most ``chunk_size`` (bounded memory)."""
+        for start in range(0, n, chunk_size):
+            yield self.sample(min(chunk_size, n - start), rng)
+
+
+def make_source(spec: SourceSpec) -> Task:
+    rng = generator(spec.seed, Stream.SOURCE_TASK)
+    features = rng.standard_normal((spec.latent_dim, spec.input_dim))
+    teacher = rng.standard_normal(spec.latent_dim)
+    return Task(features=features, teacher=teacher, activation=spec.activation)
+
+
+def make_target(source: Task, spec: TargetSpec) -> Task:
+    d_source, n_inputs = source.features.shape
+    d_target = d_source + spec.latent_change
+    if d_target < 1:
+        raise InvalidSpec("target.latent_change",
+                          f"latent_change {spec.latent_change} would empty a latent space of dimension {d_source}")
+    kept = min(d_source, d_target)
+
+    # 1. latent change: keep the first `kept` rows / entries, append fresh ones if growing.
+    extra = max(spec.latent_change, 0)
+    new_rows = generator(spec.seed, Stream.TARGET_LATENT_FEATURES).standard_normal((extra, n_inputs))
+    new_teacher = generator(spec.seed, Stream.TARGET_LATENT_TEACHER).standard_normal(extra)
+    features = np.concatenate([source.features[:kept], new_rows])
+    teacher = np.concatenate([source.teacher[:kept], new_teacher])
+
+    # 2. feature substitution: a fraction of the kept rows replaced by fresh rows. The rows are
+    #    taken in a seeded random order, so a larger fraction substitutes a superset of rows.
+    rng = generator(spec.seed, Stream.TARGET_SUBSTITUTION)
+    order = rng.permutation(kept)
+    fresh = rng.standard_normal((kept, n_inputs))
+    n_substituted = int(round(spec.feature_substitution * kept))
+    chosen = order[:n_substituted]
+    features[chosen] = fresh[chosen]
+
+    # 3. feature noise: F_t = sqrt(1 - eps) F + sqrt(eps) G.
+    noise = generator(spec.seed, Stream.TARGET_FEATURE_NOISE).standard_normal((d_target, n_inputs))
+    features = np.sqrt(1.0 - spec.feature_noise) * features + np.sqrt(spec.feature_noise) * noise
+
+    # 4. teacher noise: theta_t = sqrt(1 - delta) theta + sqrt(delta) theta'.
+    rotation = generator(spec.seed, Stream.TARGET_TEACHER_NOISE).standard_normal(d_target)
+    teacher = np.sqrt(1.0 - spec.teacher_noise) * teacher + np.sqrt(spec.teacher_noise) * rotation
+    return Task(features=features, teacher=teacher, activation=source.activation)

@@ -1,0 +1,205 @@
+"""The two-layer network f(x) = sum_k a_k sigma_h(w_k . x / sqrt(N)) / sqrt(K) and its training.
+
+Objective (MODEL.md section 2): mean logistic loss over the training set plus weight decay as an L2
+penalty, L(W, a) = mean_mu log(1 + exp(-y_mu f(x_mu))) + (weight_decay / 2) (|W|_F^2 + |a|^2),
+minimised by Adam (beta1 = 0.9, beta2 = 0.999, eps = 1e-8; the ``weight_decay * theta`` term enters
+the gradient, as in torch.optim.Adam). Full batch (``batch_size`` None) or mini-batches reshuffled
+every epoch from a seeded generator.
+
+An epoch's cost is two GEMMs per batch (x W^T and G^T x); everything else works in place on
+preallocated (batch x K) buffers so that the epoch stays close to the cost of those GEMMs
+(``bench/training_epoch.py`` measures the ratio).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy import special
+from scipy.linalg import blas
+
+from .activations import get_activation, parallel_erf
+
+Array = np.ndarray
+ProgressFn = Callable[[int, int], None]
+
+_TWO_OVER_SQRT_PI = 2.0 / np.sqrt(np.pi)
+
+
+@dataclass(frozen=True)
+class TwoLayerNetwork:
+    first_layer: Array  # W, shape (K, N)
+    second_layer: Array  # a, shape (K,)
+    activation: str
+
+    @property
+    def hidden_units(self) -> int:
+        return self.first_layer.shape[0]
+
+    @property
+    def input_dim(self) -> int:
+        return self.first_layer.shape[1]
+
+    def hidden(self, inputs: Array) -> Array:
+        act = get_activation(self.activation)
+        return act.value(inputs @ self.first_layer.T / np.sqrt(self.input_dim))
+
+    def output(self, inputs: Array) -> Array:
+        return self.hidden(inputs) @ self.second_layer / np.sqrt(self.hidden_units)
+
+    def error(self, inputs: Array, labels: Array) -> float:
+        return float(np.mean(np.where(self.output(inputs) >= 0, 1.0, -1.0) != labels))
+
+
+def initial_network(hidden_units: int, input_dim: int, activation: str, rng: np.random.Generator) -> TwoLayerNetwork:
+    first = rng.standard_normal((hidden_units, input_dim))
+    second = rng.standard_normal(hidden_units)
+    return TwoLayerNetwork(first_layer=first, second_layer=second, activation=activation)
+
+
+def _value_and_derivative(name: str, pre: Array, value: Array, derivative: Array) -> None:
+    """sigma_h(pre) into ``value`` and sigma_h'(pre) into ``derivative``, in place."""
+    if name == "erf":
+        parallel_erf(pre, out=value)
+        np.square(pre, out=derivative)
+        np.negative(derivative, out=derivative)
+        np.exp(derivative, out=derivative)
+        derivative *= _TWO_OVER_SQRT_PI
+    elif name == "tanh":
+        np.tanh(pre, out=value)
+        np.square(value, out=derivative)
+        np.subtract(1.0, derivative, out=derivative)
+    elif name == "relu":
+        np.maximum(pre, 0.0, out=value)
+        np.greater(pre, 0.0, out=derivative)
+    else:
+        raise ValueError(f"no derivative for hidden activation {name!r}")
+
+
+class _Workspace:
+    """Buffers for one batch size, reused across steps."""
+
+    def __init__(self, batch: int, hidden: int) -> None:
+        self.pre = np.empty((batch, hidden))
+        self.value = np.empty((batch, hidden))
+        self.derivative = np.empty((batch, hidden))
+
+    def view(self, batch: int) -> tuple[Array, Array, Array]:
+        return self.pre[:batch], self.value[:batch], self.derivative[:batch]
+
+
+def objective_and_gradient(first: Array, second: Array, activation: str, inputs: Array, labels: Array,
+                           weight_decay: float, workspace: _Workspace | None = None) -> tuple[float, Array, Array]:
+    """L(W, a) and its gradient (dL/dW, dL/da) on the given batch."""
+    n, n_inputs = inputs.shape
+    hidden = first.shape[0]
+    ws = workspace or _Workspace(n, hidden)
+    pre, value, derivative = ws.view(n)
+    np.matmul(inputs, first.T, out=pre)
+    pre *= 1.0 / np.sqrt(n_inputs)
+    _value_and_derivative(activation, pre, value, derivative)
+    output = value @ second / np.sqrt(hidden)
+    margin = labels * output
+    loss = float(np.mean(np.logaddexp(0.0, -margin)))
+    residual = -labels * special.expit(-margin) / n  # dL/df per sample
+    grad_second = value.T @ residual / np.sqrt(hidden)
+    derivative *= residual[:, None]
+    derivative *= second[None, :] / np.sqrt(hidden)
+    grad_first = derivative.T @ inputs
+    grad_first *= 1.0 / np.sqrt(n_inputs)
+    if weight_decay:
+        loss += 0.5 * weight_decay * (float(np.vdot(first, first)) + float(np.vdot(second, second)))
+        grad_first += weight_decay * first
+        grad_second += weight_decay * second
+    return loss, grad_first, grad_second
+
+
+class _Adam:
+    """Adam, updating parameters in place with 9 passes over each array (BLAS axpy, no temporaries).
+
+    theta -= lr / bias1 * m / (sqrt(v / bias2) + eps) is computed as
+    theta -= (lr sqrt(bias2) / bias1) * m / (sqrt(v) + eps sqrt(bias2)).
+    """
+
+    def __init__(self, params: list[Array], learning_rate: float, beta1: float = 0.9,
+                 beta2: float = 0.999, eps: float = 1e-8) -> None:
+        self.params = params
+        self.lr, self.beta1, self.beta2, self.eps = learning_rate, beta1, beta2, eps
+        self.first_moments = [np.zeros_like(p) for p in params]
+        self.second_moments = [np.zeros_like(p) for p in params]
+        self.steps = 0
+
+    def step(self, grads: list[Array]) -> None:
+        """Consumes ``grads`` (they are overwritten)."""
+        self.steps += 1
+        root_bias2 = np.sqrt(1.0 - self.beta2**self.steps)
+        step_size = self.lr * root_bias2 / (1.0 - self.beta1**self.steps)
+        for param, grad, m, v in zip(self.params, grads, self.first_moments, self.second_moments):
+            flat_param, flat_grad, flat_m, flat_v = (a.reshape(-1) for a in (param, grad, m, v))
+            flat_m *= self.beta1
+            blas.daxpy(flat_grad, flat_m, a=1.0 - self.beta1)
+            np.square(flat_grad, out=flat_grad)
+            flat_v *= self.beta2
+            blas.daxpy(flat_grad, flat_v, a=1.0 - self.beta2)
+            np.sqrt(flat_v, out=flat_grad)
+            flat_grad += self.eps * root_bias2
+            np.divide(flat_m, flat_grad, out=flat_grad)
+            blas.daxpy(flat_grad, flat_param, a=-step_size)
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    network: TwoLayerNetwork
+    train_loss: float  # objective (with weight decay) on the full training set at the end
+    train_error: float
+
+
+class Trainer:
+    """Adam on the objective, one epoch at a time (``train_network`` runs it to the end)."""
+
+    def __init__(self, network: TwoLayerNetwork, inputs: Array, labels: Array, *, learning_rate: float,
+                 weight_decay: float, batch_size: int | None, rng: np.random.Generator) -> None:
+        self.inputs, self.labels, self.rng = inputs, labels, rng
+        self.first = network.first_layer.copy()
+        self.second = network.second_layer.copy()
+        self.activation = network.activation
+        self.weight_decay = weight_decay
+        n = inputs.shape[0]
+        self.batch = n if batch_size is None else min(batch_size, n)
+        self.workspace = _Workspace(self.batch, self.first.shape[0])
+        self.optimiser = _Adam([self.first, self.second], learning_rate)
+
+    def epoch(self) -> None:
+        n = self.inputs.shape[0]
+        if self.batch >= n:
+            batches = [(self.inputs, self.labels)]
+        else:
+            order = self.rng.permutation(n)
+            batches = ((self.inputs[idx], self.labels[idx])
+                       for idx in (order[start:start + self.batch] for start in range(0, n, self.batch)))
+        for inputs, labels in batches:
+            _, g_first, g_second = objective_and_gradient(self.first, self.second, self.activation, inputs, labels,
+                                                          self.weight_decay, self.workspace)
+            self.optimiser.step([g_first, g_second])
+
+    def result(self) -> TrainingResult:
+        network = TwoLayerNetwork(first_layer=self.first.copy(), second_layer=self.second.copy(),
+                                  activation=self.activation)
+        loss, _, _ = objective_and_gradient(self.first, self.second, self.activation, self.inputs, self.labels,
+                                            self.weight_decay)
+        return TrainingResult(network=network, train_loss=loss, train_error=network.error(self.inputs, self.labels))
+
+
+def train_network(network: TwoLayerNetwork, inputs: Array, labels: Array, *, epochs: int, learning_rate: float,
+                  weight_decay: float, batch_size: int | None, rng: np.random.Generator,
+                  progress: ProgressFn | None = None) -> TrainingResult:
+    """Adam on the objective above; returns a new network (the input is not modified)."""
+    trainer = Trainer(network, inputs, labels, learning_rate=learning_rate, weight_decay=weight_decay,
+                      batch_size=batch_size, rng=rng)
+    for epoch in range(epochs):
+        trainer.epoch()
+        if progress is not None:
+            progress(epoch + 1, epochs)
+    return trainer.result()
