@@ -1,0 +1,115 @@
+"""Monte Carlo covariances, the closed form for `linear`, feature centring, and spectra."""
+
+import numpy as np
+import pytest
+
+from worker.science.chmm import make_source
+from worker.science.covariances import linear_covariances, monte_carlo_covariances
+from worker.science.errors import InvalidSpec
+from worker.science.features import centred, linear_features, random_features
+from worker.science.gcm.solver import solve_curve
+from worker.science.gcm.spectrum import Spectrum, reduce_to_spectrum
+from worker.science.specs import SourceSpec
+
+M = 100_000
+
+
+def _noise(a, b):
+    """|X_a - X_b|_F / 2 estimates |X_full - X_true|_F: halves are independent, each with twice the variance."""
+    return np.linalg.norm(a - b) / 2
+
+
+@pytest.mark.parametrize("activation", ["erf", "tanh", "sign"])
+def test_linear_closed_form_equals_monte_carlo_up_to_its_noise(activation):
+    # For odd sigma the closed form is exact up to O(C_ij^3) terms, so closed form minus Monte Carlo
+    # is pure Monte Carlo noise: the ratio of the two Frobenius norms (each over ~N^2/2 independent
+    # entries) concentrates at 1 with a relative spread ~ 1/N. Measured: 0.98 to 1.04.
+    task = make_source(SourceSpec(latent_dim=50, input_dim=200, activation=activation, seed=2))
+    closed = linear_covariances(task)
+    mc = monte_carlo_covariances(task, centred(linear_features(200), task, np.random.default_rng(0)), M,
+                                 np.random.default_rng(1))
+    a, b = mc.halves
+    assert np.linalg.norm(closed.omega - mc.full.omega) / _noise(a.omega, b.omega) < 1.15
+    assert np.linalg.norm(closed.phi - mc.full.phi) / _noise(a.phi, b.phi) < 1.15
+
+
+def test_linear_closed_form_for_relu():
+    # Phi is exact by Stein's lemma for every sigma; relu's even part adds a second-order term
+    # kappa_2^2 C_ij^2 / 2 to Omega that Gaussian equivalence drops. It barely moves the theory:
+    # the test errors agree within the Monte Carlo bias seen for odd sigma (measured 0.002-0.004).
+    task = make_source(SourceSpec(latent_dim=50, input_dim=200, activation="relu", seed=2))
+    closed = linear_covariances(task)
+    features = centred(linear_features(200), task, np.random.default_rng(0))
+    np.testing.assert_allclose(features.mean, np.sqrt(np.sum(task.features**2, 0) / 50 / (2 * np.pi)), rtol=1e-12)
+    mc = monte_carlo_covariances(task, features, M, np.random.default_rng(1))
+    a, b = mc.halves
+    assert np.linalg.norm(closed.phi - mc.full.phi) / _noise(a.phi, b.phi) < 1.15
+    errors = [[p.test_error for p in solve_curve(reduce_to_spectrum(c.omega, c.phi, task.teacher), "logistic", 0.1, [0.5, 2.0])]
+              for c in (closed, mc.full)]
+    np.testing.assert_allclose(errors[0], errors[1], atol=0.006)
+
+
+def test_monte_carlo_is_chunk_invariant_and_splits_in_halves():
+    task = make_source(SourceSpec(latent_dim=10, input_dim=30, seed=0))
+    fmap = random_features(20, 30, "relu", np.random.default_rng(3))
+    fmap = centred(fmap, task, np.random.default_rng(4), n_samples=20_000)
+    one = monte_carlo_covariances(task, fmap, 5001, np.random.default_rng(5), chunk_size=5001)
+    many = monte_carlo_covariances(task, fmap, 5001, np.random.default_rng(5), chunk_size=333)
+    np.testing.assert_allclose(one.full.omega, many.full.omega, rtol=1e-12)
+    np.testing.assert_allclose(one.full.phi, many.full.phi, rtol=1e-12, atol=1e-15)
+    a, b = many.halves
+    assert (a.n_samples, b.n_samples, many.full.n_samples) == (2500, 2501, 5001)
+    np.testing.assert_allclose(many.full.omega, (2500 * a.omega + 2501 * b.omega) / 5001, rtol=1e-12)
+    # direct computation of the same sample moments
+    c, x, _ = task.sample(5001, np.random.default_rng(5))
+    phi = fmap(x)
+    np.testing.assert_allclose(many.full.omega, phi.T @ phi / 5001, rtol=1e-10)
+    np.testing.assert_allclose(many.full.phi, phi.T @ c / 5001, rtol=1e-10, atol=1e-14)
+    # the centring made the features mean-free (population mean from 20000 samples: sd ~ 0.005)
+    assert np.max(np.abs(phi.mean(axis=0))) < 0.05
+
+
+def test_spectrum_reduction():
+    rng = np.random.default_rng(0)
+    p, k = 30, 12
+    joint = rng.standard_normal((p + k, 3 * (p + k)))
+    joint = joint @ joint.T / joint.shape[1]
+    psi, phi, omega = joint[:k, :k], joint[k:, :k], joint[k:, k:]
+    theta = rng.standard_normal(k)
+    spectrum = Spectrum.from_covariances(omega, phi, theta, psi)
+    eig, vec = np.linalg.eigh(omega)
+    np.testing.assert_allclose(spectrum.omega, eig, rtol=1e-12)
+    np.testing.assert_allclose(spectrum.t.sum(), np.sum((phi @ theta) ** 2), rtol=1e-12)
+    assert spectrum.rho == pytest.approx(theta @ psi @ theta / k)
+    assert spectrum.gamma == pytest.approx(k / p)
+
+
+@pytest.mark.parametrize("change, field, message", [
+    (lambda c: c.update(omega=c["omega"][:-1]), "covariances.omega", "p x p"),
+    (lambda c: c.update(theta=c["theta"][:-1]), "covariances.theta", "k ="),
+    (lambda c: c["omega"].__setitem__((0, 1), c["omega"][0, 1] + 1.0), "covariances.omega", "symmetric"),
+    (lambda c: c["omega"].__setitem__((0, 0), np.nan), "covariances.omega", "NaN"),
+    (lambda c: c.update(omega=c["omega"] - 5 * np.eye(len(c["omega"]))), "covariances", "positive semi-definite"),
+    (lambda c: c.update(psi=np.eye(3)), "covariances.psi", "k x k"),
+])
+def test_invalid_covariances_are_refused_with_the_field(change, field, message):
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((10, 40))
+    cov = {"omega": a @ a.T / 40, "phi": np.zeros((10, 4)), "theta": np.ones(4), "psi": np.eye(4)}
+    change(cov)
+    with pytest.raises(InvalidSpec) as info:
+        Spectrum.from_covariances(cov["omega"], cov["phi"], cov["theta"], cov["psi"])
+    assert info.value.field == field and message in info.value.reason
+
+
+def test_invalid_spectra_are_refused():
+    with pytest.raises(InvalidSpec, match="spectrum.omega"):
+        Spectrum.checked([1.0, -1.0], [0.0, 0.0], 1.0, 1.0)
+    with pytest.raises(InvalidSpec, match="spectrum.t"):
+        Spectrum.checked([1.0, 1.0], [0.0], 1.0, 1.0)
+    with pytest.raises(InvalidSpec, match="spectrum.rho"):
+        Spectrum.checked([1.0, 1.0], [1.0, 1.0], float("inf"), 1.0)
+    with pytest.raises(InvalidSpec, match="spectrum.rho"):  # features explain 2x the teacher: impossible
+        Spectrum.checked([1.0, 1.0], [2.0, 2.0], 1.0, 1.0)
+    with pytest.raises(InvalidSpec, match="spectrum.t"):
+        Spectrum.checked([1.0, 0.0], [0.1, 0.1], 1.0, 1.0)
