@@ -1,0 +1,1 @@
+"""Gaussian covariate model: spectrum (data model), channels (loss-specific), solver (iterator)."""

@@ -1,0 +1,174 @@
+"""Damped fixed-point iteration of the GCM saddle-point equations (MODEL.md section 4).
+
+One step: channel integrals at (V, q, m) -> hat overlaps -> l2 prior -> new (V, q, m), mixed into
+the old ones with ``damping`` (1 = plain iteration, which converges fastest where it converges; the
+damping is halved each time the relative change grows by more than half, down to 1/64). The iteration stops when the largest relative change of V, q, m is
+below ``tolerance`` (converged), when a value turns NaN/inf (non_finite), when V* = rho - m^2/q <= 0
+(negative_teacher_variance) or after ``max_iterations``. Every point says which, with the number
+of iterations and the last relative change (``residual``).
+
+``alpha`` here is always the solver's sample complexity n / p; converting from the user's n / N
+is the caller's job. Learning curves are solved in increasing alpha, each warm-started from the
+previous converged point. The optimal-lambda mode minimises the test error over log10(lambda) with
+a bounded Brent search, warm-starting each solve from the previous one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+from typing import Sequence
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+
+from ..specs import SolverSettings
+from .channels import HatOverlaps, NegativeTeacherVariance, hat_overlaps, make_channel
+from .prior import prior_overlaps
+from .spectrum import Spectrum
+
+#: search interval of the optimal-lambda mode, and its resolution in log10(lambda)
+OPTIMAL_LAMBDA_BOUNDS = (1e-5, 1e2)
+OPTIMAL_LAMBDA_XATOL = 1e-3
+#: the damping is halved (down to this) whenever the relative change grows by more than 1.5x
+MIN_DAMPING = 1.0 / 64
+
+
+class SolverStatus(str, Enum):
+    CONVERGED = "converged"
+    MAX_ITERATIONS = "max_iterations"
+    NON_FINITE = "non_finite"
+    NEGATIVE_TEACHER_VARIANCE = "negative_teacher_variance"
+
+
+@dataclass(frozen=True)
+class Overlaps:
+    v: float
+    q: float
+    m: float
+
+
+@dataclass(frozen=True)
+class GCMPoint:
+    sample_complexity: float  # alpha = n / p
+    regularisation: float  # lambda
+    overlaps: Overlaps
+    hat: HatOverlaps | None
+    test_error: float  # NaN when the iteration broke down
+    train_loss: float
+    status: SolverStatus
+    iterations: int
+    residual: float
+    regularisation_at_bound: bool = False  # optimal mode: the minimum sits at the search bound
+
+    @property
+    def converged(self) -> bool:
+        return self.status is SolverStatus.CONVERGED
+
+
+def generalisation_error(overlaps: Overlaps, rho: float) -> float:
+    """arccos(m / sqrt(rho q)) / pi: probability that sign(student) != sign(teacher)."""
+    cosine = overlaps.m / math.sqrt(rho * overlaps.q)
+    return math.acos(max(-1.0, min(1.0, cosine))) / math.pi
+
+
+def uninformed_start(spectrum: Spectrum, regularisation: float) -> Overlaps:
+    """V from the prior at zero hat overlaps (capped at 1e3), small q and m with m^2/q = rho / 100."""
+    mean_omega = float(np.mean(spectrum.omega))
+    v = min(mean_omega / regularisation, 1e3) if regularisation > 0 else 1e3
+    q = 0.01 * spectrum.rho
+    return Overlaps(v=v, q=q, m=0.01 * spectrum.rho)
+
+
+def solve(spectrum: Spectrum, loss: str, regularisation: float, alpha: float,
+          settings: SolverSettings = SolverSettings(), start: Overlaps | None = None, channel=None) -> GCMPoint:
+    channel = channel or make_channel(loss, settings.quadrature_nodes_per_panel)
+    current = start or uninformed_start(spectrum, regularisation)
+    rho, gamma = spectrum.rho, spectrum.gamma
+    status, residual, hat, iterations = SolverStatus.MAX_ITERATIONS, math.inf, None, 0
+    damping = settings.damping
+    previous_residual = math.inf
+    for iterations in range(1, settings.max_iterations + 1):
+        try:
+            integrals = channel.integrals(current.v, current.q, current.m, rho)
+        except NegativeTeacherVariance:
+            status = SolverStatus.NEGATIVE_TEACHER_VARIANCE
+            break
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # judged just below
+            hat = hat_overlaps(integrals, current.v, alpha, gamma)
+            new = Overlaps(*prior_overlaps(spectrum, regularisation, hat.v_hat, hat.q_hat, hat.m_hat))
+        if not all(math.isfinite(x) for x in (new.v, new.q, new.m)) or new.q <= 0 or new.v <= 0:
+            status = SolverStatus.NON_FINITE
+            break
+        residual = max(abs(new.v - current.v) / current.v, abs(new.q - current.q) / current.q,
+                       abs(new.m - current.m) / max(abs(current.m), 1e-300))
+        if residual > 1.5 * previous_residual:  # moving away: oscillation or overshoot
+            damping = max(0.5 * damping, MIN_DAMPING)
+        previous_residual = residual
+        current = Overlaps(v=damping * new.v + (1 - damping) * current.v,
+                           q=damping * new.q + (1 - damping) * current.q,
+                           m=damping * new.m + (1 - damping) * current.m)
+        if residual < settings.tolerance:
+            status = SolverStatus.CONVERGED
+            break
+    if status in (SolverStatus.NON_FINITE, SolverStatus.NEGATIVE_TEACHER_VARIANCE):
+        return GCMPoint(alpha, regularisation, current, hat, math.nan, math.nan, status, iterations, residual)
+    try:
+        train_loss = channel.integrals(current.v, current.q, current.m, rho).train_loss
+    except NegativeTeacherVariance:
+        return GCMPoint(alpha, regularisation, current, hat, math.nan, math.nan,
+                        SolverStatus.NEGATIVE_TEACHER_VARIANCE, iterations, residual)
+    return GCMPoint(alpha, regularisation, current, hat, generalisation_error(current, rho), train_loss,
+                    status, iterations, residual)
+
+
+def solve_curve(spectrum: Spectrum, loss: str, regularisation: float | str, alphas: Sequence[float],
+                settings: SolverSettings = SolverSettings()) -> list[GCMPoint]:
+    """One point per alpha (in the given order), solved in increasing alpha with warm starts.
+
+    ``regularisation`` is a lambda >= 0, or "optimal" for the test-error-minimising lambda per alpha.
+    """
+    channel = make_channel(loss, settings.quadrature_nodes_per_panel)
+    points: dict[int, GCMPoint] = {}
+    start: Overlaps | None = None
+    lam_guess: float | None = None
+    for index in np.argsort(alphas, kind="stable"):
+        alpha = float(alphas[index])
+        if regularisation == "optimal":
+            point = solve_optimal(spectrum, loss, alpha, settings, start=start, channel=channel, guess=lam_guess)
+            lam_guess = point.regularisation
+        else:
+            point = solve(spectrum, loss, float(regularisation), alpha, settings, start=start, channel=channel)
+        if point.converged:
+            start = point.overlaps
+        points[int(index)] = point
+    return [points[i] for i in range(len(alphas))]
+
+
+def solve_optimal(spectrum: Spectrum, loss: str, alpha: float, settings: SolverSettings = SolverSettings(),
+                  start: Overlaps | None = None, channel=None, guess: float | None = None) -> GCMPoint:
+    """The point at the lambda in OPTIMAL_LAMBDA_BOUNDS that minimises the theoretical test error."""
+    channel = channel or make_channel(loss, settings.quadrature_nodes_per_panel)
+    low, high = (math.log10(b) for b in OPTIMAL_LAMBDA_BOUNDS)
+    solved: dict[float, GCMPoint] = {}
+    warm = [start]
+
+    def objective(log_lam: float) -> float:
+        point = solve(spectrum, loss, 10.0**log_lam, alpha, settings, start=warm[0], channel=channel)
+        solved[log_lam] = point
+        if not point.converged:
+            return 1.0  # worse than any test error: steer the search away
+        warm[0] = point.overlaps
+        return point.test_error
+
+    result = minimize_scalar(objective, bounds=(low, high), method="bounded",
+                             options={"xatol": OPTIMAL_LAMBDA_XATOL})
+    best_log = min(solved, key=lambda x: (0 if solved[x].converged else 1, solved[x].test_error
+                                          if solved[x].converged else 0.0))
+    best = solved.get(float(result.x), solved[best_log])
+    if best.converged and solved[best_log].converged and solved[best_log].test_error < best.test_error:
+        best = solved[best_log]
+    at_bound = min(abs(math.log10(best.regularisation) - low), abs(math.log10(best.regularisation) - high)) \
+        < 10 * OPTIMAL_LAMBDA_XATOL
+    return GCMPoint(**{**best.__dict__, "regularisation_at_bound": at_bound})
