@@ -1,0 +1,51 @@
+"""Expensive intermediates (trained network, feature means, spectra) and their deterministic keys.
+
+A key is ``<kind>:<sha256 of the canonical JSON of what determines it>``, including the science
+version, so equal inputs always give equal keys and a changed engine never reads stale arrays.
+The engine reads and writes artifacts through any object with ``load`` and ``save`` (the worker's
+is Redis-backed); ``MemoryArtifactStore`` serves tests and the command line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, is_dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from . import SCIENCE_VERSION
+
+Arrays = dict[str, np.ndarray]
+
+
+class ArtifactStore(Protocol):
+    def load(self, key: str) -> Arrays | None: ...
+
+    def save(self, key: str, arrays: Arrays) -> None: ...
+
+
+class MemoryArtifactStore:
+    def __init__(self) -> None:
+        self.arrays: dict[str, Arrays] = {}
+        self.saves: dict[str, int] = {}  # how often each key was computed and saved
+
+    def load(self, key: str) -> Arrays | None:
+        return self.arrays.get(key)
+
+    def save(self, key: str, arrays: Arrays) -> None:
+        self.arrays[key] = arrays
+        self.saves[key] = self.saves.get(key, 0) + 1
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    raise TypeError(f"cannot key an artifact on {type(value).__name__}")
+
+
+def artifact_key(kind: str, **parts: Any) -> str:
+    payload = {"kind": kind, "science_version": SCIENCE_VERSION, **parts}
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False, default=_plain)
+    return f"{kind}:{hashlib.sha256(canonical.encode()).hexdigest()[:40]}"

@@ -1,0 +1,257 @@
+"""One call from a full specification to a learning curve (theory and simulation per protocol).
+
+Stages, each reported through ``progress(stage, done, total)``:
+  source_network        train (or reuse) the source network; its source test error
+  feature_mean:<p>      population mean of a non-odd feature map (Monte Carlo, reused)
+  covariances:<p>       Omega, Phi (Monte Carlo for tf / rf, closed form for linear) -> spectra (reused)
+  theory:<p>            GCM curve over alpha_p = alpha N / p on the full spectrum and its two halves
+  simulation            finite-size runs for every seed, alpha and protocol
+Artifacts (network, feature means, spectra) are read from / written to ``store`` under keys that
+depend only on what determines them: a curve differing only in alphas, regularisation, loss,
+solver settings or simulation reuses the trained network and the spectra.
+
+The Monte Carlo error of a tf / rf theory value is |e_full - (e_a + e_b)/2| + |e_a - e_b| / 2, with
+e_a, e_b the test errors on the spectra of the two halves of the M samples (at the same lambda):
+the first term estimates the bias of using M samples (it scales like 1/M, and the halves have
+twice the full sample's bias), the second the statistical spread.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from . import SCIENCE_VERSION
+from .artifacts import ArtifactStore, MemoryArtifactStore, artifact_key
+from .chmm import Task, make_source, make_target
+from .covariances import linear_covariances, monte_carlo_covariances
+from .features import MEAN_SAMPLES, FeatureMap, centred, is_odd, linear_features, random_features, \
+    transferred_features
+from .gcm.losses import PROX_TOLERANCE
+from .gcm.solver import GCMPoint, solve_curve
+from .gcm.spectrum import Spectrum, reduce_to_spectrum
+from .results import finite_or_none, gcm_points
+from .network import TwoLayerNetwork, initial_network, train_network
+from .seeding import Stream, generator
+from .simulate import ReadoutProtocol, sample_sizes, simulate
+from .specs import READOUT_PROTOCOLS, LearningCurveSpec, TheorySpec
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+def _silent(stage: str, done: int, total: int) -> None:
+    return None
+
+
+class _Run:
+    def __init__(self, spec: LearningCurveSpec, store: ArtifactStore, progress: ProgressFn) -> None:
+        self.spec, self.store, self.progress = spec, store, progress
+        self.timings: dict[str, float] = {}
+        self.artifacts: dict[str, dict[str, Any]] = {}
+
+    @contextmanager
+    def timed(self, stage: str):
+        start = time.perf_counter()
+        yield
+        self.timings[stage] = round(self.timings.get(stage, 0.0) + time.perf_counter() - start, 4)
+
+    def cached(self, label: str, key: str, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+        arrays = self.store.load(key)
+        reused = arrays is not None
+        if arrays is None:
+            arrays = compute()
+            self.store.save(key, arrays)
+        self.artifacts[label] = {"key": key, "reused": reused}
+        return arrays
+
+    # --- source network -------------------------------------------------------------------
+    def source_network(self, source: Task) -> tuple[TwoLayerNetwork, dict[str, float]]:
+        spec = self.spec
+
+        def compute() -> dict[str, np.ndarray]:
+            net_spec = spec.network
+            _, inputs, labels = source.sample(net_spec.n_samples, generator(net_spec.seed, Stream.SOURCE_TRAIN_DATA))
+            start = initial_network(net_spec.hidden_units, source.input_dim, net_spec.activation,
+                                    generator(net_spec.seed, Stream.NETWORK_INIT))
+            trained = train_network(start, inputs, labels, epochs=net_spec.epochs,
+                                    learning_rate=net_spec.learning_rate, weight_decay=net_spec.weight_decay,
+                                    batch_size=net_spec.batch_size, rng=generator(net_spec.seed, Stream.MINIBATCH_ORDER),
+                                    progress=lambda d, t: self.progress("source_network", d, t))
+            test_error = _chunked_error(trained.network, source, net_spec.test_samples,
+                                        generator(net_spec.seed, Stream.SOURCE_TEST_DATA))
+            return {"first_layer": trained.network.first_layer, "second_layer": trained.network.second_layer,
+                    "test_error": np.array(test_error), "train_error": np.array(trained.train_error),
+                    "train_loss": np.array(trained.train_loss)}
+
+        with self.timed("source_network"):
+            arrays = self.cached("network", network_key(spec), compute)
+        network = TwoLayerNetwork(arrays["first_layer"], arrays["second_layer"], spec.network.activation)
+        summary = {name: float(arrays[name]) for name in ("test_error", "train_error", "train_loss")}
+        return network, summary
+
+    # --- feature maps ---------------------------------------------------------------------
+    def feature_map(self, protocol: str, target: Task, network: TwoLayerNetwork) -> FeatureMap:
+        spec = self.spec
+        if protocol == "tf":
+            fmap = transferred_features(network)
+        elif protocol == "rf":
+            fmap = random_features(spec.network.hidden_units, target.input_dim, spec.network.activation,
+                                   generator(spec.network.seed, Stream.RANDOM_FEATURES))
+        else:
+            fmap = linear_features(target.input_dim)
+        if is_odd(fmap, target) or fmap.weights is None:  # zero, or exact quadrature for linear
+            return centred(fmap, target, rng=generator(spec.target.seed, Stream.FEATURE_MEAN))
+        key = artifact_key("feature_mean", source=spec.source, target=spec.target,
+                           features=feature_dependencies(protocol, spec), samples=MEAN_SAMPLES)
+        with self.timed(f"feature_mean:{protocol}"):
+            arrays = self.cached(f"feature_mean:{protocol}", key, lambda: {"mean": centred(
+                fmap, target, rng=generator(spec.target.seed, Stream.FEATURE_MEAN)).mean})
+        return FeatureMap(fmap.protocol, fmap.weights, fmap.activation, arrays["mean"])
+
+    # --- theory ---------------------------------------------------------------------------
+    def spectra(self, protocol: str, fmap: FeatureMap, target: Task, theory: TheorySpec) -> dict[str, np.ndarray]:
+        monte_carlo = protocol != "linear"
+
+        def compute() -> dict[str, np.ndarray]:
+            if not monte_carlo:
+                cov = linear_covariances(target)
+                full = reduce_to_spectrum(cov.omega, cov.phi, target.teacher)
+                return _spectrum_arrays(full, "")
+            estimate = monte_carlo_covariances(
+                target, fmap, theory.mc_samples, generator(theory.seed, Stream.MC_COVARIANCE),
+                progress=lambda d, t: self.progress(f"covariances:{protocol}", d, t))
+            arrays: dict[str, np.ndarray] = {"relative_spread": np.array(estimate.relative_spread)}
+            for label, cov in (("", estimate.full), ("_a", estimate.halves[0]), ("_b", estimate.halves[1])):
+                arrays.update(_spectrum_arrays(reduce_to_spectrum(cov.omega, cov.phi, target.teacher), label))
+            return arrays
+
+        key = spectra_key(self.spec, protocol)
+        with self.timed(f"covariances:{protocol}"):
+            return self.cached(f"spectra:{protocol}", key, compute)
+
+    def theory(self, protocol: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+        spec, theory = self.spec, self.spec.theory
+        full = _spectrum_from_arrays(arrays, "")
+        alphas_p = [alpha * spec.source.input_dim / full.p for alpha in spec.alphas]
+        with self.timed(f"theory:{protocol}"):
+            self.progress(f"theory:{protocol}", 0, 1)
+            points = solve_curve(full, spec.readout.loss, spec.readout.regularisation, alphas_p, theory.solver)
+            mc_error: list[float] | None = None
+            if "omega_a" in arrays:
+                lambdas = [p.regularisation for p in points]
+                halves = [_solve_at(_spectrum_from_arrays(arrays, label), spec.readout.loss, lambdas, alphas_p,
+                                    theory) for label in ("_a", "_b")]
+                mc_error = [abs(p.test_error - 0.5 * (a.test_error + b.test_error)) + 0.5 * abs(a.test_error - b.test_error)
+                            for p, a, b in zip(points, *halves)]
+            self.progress(f"theory:{protocol}", 1, 1)
+        return {**gcm_points(points, full), "test_error_mc_error": None if mc_error is None else finite_or_none(mc_error)}
+
+
+def _solve_at(spectrum: Spectrum, loss: str, lambdas: list[float], alphas_p: list[float],
+              theory: TheorySpec) -> list[GCMPoint]:
+    if len(set(lambdas)) == 1:
+        return solve_curve(spectrum, loss, lambdas[0], alphas_p, theory.solver)
+    return [solve_curve(spectrum, loss, lam, [alpha], theory.solver)[0] for lam, alpha in zip(lambdas, alphas_p)]
+
+
+def _chunked_error(network: TwoLayerNetwork, task: Task, n: int, rng: np.random.Generator) -> float:
+    wrong = 0
+    for _, inputs, labels in task.sample_chunks(n, rng):
+        wrong += int(np.sum(np.where(network.output(inputs) >= 0, 1.0, -1.0) != labels))
+    return wrong / n
+
+
+def _spectrum_arrays(spectrum: Spectrum, label: str) -> dict[str, np.ndarray]:
+    return {f"omega{label}": spectrum.omega, f"t{label}": spectrum.t,
+            f"rho{label}": np.array(spectrum.rho), f"gamma{label}": np.array(spectrum.gamma)}
+
+
+def _spectrum_from_arrays(arrays: dict[str, np.ndarray], label: str) -> Spectrum:
+    return Spectrum(omega=arrays[f"omega{label}"], t=arrays[f"t{label}"], rho=float(arrays[f"rho{label}"]),
+                    gamma=float(arrays[f"gamma{label}"]))
+
+
+def feature_dependencies(protocol: str, spec: LearningCurveSpec) -> dict[str, Any]:
+    """What, besides source and target, determines a protocol's feature map."""
+    if protocol == "tf":
+        return {"protocol": "tf", "network": spec.network}
+    if protocol == "rf":
+        net = spec.network
+        return {"protocol": "rf", "hidden_units": net.hidden_units, "activation": net.activation, "seed": net.seed}
+    return {"protocol": protocol}
+
+
+def network_key(spec: LearningCurveSpec) -> str:
+    return artifact_key("network", source=spec.source, network=spec.network)
+
+
+def spectra_key(spec: LearningCurveSpec, protocol: str) -> str:
+    monte_carlo = {} if protocol == "linear" else {"mc_samples": spec.theory.mc_samples, "seed": spec.theory.seed}
+    return artifact_key("spectra", source=spec.source, target=spec.target,
+                        features=feature_dependencies(protocol, spec), monte_carlo=monte_carlo)
+
+
+def run_learning_curve(spec: LearningCurveSpec, store: ArtifactStore | None = None,
+                       progress: ProgressFn | None = None) -> dict[str, Any]:
+    """Theory and simulation of every requested protocol over ``spec.alphas`` (alpha = n_t / N)."""
+    run = _Run(spec, store if store is not None else MemoryArtifactStore(), progress or _silent)
+    source = make_source(spec.source)
+    target = make_target(source, spec.target)
+    network, source_summary = run.source_network(source)
+    readout_protocols = [p for p in spec.protocols if p in READOUT_PROTOCOLS]
+    maps = {p: run.feature_map(p, target, network) for p in readout_protocols}
+    curves: dict[str, dict[str, Any]] = {p: {"feature_dim": (maps[p].dim if p in maps else None),
+                                             "theory": None, "simulation": None} for p in spec.protocols}
+    monte_carlo: dict[str, Any] = {}
+    if spec.theory is not None:
+        for protocol in readout_protocols:
+            arrays = run.spectra(protocol, maps[protocol], target, spec.theory)
+            curves[protocol]["theory"] = run.theory(protocol, arrays)
+            if "relative_spread" in arrays:
+                monte_carlo[protocol] = {"samples": spec.theory.mc_samples,
+                                         "relative_spread": float(arrays["relative_spread"])}
+    if spec.simulation is not None:
+        readouts = {}
+        for protocol in readout_protocols:
+            if spec.readout.optimal:
+                lambdas = curves[protocol]["theory"]["regularisation"]
+            else:
+                lambdas = [float(spec.readout.regularisation)] * len(spec.alphas)
+            readouts[protocol] = ReadoutProtocol(maps[protocol], spec.readout.loss, lambdas)
+        networks = {p: (network if p == "finetune" else None) for p in spec.protocols if p not in READOUT_PROTOCOLS}
+        with run.timed("simulation"):
+            sims = simulate(target, spec.alphas, spec.simulation.seeds, spec.simulation.test_samples,
+                            readouts=readouts, networks=networks, network_spec=spec.target_training,
+                            progress=lambda d, t: run.progress("simulation", d, t))
+        sizes = sample_sizes(spec.alphas, spec.source.input_dim)
+        for protocol, sim in sims.items():
+            curves[protocol]["simulation"] = {
+                "n_samples": sizes,
+                "regularisation": sim.regularisation,
+                "test_error_mean": finite_or_none(sim.mean),
+                "test_error_sem": finite_or_none(sim.sem),
+                "test_errors": [finite_or_none(row) for row in sim.test_errors.T],  # [alpha][seed]
+                "train_error_mean": finite_or_none(sim.train_errors.mean(axis=0)),
+                "train_loss_mean": None if sim.train_losses is None else finite_or_none(sim.train_losses.mean(axis=0)),
+                "optimiser_converged": [bool(x) for x in sim.converged.all(axis=0)],
+            }
+    return {
+        "alphas": list(spec.alphas),
+        "source_test_error": source_summary["test_error"],
+        "source_train_error": source_summary["train_error"],
+        "source_train_loss": source_summary["train_loss"],
+        "target_latent_dim": target.latent_dim,
+        "curves": curves,
+        "meta": {
+            "science_version": SCIENCE_VERSION,
+            "numerics": {"quadrature": "composite Gauss-Legendre panels adapted to the label step",
+                         "prox_tolerance": PROX_TOLERANCE, "feature_mean_samples": MEAN_SAMPLES,
+                         "solver": None if spec.theory is None else spec.theory.solver.__dict__},
+            "monte_carlo": monte_carlo,
+            "timings": run.timings,
+            "artifacts": run.artifacts,
+        },
+    }

@@ -1,0 +1,116 @@
+"""Finite-size simulations on the target task (MODEL.md section 3).
+
+For every simulation seed: one set of fresh test samples, and for every alpha the first
+n_t = round(alpha N) samples of the seed's training stream (so the training sets are nested in
+alpha). All protocols see the same samples for a given seed and alpha, which pairs their errors.
+Readout protocols fit the l2 readout on their (centred) features; ``scratch`` trains the two-layer
+network from a seeded random initialisation, ``finetune`` from the source network, both with the
+optimiser settings passed as ``network_spec`` (the source network's, unless the simulation
+overrides epochs or learning rate).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .chmm import Task
+from .features import FeatureMap
+from .network import TwoLayerNetwork, initial_network, train_network
+from .readout import fit_readout
+from .seeding import Stream, generator
+from .specs import NetworkSpec
+
+Array = np.ndarray
+ProgressFn = Callable[[int, int], None]
+
+
+def sample_sizes(alphas: Sequence[float], input_dim: int) -> list[int]:
+    """n_t = round(alpha N), at least 1."""
+    return [max(1, int(round(alpha * input_dim))) for alpha in alphas]
+
+
+@dataclass(frozen=True)
+class ReadoutProtocol:
+    feature_map: FeatureMap
+    loss: str
+    regularisation: Sequence[float]  # one lambda per alpha
+
+
+@dataclass
+class ProtocolSimulation:
+    test_errors: Array  # (n_seeds, n_alphas)
+    train_errors: Array  # (n_seeds, n_alphas)
+    converged: Array  # (n_seeds, n_alphas) bool: optimiser's own convergence flag
+    train_losses: Array | None = None  # readouts: mean training loss without penalty
+    regularisation: list[float] | None = None
+
+    @property
+    def mean(self) -> Array:
+        return self.test_errors.mean(axis=0)
+
+    @property
+    def sem(self) -> Array:
+        n_seeds = self.test_errors.shape[0]
+        if n_seeds < 2:
+            return np.full(self.test_errors.shape[1], np.nan)
+        return self.test_errors.std(axis=0, ddof=1) / np.sqrt(n_seeds)
+
+
+@dataclass
+class _Results:
+    shape: tuple[int, int]
+    by_protocol: dict[str, ProtocolSimulation] = field(default_factory=dict)
+
+    def slot(self, protocol: str, regularisation: Sequence[float] | None) -> ProtocolSimulation:
+        if protocol not in self.by_protocol:
+            readout = regularisation is not None
+            self.by_protocol[protocol] = ProtocolSimulation(
+                np.zeros(self.shape), np.zeros(self.shape), np.zeros(self.shape, dtype=bool),
+                np.zeros(self.shape) if readout else None,
+                [float(x) for x in regularisation] if readout else None)
+        return self.by_protocol[protocol]
+
+
+def simulate(task: Task, alphas: Sequence[float], seeds: Sequence[int], test_samples: int, *,
+             readouts: dict[str, ReadoutProtocol], networks: dict[str, TwoLayerNetwork | None],
+             network_spec: NetworkSpec, progress: ProgressFn | None = None) -> dict[str, ProtocolSimulation]:
+    """Test errors per protocol, seed and alpha. ``networks`` maps scratch -> None, finetune -> source net."""
+    sizes = sample_sizes(alphas, task.input_dim)
+    results = _Results((len(seeds), len(alphas)))
+    total = len(seeds) * len(alphas) * (len(readouts) + len(networks))
+    done = 0
+    for s, seed in enumerate(seeds):
+        _, test_inputs, test_labels = task.sample(test_samples, generator(seed, Stream.SIM_TEST_DATA))
+        test_features = {name: proto.feature_map(test_inputs) for name, proto in readouts.items()}
+        for a, n_train in enumerate(sizes):
+            _, inputs, labels = task.sample(n_train, generator(seed, Stream.SIM_TRAIN_DATA))
+            for name, proto in readouts.items():
+                features = proto.feature_map(inputs)
+                readout = fit_readout(features, labels, proto.loss, proto.regularisation[a])
+                slot = results.slot(name, proto.regularisation)
+                slot.test_errors[s, a] = readout.error(test_features[name], test_labels)
+                slot.train_errors[s, a] = readout.error(features, labels)
+                slot.train_losses[s, a] = readout.mean_loss(features, labels, proto.loss)
+                slot.converged[s, a] = readout.converged
+                done += 1
+                if progress:
+                    progress(done, total)
+            for name, start in networks.items():
+                if start is None:
+                    start = initial_network(network_spec.hidden_units, task.input_dim, network_spec.activation,
+                                            generator(seed, Stream.SIM_NETWORK_INIT))
+                trained = train_network(start, inputs, labels, epochs=network_spec.epochs,
+                                        learning_rate=network_spec.learning_rate,
+                                        weight_decay=network_spec.weight_decay, batch_size=network_spec.batch_size,
+                                        rng=generator(seed, Stream.MINIBATCH_ORDER, a))
+                slot = results.slot(name, None)
+                slot.test_errors[s, a] = trained.network.error(test_inputs, test_labels)
+                slot.train_errors[s, a] = trained.train_error
+                slot.converged[s, a] = True
+                done += 1
+                if progress:
+                    progress(done, total)
+    return results.by_protocol
