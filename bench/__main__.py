@@ -1,0 +1,14 @@
+"""Run every benchmark; each line is a ratio measured in this one run."""
+
+from bench import covariances, gcm_solver, training_epoch
+
+
+def main() -> None:
+    covariances.main_with()
+    training_epoch.main_with(None)
+    training_epoch.main_with(256)
+    gcm_solver.main_with(30)
+
+
+if __name__ == "__main__":
+    main()
