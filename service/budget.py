@@ -1,0 +1,94 @@
+"""How much work and memory a request would take, estimated before anything is queued.
+
+Per-field bounds live in the schemas; these combined bounds catch requests whose fields are each
+fine but whose product is not (e.g. N x K x mc_samples, grid cells x seeds). Estimates count
+floating-point operations of the dominant matrix products and float64 bytes of the largest
+arrays alive at once; the limits are settings (``TLPROBE_MAX_WORK``, ``TLPROBE_MAX_MEMORY_BYTES``,
+``TLPROBE_MAX_GCM_WORK``) and the 422 message reports estimate and limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .schemas.common import READOUT_PROTOCOLS, Protocol
+from .schemas.gcm import GCMRequest
+from .schemas.learning_curve import LearningCurveRequest
+from .settings import Settings
+
+BYTES = 8
+MC_CHUNK = 2048
+#: L-BFGS iterations assumed per readout fit (each a forward and a backward product)
+READOUT_ITERATIONS = 300
+#: solves per point of the optimal-lambda search (bounded Brent)
+OPTIMAL_SOLVES = 30
+
+
+class BudgetExceeded(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Cost:
+    work: float
+    memory: float
+
+
+def learning_curve_cost(request: LearningCurveRequest) -> Cost:
+    src, net = request.source, request.network
+    d = src.latent_dim + max(request.target.latent_change, 0)
+    n, k = src.input_dim, net.hidden_units
+    batch = net.batch_size or net.n_samples
+    training = 4.0 * net.n_samples * n * k * net.epochs + 2.0 * (net.n_samples + net.test_samples) * (d * n + n * k)
+    memory = {"training": BYTES * (net.n_samples * (n + 1) + 3 * batch * k + 6 * k * n)}
+    work = training
+    readout = [p for p in request.protocols if p in READOUT_PROTOCOLS]
+    dims = {p: (n if p == Protocol.linear else k) for p in readout}
+    if request.theory is not None:
+        for protocol, p in dims.items():
+            if protocol == Protocol.linear:
+                work += 2.0 * n * n * d + 30.0 * n**3
+            else:
+                m = request.theory.mc_samples
+                work += 2.0 * m * (d * n + n * k + k * k / 2 + k * d) + 3 * 30.0 * k**3
+            memory[f"spectra:{protocol}"] = BYTES * (4 * p * p + MC_CHUNK * (n + p + d))
+    if request.simulation is not None:
+        sim = request.simulation
+        seeds = len(sim.seeds)
+        n_train = [max(1, round(a * n)) for a in request.alphas]
+        widest = max(dims.values(), default=n)
+        for protocol, p in dims.items():
+            per_seed = 2.0 * sim.test_samples * (d * n + n * p)
+            per_seed += sum(2.0 * t * (d * n + n * p) + 4.0 * READOUT_ITERATIONS * t * p for t in n_train)
+            work += seeds * per_seed
+        epochs = sim.epochs or net.epochs
+        for protocol in request.protocols:
+            if protocol not in READOUT_PROTOCOLS:
+                work += seeds * sum(4.0 * t * n * k * epochs for t in n_train)
+        memory["simulation"] = BYTES * (max(n_train) * (n + 2 * widest) + sim.test_samples * (n + len(dims) * widest))
+    return Cost(work=work, memory=max(memory.values()))
+
+
+def gcm_work(request: GCMRequest) -> float:
+    p = len(request.spectrum.omega) if request.spectrum is not None else len(request.covariances.omega)
+    solves = len(request.sample_complexities) * (OPTIMAL_SOLVES if request.regularisation == "optimal" else 1)
+    channel = 2 * 8 * request.solver.quadrature_nodes_per_panel * 20  # prox nodes x Newton steps
+    return float(solves * request.solver.max_iterations * (10 * p + channel))
+
+
+def check(request, settings: Settings) -> None:
+    """Raise BudgetExceeded, naming estimate and limit, when a request is too large to run."""
+    if isinstance(request, LearningCurveRequest):
+        cost = learning_curve_cost(request)
+        if cost.work > settings.max_work:
+            raise BudgetExceeded(f"estimated work {cost.work:.3g} floating-point operations exceeds the limit "
+                                 f"{settings.max_work:.3g}: reduce network.epochs, network.n_samples, sizes, "
+                                 f"theory.mc_samples, simulation seeds or alphas")
+        if cost.memory > settings.max_memory_bytes:
+            raise BudgetExceeded(f"estimated peak memory {cost.memory / 1e9:.3g} GB exceeds the limit "
+                                 f"{settings.max_memory_bytes / 1e9:.3g} GB: reduce sizes or sample counts")
+    elif isinstance(request, GCMRequest):
+        work = gcm_work(request)
+        if work > settings.max_gcm_work:
+            raise BudgetExceeded(f"estimated solver work {work:.3g} exceeds the limit {settings.max_gcm_work:.3g}: "
+                                 "reduce solver.max_iterations, the number of sample_complexities or the spectrum size")

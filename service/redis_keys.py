@@ -1,0 +1,27 @@
+"""Every Redis key tlprobe writes (beside RQ's own), built in one place for service and worker."""
+
+PREFIX = "tlprobe"
+
+
+def result(job_id: str) -> str:
+    """JSON result of a finished job; its presence is what makes a submission a cache hit."""
+    return f"{PREFIX}:result:{job_id}"
+
+
+def artifact(key: str) -> str:
+    """Hash of binary numpy arrays (trained network, feature mean, spectra)."""
+    return f"{PREFIX}:artifact:{key}"
+
+
+def batch(batch_id: str) -> str:
+    return f"{PREFIX}:batch:{batch_id}"
+
+
+def computed_counter() -> str:
+    """Hash: how many artifacts of each kind were computed (not reused) by workers."""
+    return f"{PREFIX}:stats:computed"
+
+
+def executions_counter() -> str:
+    """Hash: how many times each kind of job actually executed."""
+    return f"{PREFIX}:stats:executions"

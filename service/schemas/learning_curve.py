@@ -1,0 +1,153 @@
+"""POST /v1/learning-curves: the request (every field defaulted, so {} is valid) and the result."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .common import READOUT_PROTOCOLS, Activation, HiddenActivation, Loss, Protocol, Seed, SolverParams, Strict, \
+    UnitInterval
+
+MAX_SEEDS = 32
+MAX_ALPHAS = 64
+
+
+class SourceParams(Strict):
+    latent_dim: int = Field(50, ge=1, le=2000, description="D: dimension of the source's latent space.")
+    input_dim: int = Field(200, ge=1, le=4000, description="N: input dimension, shared by source and target.")
+    activation: Activation = Field(Activation.erf, description="sigma in x = sigma(F^T c / sqrt(D)).")
+    seed: Seed = 0
+
+
+class TargetParams(Strict):
+    feature_noise: UnitInterval = Field(0.0, description="epsilon: F_t = sqrt(1-eps) F + sqrt(eps) G.")
+    teacher_noise: UnitInterval = Field(0.0, description="delta: theta_t = sqrt(1-delta) theta + sqrt(delta) theta'.")
+    feature_substitution: UnitInterval = Field(0.0, description="Fraction of the kept feature rows replaced by fresh ones.")
+    latent_change: int = Field(0, ge=-1999, le=2000, description="D_t - D_s: >0 appends fresh latent features, <0 drops the last ones.")
+    seed: Seed = 1
+
+
+class NetworkParams(Strict):
+    hidden_units: int = Field(200, ge=1, le=4000, description="K: hidden units of the two-layer network.")
+    activation: HiddenActivation = Field(HiddenActivation.erf, description="sigma_h of the hidden layer.")
+    n_samples: int = Field(2000, ge=1, le=200_000, description="n_s: source training samples.")
+    epochs: int = Field(300, ge=1, le=5000)
+    learning_rate: float = Field(0.01, gt=0.0, le=10.0, description="Adam step size.")
+    weight_decay: float = Field(1e-4, ge=0.0, le=10.0, description="L2 penalty (wd/2)(|W|^2 + |a|^2) on the mean logistic loss.")
+    batch_size: int | None = Field(None, ge=1, le=200_000, description="Mini-batch size; null for full batch.")
+    seed: Seed = 0
+    test_samples: int = Field(10_000, ge=1, le=200_000, description="Fresh source samples for the source test error.")
+
+
+class ReadoutParams(Strict):
+    loss: Loss = Loss.logistic
+    regularisation: float | Literal["optimal"] = Field(
+        0.1, description="l2 strength lambda >= 0 of the readout, or 'optimal': the lambda in [1e-5, 1e2] minimising "
+                         "the theoretical test error at each alpha (simulations then use it too).")
+
+    @field_validator("regularisation")
+    @classmethod
+    def _non_negative(cls, value: float | str) -> float | str:
+        if value != "optimal" and not (0.0 <= value <= 1e6):
+            raise ValueError("must be 'optimal' or a number in [0, 1e6]")
+        return value
+
+
+class TheoryParams(Strict):
+    mc_samples: int = Field(50_000, ge=2, le=2_000_000, description="M: Monte Carlo samples for the tf/rf covariances.")
+    seed: Seed = 0
+    solver: SolverParams = SolverParams()
+
+
+class SimulationParams(Strict):
+    seeds: int | list[Seed] = Field(2, validate_default=True, description=f"Simulation seeds: a count n (seeds 0..n-1) or an explicit list; at most {MAX_SEEDS}.")
+    test_samples: int = Field(5000, ge=1, le=200_000, description="Fresh target samples per seed for the test error.")
+    epochs: int | None = Field(None, ge=1, le=5000, description="scratch/finetune target training epochs (default: the network's).")
+    learning_rate: float | None = Field(None, gt=0.0, le=10.0, description="scratch/finetune learning rate (default: the network's).")
+
+    @field_validator("seeds")
+    @classmethod
+    def _seed_list(cls, value: int | list[int]) -> list[int]:
+        seeds = list(range(value)) if isinstance(value, int) else value
+        if not 1 <= len(seeds) <= MAX_SEEDS:
+            raise ValueError(f"between 1 and {MAX_SEEDS} seeds")
+        if len(set(seeds)) != len(seeds):
+            raise ValueError("seeds must be distinct")
+        return seeds
+
+
+Alpha = Annotated[float, Field(gt=0.0, le=64.0)]
+
+
+class LearningCurveRequest(Strict):
+    source: SourceParams = SourceParams()
+    target: TargetParams = TargetParams()
+    network: NetworkParams = NetworkParams()
+    readout: ReadoutParams = ReadoutParams()
+    alphas: list[Alpha] = Field([0.25, 0.5, 1.0, 2.0, 4.0], min_length=1, max_length=MAX_ALPHAS,
+                                description="Target sample complexities alpha = n_t / N.")
+    protocols: list[Protocol] = Field(list(READOUT_PROTOCOLS), min_length=1, max_length=5)
+    theory: TheoryParams | None = Field(TheoryParams(), description="null: no theory (scratch/finetune have none).")
+    simulation: SimulationParams | None = Field(SimulationParams(), description="null: theory only.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "LearningCurveRequest":
+        if len(set(self.protocols)) != len(self.protocols):
+            raise ValueError("protocols must be distinct")
+        if self.source.latent_dim + self.target.latent_change < 1:
+            raise ValueError(f"target.latent_change {self.target.latent_change} would empty the latent space "
+                             f"(source.latent_dim is {self.source.latent_dim})")
+        if self.theory is None and self.simulation is None:
+            raise ValueError("theory and simulation are both null: nothing to compute")
+        if self.readout.regularisation == "optimal" and self.theory is None:
+            raise ValueError("readout.regularisation 'optimal' is chosen by the theory: theory must not be null")
+        if self.simulation is None and not any(p in READOUT_PROTOCOLS for p in self.protocols):
+            raise ValueError("scratch and finetune have no theory: add a simulation or a readout protocol")
+        return self
+
+
+class TheoryCurve(Strict):
+    sample_complexity: list[float] = Field(description="alpha_p = n_t / p per alpha (the solver's axis; not alpha).")
+    regularisation: list[float]
+    regularisation_at_bound: list[bool]
+    test_error: list[float | None]
+    test_error_mc_error: list[float | None] | None = Field(
+        description="Monte Carlo error of the test error (tf, rf): bias + spread from the two halves of the M samples.")
+    train_loss: list[float | None]
+    overlaps: dict[str, list[float | None]]
+    converged: list[bool]
+    status: list[str]
+    iterations: list[int]
+    residual: list[float | None]
+    p: int
+    rho: float
+    gamma: float
+
+
+class SimulationCurve(Strict):
+    n_samples: list[int] = Field(description="n_t = round(alpha N) per alpha.")
+    regularisation: list[float] | None
+    test_error_mean: list[float | None]
+    test_error_sem: list[float | None] = Field(description="Standard error of the mean over seeds (null with one seed).")
+    test_errors: list[list[float | None]] = Field(description="[alpha][seed] test errors.")
+    train_error_mean: list[float | None]
+    train_loss_mean: list[float | None] | None
+    optimiser_converged: list[bool]
+
+
+class ProtocolCurve(Strict):
+    feature_dim: int | None = Field(description="p: feature dimension of a readout protocol.")
+    theory: TheoryCurve | None
+    simulation: SimulationCurve | None
+
+
+class LearningCurveResult(Strict):
+    kind: Literal["learning_curve"] = "learning_curve"
+    alphas: list[float]
+    source_test_error: float
+    source_train_error: float
+    source_train_loss: float
+    target_latent_dim: int
+    curves: dict[Protocol, ProtocolCurve]
+    meta: dict[str, Any]

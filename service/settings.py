@@ -1,0 +1,57 @@
+"""All configuration, from the environment (prefix TLPROBE_), read once by ``get_settings()``.
+
+``REDIS_URL`` is honoured too (the conventional name); ``TLPROBE_REDIS_URL`` wins when both are set.
+A Redis URL may carry a password (redis://:secret@host:6379/0) and TLS (rediss://...).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DAY = 24 * 3600
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TLPROBE_", frozen=True, extra="ignore")
+
+    redis_url: str = Field("redis://127.0.0.1:6379/0",
+                           validation_alias=AliasChoices("TLPROBE_REDIS_URL", "REDIS_URL"))
+    redis_timeout: float = Field(5.0, description="Socket timeout (s) of every Redis call: a dead Redis is a 503, not a hang.")
+    queue_name: str = "tlprobe"
+
+    # lifetimes
+    result_ttl: int = Field(30 * DAY, description="How long finished results stay cached (s).")
+    artifact_ttl: int = Field(7 * DAY, description="How long trained networks and spectra stay cached (s).")
+    job_ttl: int = Field(1 * DAY, description="How long a finished or failed job's record (status, error) and a batch are kept (s).")
+
+    # job limits
+    learning_curve_timeout: int = Field(3 * 3600, description="Seconds before a learning-curve job is failed with reason 'timeout'.")
+    gcm_timeout: int = Field(15 * 60, description="Seconds before a GCM job is failed with reason 'timeout'.")
+    job_retries: int = Field(2, ge=0, description="Retries of a job whose worker died under it.")
+    max_work: float = Field(5e13, description="Largest estimated floating-point work of one learning curve (about 20 min on two cores).")
+    max_memory_bytes: float = Field(3e9, description="Largest estimated peak memory of one job (bytes).")
+    max_gcm_work: float = Field(5e10, description="Largest estimated work (iterations x points x spectrum size) of one GCM job.")
+
+    # HTTP
+    max_body_bytes: int = Field(8 * 1024 * 1024, description="Larger request bodies get 413.")
+    max_wait: float = Field(60.0, description="Longest long-poll (?wait=) on a job, seconds.")
+    port: int = Field(8000, validation_alias=AliasChoices("TLPROBE_PORT", "PORT"))
+
+    # workers
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, description="Worker processes (one per core).")
+    blas_threads: int | None = Field(None, ge=1, description="BLAS threads per worker; default cores // workers.")
+    worker_ttl: int = Field(60, ge=10, description="A worker silent for this long is considered dead (s).")
+    job_monitoring_interval: int = Field(5, ge=1, description="Heartbeat period of a busy worker (s).")
+    maintenance_interval: int = Field(30, ge=1, description="How often a worker cleans registries (abandoned jobs) (s).")
+
+    def threads_per_worker(self) -> int:
+        return self.blas_threads or max(1, (os.cpu_count() or 1) // self.workers)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
