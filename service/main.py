@@ -1,0 +1,80 @@
+"""The FastAPI application: ``create_app()`` wires settings, Redis, routers, middleware and errors."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from . import __version__
+from .metrics import Metrics
+from .middleware import BodySizeLimit, RequestMetrics
+from .queueing import UnknownJob
+from .routes import batches, gcm, health, jobs, learning_curves
+from .settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Predicts how well features learned on a source task serve a correlated target task:
+asymptotic test errors from the Gaussian covariate model (theory) and finite-size training runs
+(simulation), for transferred features, random features, raw inputs, training from scratch and
+fine-tuning. Heavy work runs on RQ workers; results are cached by their parameters."""
+
+
+def connect(settings: Settings) -> Redis:
+    return Redis.from_url(settings.redis_url, socket_timeout=settings.redis_timeout,
+                          socket_connect_timeout=settings.redis_timeout, health_check_interval=30)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.redis = connect(settings)
+        try:
+            yield
+        finally:
+            app.state.redis.close()
+
+    app = FastAPI(title="tlprobe", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  generate_unique_id_function=lambda route: route.name)
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.redis = None
+    metrics.watch_redis(lambda: app.state.redis, settings.queue_name)
+    for module in (learning_curves, gcm, jobs, batches, health):
+        app.include_router(module.router)
+
+    @app.exception_handler(RedisConnectionError)
+    @app.exception_handler(RedisTimeoutError)
+    async def redis_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("Redis unreachable during %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse({"detail": "Redis is unreachable: the service cannot queue or read jobs right now. "
+                                       "Retry shortly."}, status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """422 naming each field and reason; the offending input is not echoed (it may be huge, or NaN)."""
+        detail = [{"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]} for error in exc.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(UnknownJob)
+    async def unknown(request: Request, exc: UnknownJob) -> JSONResponse:
+        return JSONResponse({"detail": f"no such job or batch: {exc.args[0]}"}, status_code=404)
+
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)  # outermost: refuse before anything
+    return app
+
+
+def app() -> FastAPI:
+    """Factory for ``uvicorn --factory service.main:app``."""
+    return create_app()

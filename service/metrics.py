@@ -1,0 +1,78 @@
+"""Prometheus metrics: HTTP traffic counted in-process, queue and job state read from Redis at scrape."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Worker
+from rq.registry import (CanceledJobRegistry, DeferredJobRegistry, FailedJobRegistry, FinishedJobRegistry,
+                         ScheduledJobRegistry, StartedJobRegistry)
+
+from . import redis_keys
+
+log = logging.getLogger(__name__)
+REGISTRIES = {"started": StartedJobRegistry, "finished": FinishedJobRegistry, "failed": FailedJobRegistry,
+              "canceled": CanceledJobRegistry, "deferred": DeferredJobRegistry, "scheduled": ScheduledJobRegistry}
+
+
+class _RedisCollector:
+    """Reads queue depth, jobs per status, live workers and work counters when scraped."""
+
+    def __init__(self, redis: Callable[[], Redis | None], queue_name: str) -> None:
+        self.redis, self.queue_name = redis, queue_name
+
+    def collect(self):
+        up = GaugeMetricFamily("tlprobe_redis_up", "1 if Redis answered this scrape")
+        redis = self.redis()
+        try:
+            if redis is None:
+                raise RedisError("not connected")
+            queue = Queue(self.queue_name, connection=redis)
+            depth = GaugeMetricFamily("tlprobe_queue_depth", "Jobs waiting in the queue")
+            depth.add_metric([], queue.count)
+            jobs = GaugeMetricFamily("tlprobe_jobs", "Jobs in each RQ registry", labels=["status"])
+            jobs.add_metric(["queued"], queue.count)
+            for status, registry in REGISTRIES.items():
+                jobs.add_metric([status], registry(queue=queue).count)
+            workers = GaugeMetricFamily("tlprobe_workers", "Live RQ workers on the queue")
+            workers.add_metric([], Worker.count(queue=queue))
+            computed = GaugeMetricFamily("tlprobe_artifacts_computed", "Artifacts computed (not reused), by kind",
+                                         labels=["kind"])
+            for kind, count in redis.hgetall(redis_keys.computed_counter()).items():
+                computed.add_metric([kind.decode()], int(count))
+            executions = GaugeMetricFamily("tlprobe_job_executions", "Jobs executed by workers, by kind",
+                                           labels=["kind"])
+            for kind, count in redis.hgetall(redis_keys.executions_counter()).items():
+                executions.add_metric([kind.decode()], int(count))
+        except RedisError as exc:
+            log.warning("metrics: Redis unreachable: %s", exc)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield from (up, depth, jobs, workers, computed, executions)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("tlprobe_http_requests", "HTTP requests", ["method", "route", "status"],
+                                registry=self.registry)
+        self.latency = Histogram("tlprobe_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+                                 registry=self.registry,
+                                 buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60))
+        self.submissions = Counter("tlprobe_submissions", "Submitted computations", ["kind", "outcome"],
+                                   registry=self.registry)
+
+    def watch_redis(self, redis: Callable[[], Redis | None], queue_name: str) -> None:
+        self.registry.register(_RedisCollector(redis, queue_name))
+
+    def observe(self, method: str, route: str, status: int, started: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(time.perf_counter() - started)

@@ -1,0 +1,80 @@
+"""ASGI middleware: a request body size limit (413), and per-route metrics."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from .metrics import Metrics
+
+
+async def _send_json(send, status: int, body: dict) -> None:
+    payload = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class BodySizeLimit:
+    """Refuses bodies over ``limit`` bytes with 413 before they are parsed, so no oversized array is
+    ever allocated: from Content-Length when given, else by reading the (chunked) body up to the
+    limit and replaying it to the application."""
+
+    def __init__(self, app, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        too_large = {"detail": f"request body larger than {self.limit} bytes"}
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                return await _send_json(send, 413, too_large)
+        chunks, size = [], 0
+        while True:
+            event = await receive()
+            if event["type"] != "http.request":  # client went away
+                return
+            chunks.append(event.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.limit:
+                return await _send_json(send, 413, too_large)
+            if not event.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+class RequestMetrics:
+    """Counts and times every request under its route template (not the raw path: ids don't explode
+    the label space)."""
+
+    def __init__(self, app, metrics: Metrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def tracking_send(event):
+            if event["type"] == "http.response.start":
+                status["code"] = event["status"]
+            await send(event)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.metrics.observe(scope["method"], template, status["code"], started)

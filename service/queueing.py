@@ -1,0 +1,144 @@
+"""Submitting work: cache hits, de-duplication, enqueueing, batches, cancellation.
+
+A submission's job id is derived from its cache key. If the result is cached, it is returned at
+once. Otherwise the job is enqueued with RQ's atomic ``unique`` flag under that id, so any number of
+identical submissions, concurrent or not, create one job; a duplicate joins the existing job, unless
+that one failed or was canceled (or finished and its result expired), in which case it is replaced
+by a fresh one: resubmitting is how a user retries.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+
+from pydantic import BaseModel
+from redis import Redis
+from rq import Queue, Retry
+from rq.command import send_stop_job_command
+from rq.exceptions import DuplicateJobError, InvalidJobOperation, NoSuchJobError
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+from . import redis_keys
+from .cache_key import job_id as make_job_id
+from .job_views import TERMINAL, finished_view, view_of
+from .kinds import JobKind, kind_of_job
+from .schemas.jobs import BatchJob, BatchView, JobStatus, JobView, Submission
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+#: how often a submission retries when a job disappears between enqueue and fetch (expiry races)
+SUBMIT_ATTEMPTS = 3
+
+
+class UnknownJob(LookupError):
+    pass
+
+
+def queue_for(redis: Redis, settings: Settings) -> Queue:
+    return Queue(settings.queue_name, connection=redis, serializer=JSONSerializer)
+
+
+def fetch_job(redis: Redis, job_id: str) -> Job | None:
+    try:
+        return Job.fetch(job_id, connection=redis, serializer=JSONSerializer)
+    except NoSuchJobError:
+        return None
+
+
+def cached_result(redis: Redis, job_id: str) -> dict | None:
+    raw = redis.get(redis_keys.result(job_id))
+    return None if raw is None else json.loads(raw)
+
+
+def _enqueue(queue: Queue, kind: JobKind, request: BaseModel, job_id: str, settings: Settings) -> Job:
+    retry = Retry(max=settings.job_retries) if settings.job_retries else None
+    return queue.enqueue_call(
+        kind.task, kwargs={"request": request.model_dump(mode="json")}, job_id=job_id, unique=True,
+        timeout=getattr(settings, kind.timeout_setting), result_ttl=settings.job_ttl, failure_ttl=settings.job_ttl,
+        retry=retry, meta={"kind": kind.name}, description=f"{kind.name} {job_id}")
+
+
+def submit(redis: Redis, settings: Settings, kind: JobKind, request: BaseModel) -> Submission:
+    job_id = make_job_id(kind, request)
+    result = cached_result(redis, job_id)
+    if result is not None:
+        return Submission(**finished_view(job_id, kind).model_dump(), cached=True, result=result)
+    queue = queue_for(redis, settings)
+    for _ in range(SUBMIT_ATTEMPTS):
+        try:
+            job = _enqueue(queue, kind, request, job_id, settings)
+            log.info("enqueued %s", job_id)
+            return Submission(**view_of(job, kind).model_dump(), cached=False)
+        except DuplicateJobError:
+            job = fetch_job(redis, job_id)
+        if job is None:
+            continue  # it expired in between: enqueue again
+        view = view_of(job, kind)
+        stale = view.status in (JobStatus.failed, JobStatus.canceled) or (
+            view.status is JobStatus.finished and cached_result(redis, job_id) is None)
+        if not stale:
+            return Submission(**view.model_dump(), cached=False)
+        result = cached_result(redis, job_id)  # it may have finished just now
+        if result is not None:
+            return Submission(**finished_view(job_id, kind).model_dump(), cached=True, result=result)
+        job.delete()
+        log.info("replacing %s job %s", view.status.value, job_id)
+    raise RuntimeError(f"could not enqueue {job_id} after {SUBMIT_ATTEMPTS} attempts")
+
+
+def job_view(redis: Redis, job_id: str) -> JobView:
+    kind = kind_of_job(job_id)
+    if kind is None:
+        raise UnknownJob(job_id)
+    job = fetch_job(redis, job_id)
+    if job is not None:
+        return view_of(job, kind)
+    if redis.exists(redis_keys.result(job_id)):
+        return finished_view(job_id, kind)
+    raise UnknownJob(job_id)
+
+
+def cancel(redis: Redis, job_id: str) -> JobView:
+    """Cancel a queued job or stop a running one; finished and failed jobs are left as they are."""
+    view = job_view(redis, job_id)
+    job = fetch_job(redis, job_id)
+    if view.status in TERMINAL or job is None:
+        return view
+    try:
+        if view.status is JobStatus.started:
+            send_stop_job_command(redis, job_id, serializer=JSONSerializer)  # the worker kills its work horse
+        else:
+            job.cancel()
+    except InvalidJobOperation:  # it moved on in between (reached a worker, or finished)
+        log.info("cancel of %s raced with its execution", job_id)
+    return job_view(redis, job_id)
+
+
+def submit_batch(redis: Redis, settings: Settings, items: list[tuple[JobKind, BaseModel]]) -> tuple[str, list[Submission]]:
+    submissions = [submit(redis, settings, kind, request) for kind, request in items]
+    batch_id = secrets.token_hex(16)
+    # a batch lives as long as its jobs' records, so every job in it can always be reported
+    redis.set(redis_keys.batch(batch_id), json.dumps([s.job_id for s in submissions]), ex=settings.job_ttl)
+    return batch_id, submissions
+
+
+def batch_view(redis: Redis, batch_id: str) -> BatchView:
+    raw = redis.get(redis_keys.batch(batch_id)) if len(batch_id) == 32 else None
+    if raw is None:
+        raise UnknownJob(batch_id)
+    jobs = []
+    for job_id in json.loads(raw):
+        try:
+            view = job_view(redis, job_id)
+            jobs.append(BatchJob(job_id=job_id, kind=view.kind, status=view.status))
+        except UnknownJob:  # only if Redis lost data: report it as failed rather than hide it
+            jobs.append(BatchJob(job_id=job_id, kind=kind_of_job(job_id).name, status=JobStatus.failed))
+    return batch_of(batch_id, jobs)
+
+
+def batch_of(batch_id: str, jobs: list[BatchJob]) -> BatchView:
+    counts = {status: sum(1 for j in jobs if j.status is status) for status in JobStatus}
+    return BatchView(batch_id=batch_id, counts=counts, jobs=jobs)

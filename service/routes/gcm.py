@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from ..deps import MetricsDep, RedisDep, SettingsDep
+from ..kinds import KINDS
+from ..schemas.gcm import GCMRequest
+from ..schemas.jobs import Submission
+from .submissions import ERRORS, submit
+
+router = APIRouter(prefix="/v1", tags=["gcm"])
+
+
+@router.post("/gcm", name="submit_gcm", status_code=202, response_model=Submission,
+             responses={200: {"model": Submission, "description": "Already computed: the result is included."},
+                        **ERRORS})
+def submit_gcm(body: GCMRequest, redis: RedisDep, settings: SettingsDep, metrics: MetricsDep,
+               response: Response) -> Submission:
+    """Solve a user-supplied Gaussian covariate model (a spectrum, or covariances Omega, Phi, Psi, theta)
+    over sample complexities alpha = n / p."""
+    return submit(KINDS["gcm"], body, redis, settings, metrics, response)

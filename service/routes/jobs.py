@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Union
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from .. import queueing
+from ..deps import RedisDep, SettingsDep
+from ..job_views import TERMINAL
+from ..schemas.gcm import GCMResult
+from ..schemas.jobs import JobView
+from ..schemas.learning_curve import LearningCurveResult
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+NOT_FOUND = {404: {"description": "No such job (or it expired)."}}
+POLL_INTERVAL = 0.2
+
+
+@router.get("/{job_id}", name="get_job", response_model=JobView, responses=NOT_FOUND)
+async def get_job(job_id: str, redis: RedisDep, settings: SettingsDep,
+                  wait: float = Query(0.0, ge=0.0, le=3600.0, description="Long-poll: wait up to this many seconds "
+                                      "(capped by the server's TLPROBE_MAX_WAIT) for the job to end.")) -> JobView:
+    """Status, progress {stage, done, total}, timestamps and, when failed, the reason."""
+    deadline = time.monotonic() + min(wait, settings.max_wait)
+    while True:
+        view = await run_in_threadpool(queueing.job_view, redis, job_id)
+        if view.status in TERMINAL or time.monotonic() >= deadline:
+            return view
+        await asyncio.sleep(POLL_INTERVAL)
+
+
+@router.get("/{job_id}/result", name="get_job_result", response_model=Union[LearningCurveResult, GCMResult],
+            responses={**NOT_FOUND, 409: {"model": JobView, "description": "Not finished (yet): the job is returned."}})
+def get_job_result(job_id: str, redis: RedisDep):
+    """The result of a finished job (served as stored: it was validated when written)."""
+    result = queueing.cached_result(redis, job_id)
+    if result is not None:
+        return JSONResponse(result)
+    view = queueing.job_view(redis, job_id)
+    return JSONResponse(view.model_dump(mode="json"), status_code=409)
+
+
+@router.delete("/{job_id}", name="cancel_job", response_model=JobView, responses=NOT_FOUND)
+def cancel_job(job_id: str, redis: RedisDep) -> JobView:
+    """Cancel a queued job or stop a running one. A finished or failed job is returned unchanged."""
+    return queueing.cancel(redis, job_id)

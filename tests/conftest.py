@@ -1,0 +1,62 @@
+"""Session fixtures: a real Redis on a free port in a temporary directory (never the machine's
+own 127.0.0.1:6379), and helpers to run real workers and a real API against it."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from redis import Redis
+
+from service.localredis import LocalRedis
+from service.main import create_app
+from service.settings import Settings
+from tests.stack import Api, Workers
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    server = LocalRedis(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_url(redis_server) -> str:
+    """Database 0: the live stack (workers + uvicorn) shared by the end-to-end tests."""
+    return redis_server.url
+
+
+@pytest.fixture
+def unit_url(redis_server) -> str:
+    """Database 1, emptied for each test: for tests with no workers running."""
+    url = redis_server.url[:-1] + "1"
+    Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture
+def settings(unit_url) -> Settings:
+    return Settings(redis_url=unit_url, workers=1)
+
+
+@pytest.fixture
+def client(settings):
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def redis(unit_url) -> Redis:
+    return Redis.from_url(unit_url)
+
+
+@pytest.fixture(scope="session")
+def live(live_url, tmp_path_factory):
+    """Two RQ workers and a uvicorn API on the session Redis (database 0)."""
+    logs = tmp_path_factory.mktemp("logs")
+    workers = Workers(live_url, count=2, log_path=logs / "workers.log").start()
+    api = Api(live_url, log_path=logs / "api.log").start()
+    yield {"api": api, "workers": workers, "redis": Redis.from_url(live_url), "logs": logs}
+    api.stop()
+    workers.stop()
