@@ -1,7 +1,7 @@
 """Submitting work: cache hits, de-duplication, enqueueing, batches, cancellation.
 
 A submission's job id is derived from its cache key. If the result is cached, it is returned at
-once. Otherwise the job is enqueued with RQ's atomic ``unique`` flag under that id, so any number of
+once. Otherwise, under a per-id Redis lock, the job is enqueued unless it exists, so any number of
 identical submissions, concurrent or not, create one job; a duplicate joins the existing job, unless
 that one failed or was canceled (or finished and its result expired), in which case it is replaced
 by a fresh one: resubmitting is how a user retries.
@@ -17,8 +17,8 @@ from pydantic import BaseModel
 from redis import Redis
 from rq import Queue, Retry
 from rq.command import send_stop_job_command
-from rq.exceptions import DuplicateJobError, InvalidJobOperation, NoSuchJobError
-from rq.job import Job
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Dependency, Job
 from rq.serializers import JSONSerializer
 
 from . import redis_keys
@@ -29,8 +29,8 @@ from .schemas.jobs import BatchJob, BatchView, JobStatus, JobView, Submission
 from .settings import Settings
 
 log = logging.getLogger(__name__)
-#: how often a submission retries when a job disappears between enqueue and fetch (expiry races)
-SUBMIT_ATTEMPTS = 3
+#: seconds a submission lock is held at most (and waited for at most)
+LOCK_TIMEOUT = 30
 
 
 class UnknownJob(LookupError):
@@ -53,40 +53,52 @@ def cached_result(redis: Redis, job_id: str) -> dict | None:
     return None if raw is None else json.loads(raw)
 
 
-def _enqueue(queue: Queue, kind: JobKind, request: BaseModel, job_id: str, settings: Settings) -> Job:
+def enqueue(queue: Queue, kind: JobKind, request: BaseModel, job_id: str, settings: Settings,
+             depends_on: list[str] | None = None, meta: dict | None = None) -> Job:
     retry = Retry(max=settings.job_retries) if settings.job_retries else None
+    # a part that failed must not block its dependents: they run and report (or redo) it
+    dependency = Dependency(jobs=depends_on, allow_failure=True) if depends_on else None
     return queue.enqueue_call(
-        kind.task, kwargs={"request": request.model_dump(mode="json")}, job_id=job_id, unique=True,
+        kind.task, kwargs={"request": request.model_dump(mode="json")}, job_id=job_id,
         timeout=getattr(settings, kind.timeout_setting), result_ttl=settings.job_ttl, failure_ttl=settings.job_ttl,
-        retry=retry, meta={"kind": kind.name}, description=f"{kind.name} {job_id}")
+        retry=retry, meta={"kind": kind.name, **(meta or {})}, description=f"{kind.name} {job_id}",
+        depends_on=dependency)
 
 
-def submit(redis: Redis, settings: Settings, kind: JobKind, request: BaseModel) -> Submission:
+def is_stale(redis: Redis, view: JobView) -> bool:
+    """A job to replace rather than join: it failed, was canceled, waits on a canceled part, or
+    finished with its result gone."""
+    if view.status in (JobStatus.failed, JobStatus.canceled):
+        return True
+    return view.status is JobStatus.finished and cached_result(redis, view.job_id) is None
+
+
+def submit(redis: Redis, settings: Settings, kind: JobKind, request: BaseModel, depends_on: list[str] | None = None,
+           meta: dict | None = None) -> Submission:
     job_id = make_job_id(kind, request)
     result = cached_result(redis, job_id)
     if result is not None:
         return Submission(**finished_view(job_id, kind).model_dump(), cached=True, result=result)
-    queue = queue_for(redis, settings)
-    for _ in range(SUBMIT_ATTEMPTS):
-        try:
-            job = _enqueue(queue, kind, request, job_id, settings)
-            log.info("enqueued %s", job_id)
-            return Submission(**view_of(job, kind).model_dump(), cached=False)
-        except DuplicateJobError:
-            job = fetch_job(redis, job_id)
-        if job is None:
-            continue  # it expired in between: enqueue again
-        view = view_of(job, kind)
-        stale = view.status in (JobStatus.failed, JobStatus.canceled) or (
-            view.status is JobStatus.finished and cached_result(redis, job_id) is None)
-        if not stale:
-            return Submission(**view.model_dump(), cached=False)
-        result = cached_result(redis, job_id)  # it may have finished just now
+    with submission_lock(redis, job_id):
+        result = cached_result(redis, job_id)  # it may have finished while we waited
         if result is not None:
             return Submission(**finished_view(job_id, kind).model_dump(), cached=True, result=result)
-        job.delete()
-        log.info("replacing %s job %s", view.status.value, job_id)
-    raise RuntimeError(f"could not enqueue {job_id} after {SUBMIT_ATTEMPTS} attempts")
+        job = fetch_job(redis, job_id)
+        if job is not None:
+            view = view_of(job, kind)
+            if not is_stale(redis, view):
+                return Submission(**view.model_dump(), cached=False)
+            log.info("replacing %s job %s", view.status.value, job_id)
+            job.delete()
+        job = enqueue(queue_for(redis, settings), kind, request, job_id, settings, depends_on, meta)
+        log.info("enqueued %s", job_id)
+        return Submission(**view_of(job, kind).model_dump(), cached=False)
+
+
+def submission_lock(redis: Redis, job_id: str):
+    """Serialises check-then-enqueue per job id (RQ's own ``unique`` flag cannot be combined with
+    dependencies). It expires on its own if an API process dies holding it."""
+    return redis.lock(redis_keys.submit_lock(job_id), timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_TIMEOUT)
 
 
 def job_view(redis: Redis, job_id: str) -> JobView:

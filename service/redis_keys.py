@@ -8,6 +8,11 @@ def result(job_id: str) -> str:
     return f"{PREFIX}:result:{job_id}"
 
 
+def submit_lock(job_id: str) -> str:
+    """Held while a submission checks for and enqueues a job (expires by itself)."""
+    return f"{PREFIX}:lock:submit:{job_id}"
+
+
 def artifact(key: str) -> str:
     """Hash of binary numpy arrays (trained network, feature mean, spectra)."""
     return f"{PREFIX}:artifact:{key}"
@@ -25,3 +30,18 @@ def computed_counter() -> str:
 def executions_counter() -> str:
     """Hash: how many times each kind of job actually executed."""
     return f"{PREFIX}:stats:executions"
+
+
+def catalogue() -> str:
+    """Sorted set of phase-diagram ids by completion time."""
+    return f"{PREFIX}:catalogue:phase_diagrams"
+
+
+def catalogue_entry(diagram_id: str) -> str:
+    """A catalogue entry (JSON summary); expires with the diagram's result."""
+    return f"{PREFIX}:catalogue:entry:{diagram_id}"
+
+
+def plot(job_id: str, fmt: str) -> str:
+    """A rendered picture of a result (PNG or SVG bytes); expires with the result."""
+    return f"{PREFIX}:plot:{job_id}:{fmt}"
