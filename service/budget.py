@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .schemas.common import READOUT_PROTOCOLS, Protocol
+from .phase_plan import plan
 from .schemas.gcm import GCMRequest
 from .schemas.learning_curve import LearningCurveRequest
+from .schemas.phase_diagram import PhaseDiagramRequest
 from .settings import Settings
 
 BYTES = 8
@@ -32,6 +34,7 @@ class BudgetExceeded(ValueError):
 class Cost:
     work: float
     memory: float
+    training: float = 0.0  # the part of ``work`` spent training the source network
 
 
 def learning_curve_cost(request: LearningCurveRequest) -> Cost:
@@ -66,7 +69,7 @@ def learning_curve_cost(request: LearningCurveRequest) -> Cost:
             if protocol not in READOUT_PROTOCOLS:
                 work += seeds * sum(4.0 * t * n * k * epochs for t in n_train)
         memory["simulation"] = BYTES * (max(n_train) * (n + 2 * widest) + sim.test_samples * (n + len(dims) * widest))
-    return Cost(work=work, memory=max(memory.values()))
+    return Cost(work=work, memory=max(memory.values()), training=training)
 
 
 def gcm_work(request: GCMRequest) -> float:
@@ -76,9 +79,40 @@ def gcm_work(request: GCMRequest) -> float:
     return float(solves * request.solver.max_iterations * (10 * p + channel))
 
 
+def training_runs(request: PhaseDiagramRequest) -> int:
+    """scratch/finetune trainings a diagram needs: cells x seeds per network protocol."""
+    if request.simulation is None:
+        return 0
+    network_protocols = [p for p in request.all_protocols if p.value in ("scratch", "finetune")]
+    cells = len(request.x_axis.values) * len(request.y_axis.values)
+    return cells * len(request.simulation.seeds) * len(network_protocols)
+
+
+def phase_diagram_cost(request: PhaseDiagramRequest, settings: Settings) -> Cost:
+    """The network is trained once for the whole diagram; every part adds the rest of its cost."""
+    layout = plan(request, settings.diagram_chunk_alphas)
+    costs = [learning_curve_cost(part.request) for part in layout.parts]
+    training = max((c.training for c in costs), default=0.0)
+    return Cost(work=training + sum(c.work - c.training for c in costs),
+                memory=max((c.memory for c in costs), default=0.0), training=training)
+
+
 def check(request, settings: Settings) -> None:
     """Raise BudgetExceeded, naming estimate and limit, when a request is too large to run."""
-    if isinstance(request, LearningCurveRequest):
+    if isinstance(request, PhaseDiagramRequest):
+        runs = training_runs(request)
+        if runs > settings.max_diagram_training_runs:
+            raise BudgetExceeded(f"{runs} scratch/finetune training runs (cells x seeds) exceed the limit "
+                                 f"{settings.max_diagram_training_runs} per diagram: use fewer cells or seeds")
+        cost = phase_diagram_cost(request, settings)
+        if cost.work > settings.max_diagram_work:
+            raise BudgetExceeded(f"estimated work {cost.work:.3g} floating-point operations for the whole diagram "
+                                 f"exceeds the limit {settings.max_diagram_work:.3g}: use fewer cells, smaller "
+                                 "sizes, fewer Monte Carlo samples or seeds")
+        if cost.memory > settings.max_memory_bytes:
+            raise BudgetExceeded(f"estimated peak memory {cost.memory / 1e9:.3g} GB exceeds the limit "
+                                 f"{settings.max_memory_bytes / 1e9:.3g} GB: reduce sizes or sample counts")
+    elif isinstance(request, LearningCurveRequest):
         cost = learning_curve_cost(request)
         if cost.work > settings.max_work:
             raise BudgetExceeded(f"estimated work {cost.work:.3g} floating-point operations exceeds the limit "

@@ -38,16 +38,37 @@ def failure_reason(job: Job) -> str | None:
     return lines[-1][:500] if lines else "failed"
 
 
+def parts_progress(job: Job) -> tuple[Progress, str | None]:
+    """Progress of a job waiting on parts (meta "parts": the pending [job_id, cells] at submission,
+    "cells": the total over all parts): cells of cached parts and of parts that have ended count as
+    done. If a part was canceled (RQ never releases dependents of a canceled job), says why the job
+    is blocked."""
+    parts = job.meta["parts"]
+    with job.connection.pipeline() as pipe:
+        for part_id, _ in parts:
+            pipe.hget(Job.key_for(part_id), "status")
+        statuses = pipe.execute()
+    done, blocked = job.meta["cells"] - sum(cells for _, cells in parts), None
+    for (part_id, cells), raw in zip(parts, statuses):
+        status = PUBLIC_STATUS.get(RQStatus(raw.decode())) if raw else JobStatus.finished  # expired: it ended
+        if status in (JobStatus.finished, JobStatus.failed):
+            done += cells
+        elif status is JobStatus.canceled:
+            blocked = f"part {part_id} was canceled: resubmit to recompute what is missing"
+    return Progress(stage="cells", done=done, total=job.meta["cells"]), blocked
+
+
 def view_of(job: Job, kind: JobKind) -> JobView:
     status = PUBLIC_STATUS.get(job.get_status(refresh=False), JobStatus.queued)
     progress = job.meta.get("progress")
-    return JobView(
-        job_id=job.id, kind=kind.name, status=status,
-        progress=Progress(**progress) if progress else None,
-        created_at=job.created_at, started_at=job.started_at, ended_at=job.ended_at,
-        error=failure_reason(job) if status is JobStatus.failed else None,
-        links=links(job.id),
-    )
+    progress = Progress(**progress) if progress else None
+    error = failure_reason(job) if status is JobStatus.failed else None
+    if status is JobStatus.queued and "parts" in job.meta:
+        progress, blocked = parts_progress(job)
+        if blocked:
+            status, error = JobStatus.failed, blocked
+    return JobView(job_id=job.id, kind=kind.name, status=status, progress=progress, created_at=job.created_at,
+                   started_at=job.started_at, ended_at=job.ended_at, error=error, links=links(job.id))
 
 
 def finished_view(job_id: str, kind: JobKind) -> JobView:

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from .schemas.gcm import GCMRequest, GCMResult
 from .schemas.learning_curve import LearningCurveRequest, LearningCurveResult
+from .schemas.phase_diagram import PhaseDiagramRequest, PhaseDiagramResult, SourceNetworkRequest, SourceNetworkResult
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,11 @@ KINDS: dict[str, JobKind] = {
         JobKind("learning_curve", "lc", LearningCurveRequest, LearningCurveResult,
                 "worker.tasks.run_learning_curve", "learning_curve_timeout"),
         JobKind("gcm", "gcm", GCMRequest, GCMResult, "worker.tasks.run_gcm", "gcm_timeout"),
+        JobKind("phase_diagram", "pd", PhaseDiagramRequest, PhaseDiagramResult, "worker.tasks.run_phase_diagram",
+                "phase_diagram_timeout"),
+        # internal: the source network a phase diagram's parts share (visible through /v1/jobs)
+        JobKind("source_network", "net", SourceNetworkRequest, SourceNetworkResult,
+                "worker.tasks.run_source_network", "learning_curve_timeout"),
     )
 }
 PREFIXES = {kind.prefix: kind for kind in KINDS.values()}

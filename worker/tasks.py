@@ -21,16 +21,23 @@ from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
 from service import __version__, redis_keys
-from service.cache_key import cache_key
+from service.cache_key import cache_key, job_id
+from service.job_views import failure_reason
 from service.kinds import KINDS, JobKind
+from service.phase_diagrams import add_to_catalogue, catalogue_entry
+from service.phase_plan import plan
+from service.queueing import cached_result, fetch_job
 from service.schemas import SCHEMA_VERSION
 from service.schemas.gcm import GCMRequest
 from service.schemas.learning_curve import LearningCurveRequest
+from service.schemas.phase_diagram import PhaseDiagramRequest, SourceNetworkRequest
 from service.settings import Settings, get_settings
+from worker.diagrams import assemble
 from worker.science.errors import InvalidSpec
 from worker.science.gcm.custom import solve_custom
+from worker.science.learning_curve import ensure_source_network
 from worker.science.learning_curve import run_learning_curve as engine_learning_curve
-from worker.science.specs import LearningCurveSpec, SolverSettings
+from worker.science.specs import LearningCurveSpec, NetworkSpec, SolverSettings, SourceSpec
 from worker.store import RedisArtifactStore
 
 log = logging.getLogger(__name__)
@@ -53,7 +60,7 @@ class ProgressReporter:
         self.job.save_meta()
 
 
-def failure_reason(exc: Exception, timeout: int | None) -> str:
+def exception_reason(exc: Exception, timeout: int | None) -> str:
     if isinstance(exc, JobTimeoutException):
         return f"timeout: the job ran longer than its limit of {timeout} s"
     if isinstance(exc, InvalidSpec):
@@ -77,7 +84,35 @@ def _gcm(request: GCMRequest, redis: Redis, settings: Settings, progress) -> dic
     return result
 
 
-def _execute(kind: JobKind, compute: Callable, payload: dict[str, Any]) -> dict[str, str]:
+def _source_network(request: SourceNetworkRequest, redis: Redis, settings: Settings, progress) -> dict[str, Any]:
+    source = SourceSpec(**request.source.model_dump(mode="json"))
+    network = NetworkSpec(**request.network.model_dump(mode="json"))
+    return ensure_source_network(source, network, RedisArtifactStore(redis, settings.artifact_ttl), progress)
+
+
+def _phase_diagram(request: PhaseDiagramRequest, redis: Redis, settings: Settings, progress) -> dict[str, Any]:
+    layout = plan(request, settings.diagram_chunk_alphas)
+    results, errors = [], []
+    for index, part in enumerate(layout.parts):
+        progress("assemble", index, len(layout.parts))
+        part_id = job_id(KINDS["learning_curve"], part.request)
+        result = cached_result(redis, part_id)
+        results.append(result)
+        job = None if result is not None else fetch_job(redis, part_id)
+        errors.append(None if result is not None else (failure_reason(job) if job is not None else "result missing"))
+    progress("assemble", len(layout.parts), len(layout.parts))
+    network = cached_result(redis, job_id(KINDS["source_network"], layout.network))
+    return assemble(request, layout, results, errors, None if network is None else network["source_test_error"])
+
+
+def _catalogue(kind: JobKind, request: PhaseDiagramRequest, result: dict[str, Any], redis: Redis,
+               settings: Settings) -> None:
+    entry = catalogue_entry(job_id(kind, request), request, result["complete"], result["meta"]["computed_at"])
+    add_to_catalogue(redis, entry, settings.result_ttl, time.time())
+
+
+def _execute(kind: JobKind, compute: Callable, payload: dict[str, Any], on_stored: Callable | None = None
+             ) -> dict[str, str]:
     job = get_current_job()
     settings = get_settings()
     redis: Redis = job.connection
@@ -90,7 +125,7 @@ def _execute(kind: JobKind, compute: Callable, payload: dict[str, Any]) -> dict[
         # Retries are for a worker dying under a job (RQ re-queues abandoned jobs); an exception
         # raised by the computation itself would only be raised again.
         job.retries_left = 0
-        job.meta["error"] = failure_reason(exc, job.timeout)
+        job.meta["error"] = exception_reason(exc, job.timeout)
         job.save_meta()
         raise
     meta = result.get("meta", {})
@@ -99,6 +134,8 @@ def _execute(kind: JobKind, compute: Callable, payload: dict[str, Any]) -> dict[
                 elapsed_seconds=round(time.perf_counter() - started, 3))
     validated = kind.result.model_validate({**result, "meta": meta})
     redis.set(redis_keys.result(job.id), validated.model_dump_json(), ex=settings.result_ttl)
+    if on_stored is not None:
+        on_stored(kind, request, validated.model_dump(mode="json"), redis, settings)
     log.info("%s finished in %.1fs", job.id, meta["elapsed_seconds"])
     return {"result_key": redis_keys.result(job.id)}
 
@@ -109,3 +146,11 @@ def run_learning_curve(request: dict[str, Any]) -> dict[str, str]:
 
 def run_gcm(request: dict[str, Any]) -> dict[str, str]:
     return _execute(KINDS["gcm"], _gcm, request)
+
+
+def run_source_network(request: dict[str, Any]) -> dict[str, str]:
+    return _execute(KINDS["source_network"], _source_network, request)
+
+
+def run_phase_diagram(request: dict[str, Any]) -> dict[str, str]:
+    return _execute(KINDS["phase_diagram"], _phase_diagram, request, on_stored=_catalogue)

@@ -37,7 +37,7 @@ from .results import finite_or_none, gcm_points
 from .network import TwoLayerNetwork, initial_network, train_network
 from .seeding import Stream, generator
 from .simulate import ReadoutProtocol, sample_sizes, simulate
-from .specs import READOUT_PROTOCOLS, LearningCurveSpec, TheorySpec
+from .specs import READOUT_PROTOCOLS, LearningCurveSpec, NetworkSpec, SourceSpec, TheorySpec
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -255,3 +255,14 @@ def run_learning_curve(spec: LearningCurveSpec, store: ArtifactStore | None = No
             "artifacts": run.artifacts,
         },
     }
+
+
+def ensure_source_network(source: SourceSpec, network: NetworkSpec, store: ArtifactStore | None = None,
+                          progress: ProgressFn | None = None) -> dict[str, Any]:
+    """Train (or reuse) the source network alone: what a phase diagram's parts share."""
+    spec = LearningCurveSpec(source=source, network=network, simulation=None)
+    run = _Run(spec, store if store is not None else MemoryArtifactStore(), progress or _silent)
+    _, summary = run.source_network(make_source(source))
+    return {"source_test_error": summary["test_error"], "source_train_error": summary["train_error"],
+            "source_train_loss": summary["train_loss"],
+            "meta": {"science_version": SCIENCE_VERSION, "timings": run.timings, "artifacts": run.artifacts}}
