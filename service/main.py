@@ -16,7 +16,7 @@ from . import __version__
 from .metrics import Metrics
 from .middleware import BodySizeLimit, RequestMetrics
 from .queueing import UnknownJob
-from .routes import batches, gcm, health, jobs, learning_curves
+from .routes import batches, gcm, health, jobs, learning_curves, phase_diagrams
 from .settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     app.state.redis = None
     metrics.watch_redis(lambda: app.state.redis, settings.queue_name)
-    for module in (learning_curves, gcm, jobs, batches, health):
+    for module in (learning_curves, gcm, phase_diagrams, jobs, batches, health):
         app.include_router(module.router)
 
     @app.exception_handler(RedisConnectionError)

@@ -4,16 +4,18 @@ import asyncio
 import time
 from typing import Union
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from .. import queueing
 from ..deps import RedisDep, SettingsDep
 from ..job_views import TERMINAL
+from ..plots import cached_picture, render_learning_curve, render_phase_diagram
 from ..schemas.gcm import GCMResult
 from ..schemas.jobs import JobView
 from ..schemas.learning_curve import LearningCurveResult
+from ..schemas.phase_diagram import PhaseDiagramResult, SourceNetworkResult
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 NOT_FOUND = {404: {"description": "No such job (or it expired)."}}
@@ -33,7 +35,8 @@ async def get_job(job_id: str, redis: RedisDep, settings: SettingsDep,
         await asyncio.sleep(POLL_INTERVAL)
 
 
-@router.get("/{job_id}/result", name="get_job_result", response_model=Union[LearningCurveResult, GCMResult],
+@router.get("/{job_id}/result", name="get_job_result",
+            response_model=Union[LearningCurveResult, GCMResult, PhaseDiagramResult, SourceNetworkResult],
             responses={**NOT_FOUND, 409: {"model": JobView, "description": "Not finished (yet): the job is returned."}})
 def get_job_result(job_id: str, redis: RedisDep):
     """The result of a finished job (served as stored: it was validated when written)."""
@@ -42,6 +45,22 @@ def get_job_result(job_id: str, redis: RedisDep):
         return JSONResponse(result)
     view = queueing.job_view(redis, job_id)
     return JSONResponse(view.model_dump(mode="json"), status_code=409)
+
+
+@router.get("/{job_id}/plot.png", name="get_job_plot", response_class=Response,
+            responses={**NOT_FOUND, 409: {"model": JobView, "description": "Not finished (yet)."}})
+def get_job_plot(job_id: str, redis: RedisDep) -> Response:
+    """A learning curve's test error against alpha per protocol (theory as lines, simulation as
+    points with standard-error bars), or a phase diagram's heatmap."""
+    result = queueing.cached_result(redis, job_id)
+    if result is None:
+        view = queueing.job_view(redis, job_id)
+        return JSONResponse(view.model_dump(mode="json"), status_code=409)
+    renders = {"learning_curve": render_learning_curve, "phase_diagram": render_phase_diagram}
+    render = renders.get(result.get("kind"))
+    if render is None:
+        return JSONResponse({"detail": f"no picture for a {result.get('kind')} result"}, status_code=404)
+    return Response(cached_picture(redis, job_id, "png", result, render), media_type="image/png")
 
 
 @router.delete("/{job_id}", name="cancel_job", response_model=JobView, responses=NOT_FOUND)
