@@ -1,6 +1,6 @@
 """Run every benchmark; each line is a ratio measured in this one run."""
 
-from bench import covariances, gcm_solver, training_epoch
+from bench import covariances, gcm_solver, phase_diagram_workers, training_epoch
 
 
 def main() -> None:
@@ -8,6 +8,7 @@ def main() -> None:
     training_epoch.main_with(None)
     training_epoch.main_with(256)
     gcm_solver.main_with(30)
+    phase_diagram_workers.main()
 
 
 if __name__ == "__main__":

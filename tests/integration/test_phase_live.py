@@ -1,0 +1,122 @@
+"""Phase diagrams end to end: fan-out over real workers, equality with one-by-one learning curves,
+failed cells and retries, pictures, the catalogue, and what the diagrams say."""
+
+import time
+
+import httpx2 as httpx
+import pytest
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+from service.cache_key import job_id
+from service.kinds import KINDS
+from service.phase_plan import plan
+from service.schemas.phase_diagram import PhaseDiagramRequest
+from tests.integration.test_live import executions, wait_finished
+
+pytestmark = pytest.mark.e2e
+SMALL = {"source": {"latent_dim": 10, "input_dim": 40}, "network": {"hidden_units": 30, "n_samples": 400, "epochs": 60},
+         "theory": {"mc_samples": 4000}}
+
+
+def diagram(seed: int, **changes) -> dict:
+    body = {**SMALL, "source": {**SMALL["source"], "seed": seed},
+            "x_axis": {"name": "alpha", "values": [0.5, 2.0]}, "y_axis": {"name": "feature_noise", "values": [0.0, 0.5]}}
+    body.update(changes)
+    return body
+
+
+def test_diagram_cells_equal_learning_curves_one_by_one(live):
+    api = live["api"].url
+    body = diagram(11, simulation={"seeds": 2, "test_samples": 1000})
+    submitted = httpx.post(f"{api}/v1/phase-diagrams", json=body)
+    assert submitted.status_code == 202 and submitted.json()["job_id"].startswith("pd-")
+    diagram_id = submitted.json()["job_id"]
+    seen = []
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        view = httpx.get(f"{api}/v1/jobs/{diagram_id}").json()
+        seen.append(view["progress"])
+        if view["status"] in ("finished", "failed"):
+            break
+        time.sleep(0.05)
+    assert view["status"] == "finished"
+    assert any(p and p["stage"] == "cells" and p["done"] < p["total"] for p in seen)
+    result = httpx.get(f"{api}/v1/phase-diagrams/{diagram_id}").json()
+    assert result["complete"] and result["gain_basis"] == "theory" and not result["failures"]
+    for yi, noise in enumerate([0.0, 0.5]):
+        for xi, alpha in enumerate([0.5, 2.0]):
+            single = {**SMALL, "source": body["source"], "target": {"feature_noise": noise}, "alphas": [alpha],
+                      "protocols": ["tf", "rf"], "simulation": {"seeds": 2, "test_samples": 1000}}
+            lc_id = httpx.post(f"{api}/v1/learning-curves", json=single).json()["job_id"]
+            assert wait_finished(api, lc_id)["status"] == "finished"
+            curve = httpx.get(f"{api}/v1/jobs/{lc_id}/result").json()["curves"]
+            for protocol in ("tf", "rf"):
+                # theory: the same fixed point, reached from another warm start (tolerance 1e-10)
+                assert result["theory"][protocol][yi][xi] == pytest.approx(
+                    curve[protocol]["theory"]["test_error"][0], abs=1e-8)
+                # simulation: the same samples and fits, bit for bit
+                assert result["simulation"][protocol][yi][xi] == curve[protocol]["simulation"]["test_error_mean"][0]
+            assert result["gain"][yi][xi] == pytest.approx(
+                curve["rf"]["theory"]["test_error"][0] - curve["tf"]["theory"]["test_error"][0], abs=2e-8)
+    again = httpx.post(f"{api}/v1/phase-diagrams", json=body)
+    assert again.status_code == 200 and again.json()["cached"] and again.json()["result"] == result
+
+    png = httpx.get(f"{api}/v1/phase-diagrams/{diagram_id}.png")
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png" and png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert httpx.get(f"{api}/v1/phase-diagrams/{diagram_id}.png").content == png.content  # served from the cache
+    svg = httpx.get(f"{api}/v1/phase-diagrams/{diagram_id}.svg")
+    assert svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
+    csv_rows = httpx.get(f"{api}/v1/phase-diagrams/{diagram_id}", params={"format": "csv"}).text.splitlines()
+    assert len(csv_rows) == 1 + 4 * 2
+    plot = httpx.get(f"{api}/v1/jobs/{lc_id}/plot.png")
+    assert plot.status_code == 200 and plot.content[:4] == b"\x89PNG"
+    listed = httpx.get(f"{api}/v1/phase-diagrams", params={"y_axis": "feature_noise",
+                                                           "range": "source.seed:11:11"}).json()
+    assert [item["diagram_id"] for item in listed["items"]] == [diagram_id]
+
+
+def test_a_failed_cell_is_reported_and_a_retry_recomputes_only_what_is_missing(live):
+    api, redis = live["api"].url, live["redis"]
+    body = diagram(12)
+    layout = plan(PhaseDiagramRequest.model_validate(body), chunk=2)
+    poisoned = job_id(KINDS["learning_curve"], layout.parts[1].request)
+    queue = Queue("tlprobe", connection=redis, serializer=JSONSerializer)
+    blocker = queue.enqueue_call("time.sleep", args=(2,))
+    queue.enqueue_call("worker.tasks.run_learning_curve", kwargs={"request": {"alphas": "not a list"}},
+                       job_id=poisoned, depends_on=blocker)
+    diagram_id = httpx.post(f"{api}/v1/phase-diagrams", json=body).json()["job_id"]
+    assert wait_finished(api, diagram_id, timeout=120)["status"] == "finished"
+    result = httpx.get(f"{api}/v1/phase-diagrams/{diagram_id}").json()
+    assert not result["complete"]
+    assert {(f["x_index"], f["y_index"]) for f in result["failures"]} == {(0, 1), (1, 1)}  # feature_noise 0.5
+    assert all("theory part failed" in f["reason"] for f in result["failures"])
+    assert result["gain"][1] == [None, None] and None not in result["gain"][0]
+    before = executions(redis, "learning_curve")
+    retry = httpx.post(f"{api}/v1/phase-diagrams", json=body)
+    assert retry.status_code == 202  # an incomplete diagram is not a cache hit
+    assert wait_finished(api, diagram_id, timeout=120)["status"] == "finished"
+    fixed = httpx.get(f"{api}/v1/phase-diagrams/{diagram_id}").json()
+    assert fixed["complete"] and fixed["gain"][0] == result["gain"][0]
+    assert executions(redis, "learning_curve") == before + 1  # only the failed part ran again
+
+
+def test_the_default_diagram_shows_where_transfer_pays(live):
+    # default: alpha in {0.25, ..., 4} x teacher_noise in {0, ..., 1}, tf against rf, theory only
+    api = live["api"].url
+    diagram_id = httpx.post(f"{api}/v1/phase-diagrams", json={}).json()["job_id"]
+    assert wait_finished(api, diagram_id, timeout=300)["status"] == "finished"
+    result = httpx.get(f"{api}/v1/phase-diagrams/{diagram_id}").json()
+    gain = result["gain"]  # [teacher_noise][alpha]
+    assert result["complete"] and result["x_axis"]["name"] == "alpha" and result["y_axis"]["name"] == "teacher_noise"
+    # small alpha, no noise: transferred features beat random ones by far (measured 0.24)
+    assert gain[0][0] > 0.1
+    for column in range(len(result["x_axis"]["values"])):
+        assert gain[-1][column] < gain[0][column] - 0.05  # the gain shrinks as the rules decorrelate
+        assert gain[-1][column] < 0  # with an independent teacher the source features only hurt
+    # the boundary: transfer pays below an alpha that falls as the noise grows (measured crossings
+    # 2.51, 0.86, 0.33 at teacher_noise 0.25, 0.5, 0.75; none at 0, where tf always wins, nor at 1)
+    crossings = [row["crossings"] for row in result["boundary"]]
+    assert crossings[0] == [] and crossings[-1] == []
+    assert all(len(c) == 1 for c in crossings[1:-1])
+    assert crossings[1][0] > crossings[2][0] > crossings[3][0]
