@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test test-fast bench validate openapi clean
+.PHONY: install run test test-fast soak bench validate openapi clean
 
 install: $(STAMP)
 
@@ -23,6 +23,9 @@ test: install         ## the whole suite, against its own Redis on a free port
 
 test-fast: install    ## skip tests marked slow
 	$(PY) -m pytest -q -m "not slow"
+
+soak: install         ## five-minute soak of the live stack (the suite runs one minute of it)
+	TLPROBE_SOAK_SECONDS=300 $(PY) -m pytest -q -s tests/integration/test_soak.py
 
 bench: install        ## benchmarks printing ratios measured in one run
 	$(PY) -m bench

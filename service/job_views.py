@@ -34,6 +34,9 @@ def failure_reason(job: Job) -> str | None:
     text = (result.exc_string if result is not None else None) or job.exc_info or ""
     if "AbandonedJobError" in text:
         return "abandoned: the worker running it died and no retries were left"
+    if "Work-horse terminated unexpectedly" in text:
+        return ("killed: the process running it died (e.g. out of memory) and no retries were left; "
+                + text.strip().splitlines()[-1][:300])
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1][:500] if lines else "failed"
 

@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -15,7 +17,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from . import __version__
 from .metrics import Metrics
 from .middleware import BodySizeLimit, RequestMetrics
-from .queueing import UnknownJob
+from .access import RateLimited
+from .queueing import QueueFull, UnknownJob
 from .routes import batches, gcm, health, jobs, learning_curves, phase_diagrams
 from .settings import Settings, get_settings
 
@@ -30,6 +33,16 @@ fine-tuning. Heavy work runs on RQ workers; results are cached by their paramete
 def connect(settings: Settings) -> Redis:
     return Redis.from_url(settings.redis_url, socket_timeout=settings.redis_timeout,
                           socket_connect_timeout=settings.redis_timeout, health_check_interval=30)
+
+
+def allowed_methods(app: FastAPI, path: str) -> set[str]:
+    """Methods of every documented operation whose path template matches ``path``."""
+    table = getattr(app.state, "method_table", None)
+    if table is None:
+        table = [(compile_path(template)[0], {method.upper() for method in operations})
+                 for template, operations in app.openapi()["paths"].items()]
+        app.state.method_table = table
+    return set().union(*(methods for regex, methods in table if regex.match(path)))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -65,6 +78,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """422 naming each field and reason; the offending input is not echoed (it may be huge, or NaN)."""
         detail = [{"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]} for error in exc.errors()]
         return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # list the methods of every route on this path, not only the first
+            headers["Allow"] = ", ".join(sorted(allowed_methods(app, request.url.path)))
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(QueueFull)
+    async def queue_full(request: Request, exc: QueueFull) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": str(QueueFull.RETRY_AFTER)})
+
+    @app.exception_handler(RateLimited)
+    async def rate_limited(request: Request, exc: RateLimited) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(UnknownJob)
     async def unknown(request: Request, exc: UnknownJob) -> JSONResponse:

@@ -21,7 +21,7 @@ from .cache_key import job_id as make_job_id
 from .job_views import finished_view, view_of
 from .kinds import KINDS
 from .phase_plan import Plan, plan
-from .queueing import enqueue, cached_result, fetch_job, is_stale, queue_for, submission_lock, submit
+from .queueing import check_capacity, enqueue, cached_result, fetch_job, is_stale, queue_for, submission_lock, submit
 from .schemas.jobs import Submission
 from .schemas.phase_diagram import CatalogueEntry, CataloguePage, PhaseDiagramRequest
 from .settings import Settings
@@ -47,6 +47,7 @@ def submit_phase_diagram(redis: Redis, settings: Settings, request: PhaseDiagram
             existing.delete()  # failed, canceled, blocked, or finished with failed cells: retry
         redis.delete(redis_keys.result(diagram_id))
         layout = plan(request, settings.diagram_chunk_alphas)
+        check_capacity(redis, settings, new_jobs=len(layout.parts) + 2)  # all of it, or nothing
         pending = _submit_parts(redis, settings, layout)
         # progress counts cell computations: a cell with a theory and a simulation part counts twice
         meta = {"parts": pending, "cells": sum(len(part.cells) for part in layout.parts)}

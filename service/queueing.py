@@ -19,6 +19,7 @@ from rq import Queue, Retry
 from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Dependency, Job
+from rq.registry import DeferredJobRegistry
 from rq.serializers import JSONSerializer
 
 from . import redis_keys
@@ -35,6 +36,25 @@ LOCK_TIMEOUT = 30
 
 class UnknownJob(LookupError):
     pass
+
+
+class QueueFull(Exception):
+    """Backpressure: accepting the submission would queue more jobs than the configured cap."""
+
+    RETRY_AFTER = 30
+
+    def __init__(self, waiting: int, cap: int) -> None:
+        super().__init__(f"{waiting} jobs are waiting (the cap is {cap}): retry later")
+
+
+def check_capacity(redis: Redis, settings: Settings, new_jobs: int = 1) -> None:
+    """Refuse (QueueFull) when ``new_jobs`` more would exceed ``max_queued_jobs`` waiting jobs
+    (queued, or deferred behind dependencies). Nothing accepted is ever dropped: the check comes
+    before anything is enqueued."""
+    queue = queue_for(redis, settings)
+    waiting = queue.count + DeferredJobRegistry(queue=queue).count
+    if waiting + new_jobs > settings.max_queued_jobs:
+        raise QueueFull(waiting, settings.max_queued_jobs)
 
 
 def queue_for(redis: Redis, settings: Settings) -> Queue:
@@ -90,6 +110,7 @@ def submit(redis: Redis, settings: Settings, kind: JobKind, request: BaseModel, 
                 return Submission(**view.model_dump(), cached=False)
             log.info("replacing %s job %s", view.status.value, job_id)
             job.delete()
+        check_capacity(redis, settings)
         job = enqueue(queue_for(redis, settings), kind, request, job_id, settings, depends_on, meta)
         log.info("enqueued %s", job_id)
         return Submission(**view_of(job, kind).model_dump(), cached=False)

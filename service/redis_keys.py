@@ -45,3 +45,8 @@ def catalogue_entry(diagram_id: str) -> str:
 def plot(job_id: str, fmt: str) -> str:
     """A rendered picture of a result (PNG or SVG bytes); expires with the result."""
     return f"{PREFIX}:plot:{job_id}:{fmt}"
+
+
+def rate(token_id: str, window: int) -> str:
+    """Submissions of one token in one clock minute (expires after two minutes)."""
+    return f"{PREFIX}:rate:{token_id}:{window}"

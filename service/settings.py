@@ -48,9 +48,22 @@ class Settings(BaseSettings):
     # workers
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, description="Worker processes (one per core).")
     blas_threads: int | None = Field(None, ge=1, description="BLAS threads per worker; default cores // workers.")
-    worker_ttl: int = Field(60, ge=10, description="A worker silent for this long is considered dead (s).")
+    worker_ttl: int = Field(30, ge=16, description="A worker silent for this long is considered dead; idle workers "
+                                                    "wake every worker_ttl - 15 s (s).")
     job_monitoring_interval: int = Field(5, ge=1, description="Heartbeat period of a busy worker (s).")
-    maintenance_interval: int = Field(30, ge=1, description="How often a worker cleans registries (abandoned jobs) (s).")
+    heartbeat_margin: int = Field(15, ge=1, description="A running job whose worker missed its heartbeat by this "
+                                                         "long is abandoned (RQ's own margin is 60 s) (s).")
+    maintenance_interval: int = Field(15, ge=1, description="How often a worker cleans registries (abandoned jobs) (s).")
+
+    # backpressure and access
+    max_queued_jobs: int = Field(1000, ge=1, description="Submissions that would queue a new job beyond this many "
+                                                          "waiting jobs get 503 with Retry-After.")
+    api_tokens: str = Field("", description="Comma-separated bearer tokens; when set, every write needs one.")
+    protect_reads: bool = Field(False, description="With tokens set, require one for reads too.")
+    rate_limit_per_minute: int = Field(60, ge=0, description="Submissions per token per minute (0: unlimited).")
+
+    def tokens(self) -> list[str]:
+        return [token.strip() for token in self.api_tokens.split(",") if token.strip()]
 
     def threads_per_worker(self) -> int:
         return self.blas_threads or max(1, (os.cpu_count() or 1) // self.workers)

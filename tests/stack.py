@@ -101,3 +101,22 @@ class Api:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+
+def busy_worker_pids(redis: Redis, job_id: str) -> tuple[int, list[int]]:
+    """The pid of the worker running ``job_id`` and the pids of its children (the work horse)."""
+    from rq.job import Job
+    from rq.serializers import JSONSerializer
+
+    job = Job.fetch(job_id, connection=redis, serializer=JSONSerializer)
+    worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + job.worker_name, connection=redis)
+    children = subprocess.run(["pgrep", "-P", str(worker.pid)], capture_output=True, text=True).stdout.split()
+    return worker.pid, [int(pid) for pid in children]
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process (and, for a pool, call it per process)."""
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0

@@ -8,6 +8,7 @@ in the environment before numpy is ever imported, so that workers x threads <= c
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 
@@ -22,7 +23,16 @@ THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"
 
 
 class TlprobeWorker(Worker):
-    """An RQ worker with tlprobe's liveness settings (heartbeat, TTL, registry maintenance)."""
+    """An RQ worker with tlprobe's liveness settings.
+
+    A busy worker renews its job's entry in the started-job registry every
+    ``job_monitoring_interval`` seconds, for ``job_monitoring_interval + heartbeat_margin`` seconds
+    (RQ hard-codes a 60 s margin). Workers clean the registries every ``maintenance_interval``
+    seconds, and idle ones wake every ``worker_ttl - 15`` seconds to do so. A job whose worker died
+    (SIGKILL, machine lost) is therefore seen as abandoned, and re-queued while it has retries
+    left, within about interval + margin + max(maintenance interval, worker_ttl - 15) seconds:
+    35 s with the defaults.
+    """
 
     def __init__(self, *args, **kwargs) -> None:
         settings = get_settings()
@@ -30,6 +40,16 @@ class TlprobeWorker(Worker):
         kwargs.setdefault("job_monitoring_interval", settings.job_monitoring_interval)
         kwargs.setdefault("maintenance_interval", settings.maintenance_interval)
         super().__init__(*args, **kwargs)
+        self.heartbeat_margin = settings.heartbeat_margin
+        # import the engine once per worker process: every work horse forked for a job inherits it
+        # instead of importing numpy, scipy and the engine again (most of a small job's time)
+        importlib.import_module("worker.tasks")
+
+    def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
+        interval = self.job_monitoring_interval
+        if job.timeout and job.timeout > 0:
+            interval = min(job.timeout - working_time, interval)
+        return int(interval) + self.heartbeat_margin
 
 
 def main() -> None:

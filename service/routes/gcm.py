@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from ..access import WriteAccess
 from ..deps import MetricsDep, RedisDep, SettingsDep
 from ..kinds import KINDS
 from ..schemas.gcm import GCMRequest
@@ -15,7 +16,7 @@ router = APIRouter(prefix="/v1", tags=["gcm"])
              responses={200: {"model": Submission, "description": "Already computed: the result is included."},
                         **ERRORS})
 def submit_gcm(body: GCMRequest, redis: RedisDep, settings: SettingsDep, metrics: MetricsDep,
-               response: Response) -> Submission:
+               response: Response, token: WriteAccess) -> Submission:
     """Solve a user-supplied Gaussian covariate model (a spectrum, or covariances Omega, Phi, Psi, theta)
     over sample complexities alpha = n / p."""
-    return submit(KINDS["gcm"], body, redis, settings, metrics, response)
+    return submit(KINDS["gcm"], body, redis, settings, metrics, response, token)

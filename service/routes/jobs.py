@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from .. import queueing
+from ..access import ReadAccess, WriteAccess
 from ..deps import RedisDep, SettingsDep
 from ..job_views import TERMINAL
 from ..plots import cached_picture, render_learning_curve, render_phase_diagram
@@ -23,7 +24,7 @@ POLL_INTERVAL = 0.2
 
 
 @router.get("/{job_id}", name="get_job", response_model=JobView, responses=NOT_FOUND)
-async def get_job(job_id: str, redis: RedisDep, settings: SettingsDep,
+async def get_job(job_id: str, redis: RedisDep, settings: SettingsDep, _: ReadAccess,
                   wait: float = Query(0.0, ge=0.0, le=3600.0, description="Long-poll: wait up to this many seconds "
                                       "(capped by the server's TLPROBE_MAX_WAIT) for the job to end.")) -> JobView:
     """Status, progress {stage, done, total}, timestamps and, when failed, the reason."""
@@ -38,7 +39,7 @@ async def get_job(job_id: str, redis: RedisDep, settings: SettingsDep,
 @router.get("/{job_id}/result", name="get_job_result",
             response_model=Union[LearningCurveResult, GCMResult, PhaseDiagramResult, SourceNetworkResult],
             responses={**NOT_FOUND, 409: {"model": JobView, "description": "Not finished (yet): the job is returned."}})
-def get_job_result(job_id: str, redis: RedisDep):
+def get_job_result(job_id: str, redis: RedisDep, _: ReadAccess):
     """The result of a finished job (served as stored: it was validated when written)."""
     result = queueing.cached_result(redis, job_id)
     if result is not None:
@@ -49,7 +50,7 @@ def get_job_result(job_id: str, redis: RedisDep):
 
 @router.get("/{job_id}/plot.png", name="get_job_plot", response_class=Response,
             responses={**NOT_FOUND, 409: {"model": JobView, "description": "Not finished (yet)."}})
-def get_job_plot(job_id: str, redis: RedisDep) -> Response:
+def get_job_plot(job_id: str, redis: RedisDep, _: ReadAccess) -> Response:
     """A learning curve's test error against alpha per protocol (theory as lines, simulation as
     points with standard-error bars), or a phase diagram's heatmap."""
     result = queueing.cached_result(redis, job_id)
@@ -64,6 +65,6 @@ def get_job_plot(job_id: str, redis: RedisDep) -> Response:
 
 
 @router.delete("/{job_id}", name="cancel_job", response_model=JobView, responses=NOT_FOUND)
-def cancel_job(job_id: str, redis: RedisDep) -> JobView:
+def cancel_job(job_id: str, redis: RedisDep, _: WriteAccess) -> JobView:
     """Cancel a queued job or stop a running one. A finished or failed job is returned unchanged."""
     return queueing.cancel(redis, job_id)

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Response
 
+from ..access import WriteAccess
 from ..deps import MetricsDep, RedisDep, SettingsDep
 from ..kinds import KINDS
 from ..schemas.jobs import Submission
@@ -16,11 +17,11 @@ router = APIRouter(prefix="/v1", tags=["learning curves"])
 @router.post("/learning-curves", name="submit_learning_curve", status_code=202, response_model=Submission,
              responses={200: {"model": Submission, "description": "Already computed: the result is included."},
                         **ERRORS})
-def submit_learning_curve(redis: RedisDep, settings: SettingsDep, metrics: MetricsDep, response: Response,
+def submit_learning_curve(redis: RedisDep, settings: SettingsDep, metrics: MetricsDep, response: Response, token: WriteAccess,
                           body: Annotated[LearningCurveRequest, Body()] = LearningCurveRequest()) -> Submission:
     """Theory and simulation of test error against alpha = n_t / N for each protocol.
 
     Every field has a default: `{}` (or no body) runs a small learning curve in a few seconds.
     Answers 202 with the job, or 200 with the result when it is cached.
     """
-    return submit(KINDS["learning_curve"], body, redis, settings, metrics, response)
+    return submit(KINDS["learning_curve"], body, redis, settings, metrics, response, token)

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from .. import phase_diagrams, queueing
+from .. import access, phase_diagrams, queueing
+from ..access import ReadAccess, WriteAccess
 from ..deps import MetricsDep, RedisDep, SettingsDep
 from ..kinds import KINDS, kind_of_job
 from ..plots import MEDIA_TYPES, cached_picture, render_phase_diagram
@@ -18,6 +19,8 @@ from ..schemas.common import Protocol
 from .submissions import ERRORS, check_budget
 
 router = APIRouter(prefix="/v1/phase-diagrams", tags=["phase diagrams"])
+NUMBER = r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?"
+RANGE_PATTERN = rf"^[A-Za-z_][A-Za-z0-9_.]*:({NUMBER})?:({NUMBER})?$"
 KIND = KINDS["phase_diagram"]
 NOT_READY = {404: {"description": "No such diagram."}, 409: {"model": JobView, "description": "Not finished (yet)."}}
 
@@ -26,13 +29,14 @@ NOT_READY = {404: {"description": "No such diagram."}, 409: {"model": JobView, "
              responses={200: {"model": Submission, "description": "Already computed: the result is included."},
                         **ERRORS})
 def submit_phase_diagram(body: PhaseDiagramRequest, redis: RedisDep, settings: SettingsDep, metrics: MetricsDep,
-                         response: Response) -> Submission:
+                         response: Response, token: WriteAccess) -> Submission:
     """A grid over two axes (a correlation knob against alpha, or two knobs at a fixed alpha) with each
     protocol's test error per cell, the gain of tf over the baseline, and the gain = 0 boundary.
 
     The work fans out over the workers: the source network once, one theory job per distinct target
     (its spectra serve every alpha), simulation chunks when asked; the diagram's id is its job id."""
     check_budget(body, settings)
+    access.charge(redis, settings, token)
     submission = phase_diagrams.submit_phase_diagram(redis, settings, body)
     response.status_code = 200 if submission.cached else 202
     metrics.submissions.labels(KIND.name, "cached" if submission.cached else "queued").inc()
@@ -41,13 +45,14 @@ def submit_phase_diagram(body: PhaseDiagramRequest, redis: RedisDep, settings: S
 
 @router.get("", name="list_phase_diagrams", response_model=CataloguePage)
 def list_phase_diagrams(
-        redis: RedisDep,
+        redis: RedisDep, _: ReadAccess,
         x_axis: AxisName | None = None, y_axis: AxisName | None = None,
         axis: AxisName | None = Query(None, description="Either axis has this name."),
         protocol: Protocol | None = Query(None, description="The diagram includes this protocol."),
         baseline: Baseline | None = None, complete: bool | None = None,
-        range_: list[str] = Query([], alias="range", description="Value range of a fixed parameter, repeatable: "
-                                  "path:min:max, e.g. source.input_dim:100:400 or target.teacher_noise::0.2."),
+        range_: list[Annotated[str, Query(pattern=RANGE_PATTERN)]] = Query(
+            [], alias="range", description="Value range of a fixed parameter, repeatable: path:min:max, e.g. "
+                                           "source.input_dim:100:400 or target.teacher_noise::0.2 (empty = open)."),
         offset: int = Query(0, ge=0), limit: int = Query(20, ge=1, le=100)) -> CataloguePage:
     """The catalogue of computed phase diagrams, newest first, filtered and paginated."""
     try:
@@ -78,13 +83,13 @@ def _picture(redis, diagram_id: str, fmt: str) -> Response:
 
 
 @router.get("/{diagram_id}.png", name="get_phase_diagram_png", response_class=Response, responses=NOT_READY)
-def get_phase_diagram_png(diagram_id: str, redis: RedisDep) -> Response:
+def get_phase_diagram_png(diagram_id: str, redis: RedisDep, _: ReadAccess) -> Response:
     """Heatmap of the gain (diverging colours centred at 0) with the boundary drawn."""
     return _picture(redis, diagram_id, "png")
 
 
 @router.get("/{diagram_id}.svg", name="get_phase_diagram_svg", response_class=Response, responses=NOT_READY)
-def get_phase_diagram_svg(diagram_id: str, redis: RedisDep) -> Response:
+def get_phase_diagram_svg(diagram_id: str, redis: RedisDep, _: ReadAccess) -> Response:
     """The same picture as SVG."""
     return _picture(redis, diagram_id, "svg")
 
@@ -116,7 +121,7 @@ def _cell(value) -> str:
 
 @router.get("/{diagram_id}", name="get_phase_diagram", response_model=PhaseDiagramResult,
             responses={**NOT_READY, 200: {"content": {"text/csv": {}}, "description": "The diagram (JSON or CSV)."}})
-def get_phase_diagram(diagram_id: str, redis: RedisDep,
+def get_phase_diagram(diagram_id: str, redis: RedisDep, _: ReadAccess,
                       format: Literal["json", "csv"] = Query("json", description="csv: a tidy table, one row per cell "
                                                                                 "and protocol.")):
     """The grid, per-cell test errors, the gain and its boundary, and the failed cells if any."""

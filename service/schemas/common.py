@@ -6,9 +6,13 @@ from enum import Enum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Strict as StrictType
 
-Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="Random seed (0 .. 2^32-1).")]
-UnitInterval = Annotated[float, Field(ge=0.0, le=1.0)]
+#: numbers in requests are strict: JSON true/false or "1.5" are not numbers (an int is a float)
+Int = Annotated[int, StrictType()]
+Float = Annotated[float, StrictType()]
+Seed = Annotated[int, StrictType(), Field(ge=0, le=2**32 - 1, description="Random seed (0 .. 2^32-1).")]
+UnitInterval = Annotated[float, StrictType(), Field(ge=0.0, le=1.0)]
 
 
 class Strict(BaseModel):
@@ -50,7 +54,7 @@ class Loss(str, Enum):
 class SolverParams(Strict):
     """Numerical settings of the GCM fixed-point iteration (defaults suit nearly every model)."""
 
-    quadrature_nodes_per_panel: int = Field(16, ge=4, le=64, description="Gauss-Legendre nodes per panel of the channel quadrature.")
-    tolerance: float = Field(1e-10, gt=1e-15, lt=1e-2, description="Stop when the relative change of V, q, m is below this.")
-    max_iterations: int = Field(5000, ge=1, le=100_000)
-    damping: float = Field(1.0, gt=0.0, le=1.0, description="Initial damping (halved automatically on oscillation).")
+    quadrature_nodes_per_panel: Int = Field(16, ge=4, le=64, description="Gauss-Legendre nodes per panel of the channel quadrature.")
+    tolerance: Float = Field(1e-10, gt=1e-15, lt=1e-2, description="Stop when the relative change of V, q, m is below this.")
+    max_iterations: Int = Field(5000, ge=1, le=100_000)
+    damping: Float = Field(1.0, gt=0.0, le=1.0, description="Initial damping (halved automatically on oscillation).")

@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
+from pydantic import Strict as StrictType
 
-from .common import Loss, SolverParams, Strict
+from .common import Float, Loss, SolverParams, Strict
 
 MAX_SPECTRUM = 20_000
 MAX_COVARIANCE_DIM = 600
-Positive = Annotated[float, Field(gt=0.0)]
+Positive = Annotated[float, StrictType(), Field(gt=0.0)]
 
 
 class SpectrumParams(Strict):
-    omega: list[float] = Field(min_length=1, max_length=MAX_SPECTRUM, description="Eigenvalues of Omega (>= 0).")
-    t: list[float] = Field(min_length=1, max_length=MAX_SPECTRUM, description="t_i = ((U^T Phi theta)_i)^2.")
+    omega: list[Float] = Field(min_length=1, max_length=MAX_SPECTRUM, description="Eigenvalues of Omega (>= 0).")
+    t: list[Float] = Field(min_length=1, max_length=MAX_SPECTRUM, description="t_i = ((U^T Phi theta)_i)^2.")
     rho: Positive = Field(description="theta^T Psi theta / k.")
     gamma: Positive = Field(description="k / p.")
 
@@ -26,7 +27,7 @@ class SpectrumParams(Strict):
         return self
 
 
-Row = Annotated[list[float], Field(min_length=1, max_length=MAX_COVARIANCE_DIM)]
+Row = Annotated[list[Float], Field(min_length=1, max_length=MAX_COVARIANCE_DIM)]
 Matrix = Annotated[list[Row], Field(min_length=1, max_length=MAX_COVARIANCE_DIM)]
 
 
@@ -49,8 +50,8 @@ class GCMRequest(Strict):
     spectrum: SpectrumParams | None = None
     covariances: CovarianceParams | None = None
     loss: Loss = Loss.logistic
-    regularisation: float | Literal["optimal"] = 0.1
-    sample_complexities: list[Annotated[float, Field(gt=0.0, le=1e4)]] = Field(
+    regularisation: Float | Literal["optimal"] = 0.1
+    sample_complexities: list[Annotated[float, StrictType(), Field(gt=0.0, le=1e4)]] = Field(
         [0.5, 1.0, 2.0, 4.0], min_length=1, max_length=200, description="alpha = n / p (the model's own axis).")
     solver: SolverParams = SolverParams()
 

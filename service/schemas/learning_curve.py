@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
+from pydantic import Strict as StrictType
 
-from .common import READOUT_PROTOCOLS, Activation, HiddenActivation, Loss, Protocol, Seed, SolverParams, Strict, \
+from .common import READOUT_PROTOCOLS, Activation, Float, Int, HiddenActivation, Loss, Protocol, Seed, SolverParams, Strict, \
     UnitInterval
 
 MAX_SEEDS = 32
@@ -14,8 +15,8 @@ MAX_ALPHAS = 64
 
 
 class SourceParams(Strict):
-    latent_dim: int = Field(50, ge=1, le=2000, description="D: dimension of the source's latent space.")
-    input_dim: int = Field(200, ge=1, le=4000, description="N: input dimension, shared by source and target.")
+    latent_dim: Int = Field(50, ge=1, le=2000, description="D: dimension of the source's latent space.")
+    input_dim: Int = Field(200, ge=1, le=4000, description="N: input dimension, shared by source and target.")
     activation: Activation = Field(Activation.erf, description="sigma in x = sigma(F^T c / sqrt(D)).")
     seed: Seed = 0
 
@@ -24,25 +25,25 @@ class TargetParams(Strict):
     feature_noise: UnitInterval = Field(0.0, description="epsilon: F_t = sqrt(1-eps) F + sqrt(eps) G.")
     teacher_noise: UnitInterval = Field(0.0, description="delta: theta_t = sqrt(1-delta) theta + sqrt(delta) theta'.")
     feature_substitution: UnitInterval = Field(0.0, description="Fraction of the kept feature rows replaced by fresh ones.")
-    latent_change: int = Field(0, ge=-1999, le=2000, description="D_t - D_s: >0 appends fresh latent features, <0 drops the last ones.")
+    latent_change: Int = Field(0, ge=-1999, le=2000, description="D_t - D_s: >0 appends fresh latent features, <0 drops the last ones.")
     seed: Seed = 1
 
 
 class NetworkParams(Strict):
-    hidden_units: int = Field(200, ge=1, le=4000, description="K: hidden units of the two-layer network.")
+    hidden_units: Int = Field(200, ge=1, le=4000, description="K: hidden units of the two-layer network.")
     activation: HiddenActivation = Field(HiddenActivation.erf, description="sigma_h of the hidden layer.")
-    n_samples: int = Field(2000, ge=1, le=200_000, description="n_s: source training samples.")
-    epochs: int = Field(300, ge=1, le=5000)
-    learning_rate: float = Field(0.01, gt=0.0, le=10.0, description="Adam step size.")
-    weight_decay: float = Field(1e-4, ge=0.0, le=10.0, description="L2 penalty (wd/2)(|W|^2 + |a|^2) on the mean logistic loss.")
-    batch_size: int | None = Field(None, ge=1, le=200_000, description="Mini-batch size; null for full batch.")
+    n_samples: Int = Field(2000, ge=1, le=200_000, description="n_s: source training samples.")
+    epochs: Int = Field(300, ge=1, le=5000)
+    learning_rate: Float = Field(0.01, gt=0.0, le=10.0, description="Adam step size.")
+    weight_decay: Float = Field(1e-4, ge=0.0, le=10.0, description="L2 penalty (wd/2)(|W|^2 + |a|^2) on the mean logistic loss.")
+    batch_size: Int | None = Field(None, ge=1, le=200_000, description="Mini-batch size; null for full batch.")
     seed: Seed = 0
-    test_samples: int = Field(10_000, ge=1, le=200_000, description="Fresh source samples for the source test error.")
+    test_samples: Int = Field(10_000, ge=1, le=200_000, description="Fresh source samples for the source test error.")
 
 
 class ReadoutParams(Strict):
     loss: Loss = Loss.logistic
-    regularisation: float | Literal["optimal"] = Field(
+    regularisation: Float | Literal["optimal"] = Field(
         0.1, description="l2 strength lambda >= 0 of the readout, or 'optimal': the lambda in [1e-5, 1e2] minimising "
                          "the theoretical test error at each alpha (simulations then use it too).")
 
@@ -55,16 +56,16 @@ class ReadoutParams(Strict):
 
 
 class TheoryParams(Strict):
-    mc_samples: int = Field(50_000, ge=2, le=2_000_000, description="M: Monte Carlo samples for the tf/rf covariances.")
+    mc_samples: Int = Field(50_000, ge=2, le=2_000_000, description="M: Monte Carlo samples for the tf/rf covariances.")
     seed: Seed = 0
     solver: SolverParams = SolverParams()
 
 
 class SimulationParams(Strict):
-    seeds: int | list[Seed] = Field(2, validate_default=True, description=f"Simulation seeds: a count n (seeds 0..n-1) or an explicit list; at most {MAX_SEEDS}.")
-    test_samples: int = Field(5000, ge=1, le=200_000, description="Fresh target samples per seed for the test error.")
-    epochs: int | None = Field(None, ge=1, le=5000, description="scratch/finetune target training epochs (default: the network's).")
-    learning_rate: float | None = Field(None, gt=0.0, le=10.0, description="scratch/finetune learning rate (default: the network's).")
+    seeds: Int | list[Seed] = Field(2, validate_default=True, description=f"Simulation seeds: a count n (seeds 0..n-1) or an explicit list; at most {MAX_SEEDS}.")
+    test_samples: Int = Field(5000, ge=1, le=200_000, description="Fresh target samples per seed for the test error.")
+    epochs: Int | None = Field(None, ge=1, le=5000, description="scratch/finetune target training epochs (default: the network's).")
+    learning_rate: Float | None = Field(None, gt=0.0, le=10.0, description="scratch/finetune learning rate (default: the network's).")
 
     @field_validator("seeds")
     @classmethod
@@ -77,7 +78,7 @@ class SimulationParams(Strict):
         return seeds
 
 
-Alpha = Annotated[float, Field(gt=0.0, le=64.0)]
+Alpha = Annotated[float, StrictType(), Field(gt=0.0, le=64.0)]
 
 
 class LearningCurveRequest(Strict):

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .common import Protocol, Strict
+from .common import Float, Protocol, Strict
 from .learning_curve import NetworkParams, ReadoutParams, SimulationParams, SourceParams, TargetParams, TheoryParams
 
 MAX_AXIS_VALUES = 32
@@ -28,7 +28,7 @@ KNOBS = (AxisName.feature_noise, AxisName.teacher_noise, AxisName.feature_substi
 
 class Axis(Strict):
     name: AxisName
-    values: list[float] = Field(min_length=1, max_length=MAX_AXIS_VALUES, description="Strictly increasing.")
+    values: list[Float] = Field(min_length=1, max_length=MAX_AXIS_VALUES, description="Strictly increasing.")
 
     @model_validator(mode="after")
     def _valid_values(self) -> "Axis":
@@ -61,7 +61,7 @@ class PhaseDiagramRequest(Strict):
     simulation: SimulationParams | None = Field(None, description="Needed for a scratch or finetune baseline.")
     x_axis: Axis = Axis(name=AxisName.alpha, values=[0.25, 0.5, 1.0, 2.0, 4.0])
     y_axis: Axis = Axis(name=AxisName.teacher_noise, values=[0.0, 0.25, 0.5, 0.75, 1.0])
-    alpha: float = Field(1.0, gt=0.0, le=64.0, description="alpha = n_t / N of every cell when no axis is alpha.")
+    alpha: Float = Field(1.0, gt=0.0, le=64.0, description="alpha = n_t / N of every cell when no axis is alpha.")
     protocols: list[Protocol] = Field([Protocol.tf], min_length=1, max_length=5,
                                       description="Protocols evaluated per cell besides tf and the baseline, which "
                                                   "are always included.")
@@ -81,9 +81,11 @@ class PhaseDiagramRequest(Strict):
         cells = len(self.x_axis.values) * len(self.y_axis.values)
         if cells > MAX_CELLS:
             raise ValueError(f"{cells} cells: at most {MAX_CELLS}")
-        for axis in (self.x_axis, self.y_axis):
-            if axis.name is AxisName.latent_change and self.source.latent_dim + min(axis.values) < 1:
-                raise ValueError(f"latent_change {min(axis.values):g} would empty the latent space")
+        changes = [min(axis.values) for axis in (self.x_axis, self.y_axis) if axis.name is AxisName.latent_change]
+        for change in changes or [self.target.latent_change]:
+            if self.source.latent_dim + change < 1:
+                raise ValueError(f"latent_change {change:g} would empty the latent space "
+                                 f"(source.latent_dim is {self.source.latent_dim})")
         if self.baseline in (Baseline.scratch, Baseline.finetune) and self.simulation is None:
             raise ValueError(f"baseline {self.baseline.value} exists only in simulation: give 'simulation'")
         if self.theory is None and self.simulation is None:

@@ -181,3 +181,57 @@ def test_operation_ids_are_stable(client):
     ids = {op["operationId"] for path in spec["paths"].values() for op in path.values()}
     assert {"submit_learning_curve", "submit_gcm", "get_job", "get_job_result", "cancel_job", "submit_batch",
             "get_batch", "healthz", "readyz", "metrics"} <= ids
+
+
+# --- regressions found by schemathesis (tests/service/test_fuzz.py) ---------------------------
+
+def test_regression_a_fixed_target_emptying_the_latent_space_is_422(client):
+    body = {"source": {"latent_dim": 50}, "target": {"latent_change": -1998}}
+    response = client.post("/v1/phase-diagrams", json=body)
+    assert response.status_code == 422 and "empty the latent space" in response.text
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/v1/learning-curves", {"theory": {"seed": False}}),
+    ("/v1/learning-curves", {"target": {"teacher_noise": True}}),
+    ("/v1/gcm", {"spectrum": {"omega": [1.0], "t": [False], "rho": 1.0, "gamma": 1.0}}),
+    ("/v1/phase-diagrams", {"y_axis": {"name": "teacher_noise", "values": [False]}}),
+    ("/v1/learning-curves", {"alphas": ["1.0"]}),
+])
+def test_regression_booleans_and_strings_are_not_numbers(client, path, body):
+    assert client.post(path, json=body).status_code == 422
+
+
+def test_regression_undecodable_body_is_400(client):
+    response = client.post("/v1/gcm", content=b"\xff\xfe\x00", headers={"content-type": "application/json"})
+    assert response.status_code == 400
+
+
+def test_regression_405_lists_every_method_of_the_path(client):
+    response = client.request("OPTIONS", "/v1/jobs/lc-" + "0" * 40)
+    assert response.status_code == 405 and set(response.headers["allow"].split(", ")) == {"GET", "DELETE"}
+
+
+def test_regression_malformed_catalogue_range_is_422(client):
+    for bad in ("", "source.input_dim", "x:nan:1", "x:1:2:3"):
+        assert client.get("/v1/phase-diagrams", params={"range": bad}).status_code == 422
+
+
+def test_regression_deeply_nested_json_is_refused_cleanly(client):
+    body = "[" * 100_000 + "]" * 100_000
+    response = client.post("/v1/gcm", content=body, headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500
+
+
+def test_regression_huge_integers_are_422(client):
+    response = client.post("/v1/learning-curves", json={"network": {"hidden_units": 10**400}})
+    assert response.status_code == 422
+
+
+def test_job_payloads_are_json_not_pickle(client, redis):
+    import zlib
+
+    job_id = client.post("/v1/gcm", json=SPECTRUM).json()["job_id"]
+    data = redis.hget(f"rq:job:{job_id}", "data")
+    payload = json.loads(zlib.decompress(data))
+    assert payload[0] == "worker.tasks.run_gcm" and payload[3]["request"]["spectrum"]["rho"] == 1.0

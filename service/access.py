@@ -1,0 +1,77 @@
+"""Optional bearer tokens and a per-token submission rate limit.
+
+With ``TLPROBE_API_TOKENS`` unset, the service is open (as on a laptop). With tokens set, every
+write (submissions, cancellations) needs ``Authorization: Bearer <token>``, and reads do too when
+``TLPROBE_PROTECT_READS`` is true. A missing or wrong token is a 401. Tokens are compared in
+constant time, against every configured token. They are never logged or stored: a token is known
+by the first 16 hex digits of its sha256. Each token may submit ``TLPROBE_RATE_LIMIT_PER_MINUTE``
+computations per clock minute (a fixed window counted in Redis, shared by all API processes);
+beyond that, 429 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from redis import Redis
+
+from . import redis_keys
+from .settings import Settings
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int, limit: int) -> None:
+        super().__init__(f"more than {limit} submissions in a minute for this token")
+        self.retry_after = retry_after
+
+
+def _presented(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _identify(request: Request, required: bool) -> str | None:
+    settings: Settings = request.app.state.settings
+    tokens = settings.tokens()
+    if not tokens or not required:
+        return None
+    presented = _presented(request)
+    if presented is None:
+        raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+    matches = [hmac.compare_digest(presented.encode(), token.encode()) for token in tokens]  # no early exit
+    if not any(matches):
+        raise HTTPException(401, "invalid bearer token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return hashlib.sha256(presented.encode()).hexdigest()[:16]
+
+
+def _write(request: Request) -> str | None:
+    return _identify(request, required=True)
+
+
+def _read(request: Request) -> str | None:
+    return _identify(request, required=request.app.state.settings.protect_reads)
+
+
+#: the caller's token id (None when tokens are off); a 401 before the route runs otherwise
+WriteAccess = Annotated[str | None, Depends(_write)]
+ReadAccess = Annotated[str | None, Depends(_read)]
+
+
+def charge(redis: Redis, settings: Settings, token_id: str | None, submissions: int = 1) -> None:
+    """Count submissions against the token's per-minute budget; RateLimited past it."""
+    limit = settings.rate_limit_per_minute
+    if token_id is None or limit == 0:
+        return
+    now = time.time()
+    window = int(now // 60)
+    key = redis_keys.rate(token_id, window)
+    with redis.pipeline() as pipe:
+        pipe.incrby(key, submissions)
+        pipe.expire(key, 120)
+        used, _ = pipe.execute()
+    if used > limit:
+        raise RateLimited(retry_after=max(1, int(60 * (window + 1) - now)), limit=limit)
