@@ -60,7 +60,7 @@ def learning_curve_cost(request: LearningCurveRequest) -> Cost:
         seeds = len(sim.seeds)
         n_train = [max(1, round(a * n)) for a in request.alphas]
         widest = max(dims.values(), default=n)
-        for protocol, p in dims.items():
+        for p in dims.values():
             per_seed = 2.0 * sim.test_samples * (d * n + n * p)
             per_seed += sum(2.0 * t * (d * n + n * p) + 4.0 * READOUT_ITERATIONS * t * p for t in n_train)
             work += seeds * per_seed

@@ -58,3 +58,22 @@ class SolverParams(Strict):
     tolerance: Float = Field(1e-10, gt=1e-15, lt=1e-2, description="Stop when the relative change of V, q, m is below this.")
     max_iterations: Int = Field(5000, ge=1, le=100_000)
     damping: Float = Field(1.0, gt=0.0, le=1.0, description="Initial damping (halved automatically on oscillation).")
+
+
+class SolvedCurve(Strict):
+    """A GCM curve as the solver returns it (``worker.science.results.gcm_points``): one entry per
+    point in every list, in the order the points were asked."""
+
+    sample_complexity: list[float] = Field(description="alpha_p = n / p per point (the solver's axis).")
+    regularisation: list[float] = Field(description="lambda per point (the optimum in 'optimal' mode).")
+    regularisation_at_bound: list[bool] = Field(description="'optimal' mode: the minimum sits at the search bound.")
+    test_error: list[float | None] = Field(description="null where the iteration broke down (see status).")
+    train_loss: list[float | None] = Field(description="Mean training loss, without the penalty.")
+    overlaps: dict[str, list[float | None]] = Field(description="The overlaps v, q, m per point.")
+    converged: list[bool]
+    status: list[str] = Field(description="converged, max_iterations, non_finite or negative_teacher_variance.")
+    iterations: list[int]
+    residual: list[float | None] = Field(description="Last relative change of V, q, m.")
+    p: int
+    rho: float
+    gamma: float

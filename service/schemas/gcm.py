@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic import Strict as StrictType
 
-from .common import Float, Loss, SolverParams, Strict
+from .common import Float, Loss, SolvedCurve, SolverParams, Strict
 
 MAX_SPECTRUM = 20_000
 MAX_COVARIANCE_DIM = 600
@@ -69,19 +69,6 @@ class GCMRequest(Strict):
         return self
 
 
-class GCMResult(Strict):
+class GCMResult(SolvedCurve):
     kind: Literal["gcm"] = "gcm"
-    sample_complexity: list[float]
-    regularisation: list[float]
-    regularisation_at_bound: list[bool]
-    test_error: list[float | None]
-    train_loss: list[float | None]
-    overlaps: dict[str, list[float | None]]
-    converged: list[bool]
-    status: list[str]
-    iterations: list[int]
-    residual: list[float | None]
-    p: int
-    rho: float
-    gamma: float
     meta: dict[str, Any]

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic import Strict as StrictType
 
-from .common import READOUT_PROTOCOLS, Activation, Float, Int, HiddenActivation, Loss, Protocol, Seed, SolverParams, Strict, \
-    UnitInterval
+from .common import (READOUT_PROTOCOLS, Activation, Float, HiddenActivation, Int, Loss, Protocol, Seed,
+                     SolvedCurve, SolverParams, Strict, UnitInterval)
 
 MAX_SEEDS = 32
 MAX_ALPHAS = 64
@@ -108,22 +108,11 @@ class LearningCurveRequest(Strict):
         return self
 
 
-class TheoryCurve(Strict):
-    sample_complexity: list[float] = Field(description="alpha_p = n_t / p per alpha (the solver's axis; not alpha).")
-    regularisation: list[float]
-    regularisation_at_bound: list[bool]
-    test_error: list[float | None]
+class TheoryCurve(SolvedCurve):
+    """Per alpha; ``sample_complexity`` is alpha_p = n_t / p, not alpha."""
+
     test_error_mc_error: list[float | None] | None = Field(
         description="Monte Carlo error of the test error (tf, rf): bias + spread from the two halves of the M samples.")
-    train_loss: list[float | None]
-    overlaps: dict[str, list[float | None]]
-    converged: list[bool]
-    status: list[str]
-    iterations: list[int]
-    residual: list[float | None]
-    p: int
-    rho: float
-    gamma: float
 
 
 class SimulationCurve(Strict):

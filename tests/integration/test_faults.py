@@ -73,8 +73,8 @@ def test_killed_worker_and_work_horse_are_detected_and_the_job_finishes_elsewher
 
 
 def test_a_job_that_keeps_killing_its_process_fails_after_its_retries(stack):
-    api, redis = stack["api"].url, stack["redis"]
-    queue = Queue("tlprobe", connection=redis, serializer=JSONSerializer)
+    api = stack["api"].url
+    queue = Queue("tlprobe", connection=stack["redis"], serializer=JSONSerializer)
     job_id = "lc-" + "d" * 40
     # the work horse dies abruptly at every attempt, as when the kernel kills it for memory
     queue.enqueue_call("os._exit", args=(137,), job_id=job_id, retry=Retry(max=2))
@@ -85,7 +85,7 @@ def test_a_job_that_keeps_killing_its_process_fails_after_its_retries(stack):
 
 
 def test_redis_killed_and_restarted_keeps_results_and_runs_queued_jobs(stack):
-    api, redis, server = stack["api"].url, stack["redis"], stack["redis_server"]
+    api, server = stack["api"].url, stack["redis_server"]
     done = httpx.post(f"{api}/v1/learning-curves", json=small(702, simulation=None)).json()["job_id"]
     assert wait_finished(api, done)["status"] == "finished"
     before = httpx.get(f"{api}/v1/jobs/{done}/result").json()

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 

@@ -91,8 +91,10 @@ class _Workspace:
 
 
 def objective_and_gradient(first: Array, second: Array, activation: str, inputs: Array, labels: Array,
-                           weight_decay: float, workspace: _Workspace | None = None) -> tuple[float, Array, Array]:
-    """L(W, a) and its gradient (dL/dW, dL/da) on the given batch."""
+                           weight_decay: float, workspace: _Workspace | None = None,
+                           with_value: bool = True) -> tuple[float, Array, Array]:
+    """L(W, a) and its gradient (dL/dW, dL/da) on the given batch (the value is NaN when not asked
+    for: training steps skip the passes over the weights that only the value needs)."""
     n, n_inputs = inputs.shape
     hidden = first.shape[0]
     ws = workspace or _Workspace(n, hidden)
@@ -102,7 +104,7 @@ def objective_and_gradient(first: Array, second: Array, activation: str, inputs:
     _value_and_derivative(activation, pre, value, derivative)
     output = value @ second / np.sqrt(hidden)
     margin = labels * output
-    loss = float(np.mean(np.logaddexp(0.0, -margin)))
+    loss = float(np.mean(np.logaddexp(0.0, -margin))) if with_value else float("nan")
     residual = -labels * special.expit(-margin) / n  # dL/df per sample
     grad_second = value.T @ residual / np.sqrt(hidden)
     derivative *= residual[:, None]
@@ -110,8 +112,9 @@ def objective_and_gradient(first: Array, second: Array, activation: str, inputs:
     grad_first = derivative.T @ inputs
     grad_first *= 1.0 / np.sqrt(n_inputs)
     if weight_decay:
-        loss += 0.5 * weight_decay * (float(np.vdot(first, first)) + float(np.vdot(second, second)))
-        grad_first += weight_decay * first
+        if with_value:
+            loss += 0.5 * weight_decay * (float(np.vdot(first, first)) + float(np.vdot(second, second)))
+        blas.daxpy(first.reshape(-1), grad_first.reshape(-1), a=weight_decay)
         grad_second += weight_decay * second
     return loss, grad_first, grad_second
 
@@ -181,7 +184,7 @@ class Trainer:
                        for idx in (order[start:start + self.batch] for start in range(0, n, self.batch)))
         for inputs, labels in batches:
             _, g_first, g_second = objective_and_gradient(self.first, self.second, self.activation, inputs, labels,
-                                                          self.weight_decay, self.workspace)
+                                                          self.weight_decay, self.workspace, with_value=False)
             self.optimiser.step([g_first, g_second])
 
     def result(self) -> TrainingResult:
