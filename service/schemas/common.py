@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic import Strict as StrictType
 
 #: numbers in requests are strict: JSON true/false or "1.5" are not numbers (an int is a float)
@@ -13,6 +13,16 @@ Int = Annotated[int, StrictType()]
 Float = Annotated[float, StrictType()]
 Seed = Annotated[int, StrictType(), Field(ge=0, le=2**32 - 1, description="Random seed (0 .. 2^32-1).")]
 UnitInterval = Annotated[float, StrictType(), Field(ge=0.0, le=1.0)]
+
+
+def _regularisation(value: float | str) -> float | str:
+    if value != "optimal" and not (0.0 <= value <= 1e6):
+        raise ValueError("must be 'optimal' or a number in [0, 1e6]")
+    return value
+
+
+#: l2 strength lambda of a readout: a number in [0, 1e6], or "optimal" (chosen by the theory)
+Regularisation = Annotated[Float | Literal["optimal"], AfterValidator(_regularisation)]
 
 
 class Strict(BaseModel):

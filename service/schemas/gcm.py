@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 from pydantic import Strict as StrictType
 
-from .common import Float, Loss, SolvedCurve, SolverParams, Strict
+from .common import Float, Loss, Regularisation, SolvedCurve, SolverParams, Strict
 
 MAX_SPECTRUM = 20_000
 MAX_COVARIANCE_DIM = 600
@@ -50,17 +50,10 @@ class GCMRequest(Strict):
     spectrum: SpectrumParams | None = None
     covariances: CovarianceParams | None = None
     loss: Loss = Loss.logistic
-    regularisation: Float | Literal["optimal"] = 0.1
+    regularisation: Regularisation = 0.1
     sample_complexities: list[Annotated[float, StrictType(), Field(gt=0.0, le=1e4)]] = Field(
         [0.5, 1.0, 2.0, 4.0], min_length=1, max_length=200, description="alpha = n / p (the model's own axis).")
     solver: SolverParams = SolverParams()
-
-    @field_validator("regularisation")
-    @classmethod
-    def _non_negative(cls, value: float | str) -> float | str:
-        if value != "optimal" and not (0.0 <= value <= 1e6):
-            raise ValueError("must be 'optimal' or a number in [0, 1e6]")
-        return value
 
     @model_validator(mode="after")
     def _one_model(self) -> "GCMRequest":

@@ -8,7 +8,8 @@ from pydantic import Field, field_validator, model_validator
 from pydantic import Strict as StrictType
 
 from .common import (READOUT_PROTOCOLS, Activation, Float, HiddenActivation, Int, Loss, Protocol, Seed,
-                     SolvedCurve, SolverParams, Strict, UnitInterval)
+                     Regularisation, SolvedCurve, SolverParams, Strict,
+                     UnitInterval)
 
 MAX_SEEDS = 32
 MAX_ALPHAS = 64
@@ -43,16 +44,9 @@ class NetworkParams(Strict):
 
 class ReadoutParams(Strict):
     loss: Loss = Loss.logistic
-    regularisation: Float | Literal["optimal"] = Field(
+    regularisation: Regularisation = Field(
         0.1, description="l2 strength lambda >= 0 of the readout, or 'optimal': the lambda in [1e-5, 1e2] minimising "
                          "the theoretical test error at each alpha (simulations then use it too).")
-
-    @field_validator("regularisation")
-    @classmethod
-    def _non_negative(cls, value: float | str) -> float | str:
-        if value != "optimal" and not (0.0 <= value <= 1e6):
-            raise ValueError("must be 'optimal' or a number in [0, 1e6]")
-        return value
 
 
 class TheoryParams(Strict):
