@@ -108,10 +108,9 @@ def tidy_csv(result: dict) -> str:
     for yi, y in enumerate(result["y_axis"]["values"]):
         for xi, x in enumerate(result["x_axis"]["values"]):
             for protocol in result["protocols"]:
-                pick = lambda grids: grids.get(protocol, [[None]])[yi][xi] if protocol in grids else None  # noqa: E731
+                values = [grids[protocol][yi][xi] if protocol in grids else None for grids in (theory, sim, sem)]
                 writer.writerow([result["x_axis"]["name"], x, result["y_axis"]["name"], y, protocol,
-                                 _cell(pick(theory)), _cell(pick(sim)), _cell(pick(sem)),
-                                 _cell(result["gain"][yi][xi]), (xi, yi) in failed])
+                                 *map(_cell, values), _cell(result["gain"][yi][xi]), (xi, yi) in failed])
     return out.getvalue()
 
 
