@@ -30,7 +30,7 @@ from service.queueing import cached_result, fetch_job
 from service.schemas import SCHEMA_VERSION
 from service.schemas.gcm import GCMRequest
 from service.schemas.learning_curve import LearningCurveRequest
-from service.schemas.phase_diagram import PhaseDiagramRequest, SourceNetworkRequest
+from service.schemas.phase_diagram import PhaseDiagramRequest, PhaseDiagramResult, SourceNetworkRequest
 from service.settings import Settings, get_settings
 from worker.diagrams import assemble
 from worker.science.errors import InvalidSpec
@@ -105,9 +105,9 @@ def _phase_diagram(request: PhaseDiagramRequest, redis: Redis, settings: Setting
     return assemble(request, layout, results, errors, None if network is None else network["source_test_error"])
 
 
-def _catalogue(kind: JobKind, request: PhaseDiagramRequest, result: dict[str, Any], redis: Redis,
+def _catalogue(diagram_id: str, request: PhaseDiagramRequest, result: PhaseDiagramResult, redis: Redis,
                settings: Settings) -> None:
-    entry = catalogue_entry(job_id(kind, request), request, result["complete"], result["meta"]["computed_at"])
+    entry = catalogue_entry(diagram_id, request, result.complete, result.meta["computed_at"])
     add_to_catalogue(redis, entry, settings.result_ttl, time.time())
 
 
@@ -135,7 +135,7 @@ def _execute(kind: JobKind, compute: Callable, payload: dict[str, Any], on_store
     validated = kind.result.model_validate({**result, "meta": meta})
     redis.set(redis_keys.result(job.id), validated.model_dump_json(), ex=settings.result_ttl)
     if on_stored is not None:
-        on_stored(kind, request, validated.model_dump(mode="json"), redis, settings)
+        on_stored(job.id, request, validated, redis, settings)
     log.info("%s finished in %.1fs", job.id, meta["elapsed_seconds"])
     return {"result_key": redis_keys.result(job.id)}
 
