@@ -17,9 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx2 as httpx
 import pytest
 from redis import Redis
+from rq import Queue
+from rq.registry import StartedJobRegistry
 
 from service.localredis import LocalRedis
-from tests.stack import Api, Workers, rss_bytes
+from tests.stack import Api, Workers, rss_bytes, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SECONDS = float(os.environ.get("TLPROBE_SOAK_SECONDS", "60"))
@@ -92,6 +94,9 @@ def test_soak(tmp_path, capsys):
         for future in futures:
             future.result()
     samples["end"] = memory()
+    # RQ gives a job's record its TTL when the job ends: count keys once the last jobs have ended
+    queue = Queue("tlprobe", connection=redis)
+    wait_for(lambda: queue.count == 0 and StartedJobRegistry(queue=queue).count == 0, 60, "in-flight jobs to end")
     keys = redis.keys("*")
     ttls = {key.decode(): redis.ttl(key) for key in keys}
     permanent = sorted(k for k, ttl in ttls.items() if ttl == -1)
