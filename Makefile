@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test test-fast soak bench validate openapi clean
+.PHONY: install lint run test test-fast soak bench validate openapi clean
 
 install: $(STAMP)
 
@@ -16,9 +16,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install          ## Redis (local, unless REDIS_URL is set), one worker per core, the API on $PORT
-	$(PY) -m service.launcher
+	$(PY) -m devtools.launcher
 
-test: install         ## the whole suite, against its own Redis on a free port
+lint: install         ## ruff, as configured in pyproject.toml
+	$(VENV)/bin/ruff check .
+
+test: install lint    ## the linter, then the whole suite against its own Redis on a free port
 	$(PY) -m pytest -q
 
 test-fast: install    ## skip tests marked slow

@@ -14,15 +14,15 @@ import numpy as np
 from scipy.linalg.blas import dsyrk
 
 from bench.timing import interleaved
+from tlprobe.contract.learning_curve import SourceParams
 from worker.science.chmm import make_source
 from worker.science.covariances import monte_carlo_covariances
 from worker.science.features import random_features
-from worker.science.specs import SourceSpec
 
 
 def run(latent_dim: int = 200, input_dim: int = 800, hidden: int = 800, samples: int = 40_960,
         chunk: int = 2048, repeats: int = 3) -> dict[str, float]:
-    task = make_source(SourceSpec(latent_dim=latent_dim, input_dim=input_dim))
+    task = make_source(SourceParams(latent_dim=latent_dim, input_dim=input_dim))
     fmap = random_features(hidden, input_dim, "erf", np.random.default_rng(0))
     rng = np.random.default_rng(1)
     c = rng.standard_normal((chunk, latent_dim))

@@ -14,18 +14,19 @@ import time
 
 import numpy as np
 
+from bench.reference_channel import ReferenceLogisticChannel
+from tlprobe.contract.common import SolverParams
+from tlprobe.contract.learning_curve import SourceParams
 from worker.science.chmm import make_source
 from worker.science.covariances import linear_covariances
-from worker.science.gcm.reference import ReferenceLogisticChannel
 from worker.science.gcm.solver import solve_curve
 from worker.science.gcm.spectrum import reduce_to_spectrum
-from worker.science.specs import SolverSettings, SourceSpec
 
-SETTINGS = SolverSettings(tolerance=1e-9)
+SETTINGS = SolverParams(tolerance=1e-9)
 
 
 def spectrum_p800():
-    task = make_source(SourceSpec(latent_dim=200, input_dim=800, seed=0))
+    task = make_source(SourceParams(latent_dim=200, input_dim=800, seed=0))
     cov = linear_covariances(task)
     return reduce_to_spectrum(cov.omega, cov.phi, task.teacher)
 

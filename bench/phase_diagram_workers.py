@@ -13,12 +13,13 @@ from pathlib import Path
 
 from redis import Redis
 
-from service.localredis import LocalRedis
-from service.phase_diagrams import submit_phase_diagram
-from service.queueing import job_view
-from service.schemas.phase_diagram import PhaseDiagramRequest
-from service.settings import Settings
+from devtools.localredis import LocalRedis
 from tests.stack import Workers
+from tlprobe.contract.phase_diagram import PhaseDiagramRequest
+from tlprobe.diagrams.plan import plan
+from tlprobe.diagrams.submit import submit_phase_diagram
+from tlprobe.settings import Settings
+from tlprobe.submit import job_view
 
 DIAGRAM = PhaseDiagramRequest.model_validate({
     "x_axis": {"name": "alpha", "values": [0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 4.0]},
@@ -31,7 +32,8 @@ def timed_run(url: str, workers: int, threads: int) -> float:
     pool = Workers(url, count=workers, TLPROBE_BLAS_THREADS=str(threads)).start()
     try:
         start = time.perf_counter()
-        diagram_id = submit_phase_diagram(redis, Settings(redis_url=url), DIAGRAM).job_id
+        settings = Settings(redis_url=url)
+        diagram_id = submit_phase_diagram(redis, settings, DIAGRAM, plan(DIAGRAM, settings.diagram_chunk_alphas)).job_id
         while job_view(redis, diagram_id).status.value not in ("finished", "failed"):
             time.sleep(0.1)
         elapsed = time.perf_counter() - start

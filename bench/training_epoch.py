@@ -12,14 +12,14 @@ import argparse
 import numpy as np
 
 from bench.timing import interleaved
+from tlprobe.contract.learning_curve import SourceParams
 from worker.science.chmm import make_source
 from worker.science.network import Trainer, initial_network
-from worker.science.specs import SourceSpec
 
 
 def run(input_dim: int = 800, hidden: int = 800, samples: int = 8000, batch_size: int | None = None,
         repeats: int = 3) -> dict[str, float]:
-    task = make_source(SourceSpec(latent_dim=200, input_dim=input_dim))
+    task = make_source(SourceParams(latent_dim=200, input_dim=input_dim))
     _, x, y = task.sample(samples, np.random.default_rng(0))
     net = initial_network(hidden, input_dim, "erf", np.random.default_rng(1))
     batch = samples if batch_size is None else batch_size

@@ -12,21 +12,28 @@ import sys
 import time
 from pathlib import Path
 
+from tlprobe.contract.learning_curve import (
+    LearningCurveRequest,
+    NetworkParams,
+    SimulationParams,
+    SourceParams,
+    TargetParams,
+    TheoryParams,
+)
 from worker.science import SCIENCE_VERSION
 from worker.science.learning_curve import run_learning_curve
-from worker.science.specs import LearningCurveSpec, NetworkSpec, SimulationSpec, SourceSpec, TargetSpec, TheorySpec
 
-TARGETS = {"feature_noise=0.3, teacher_noise=0.1": TargetSpec(feature_noise=0.3, teacher_noise=0.1),
-           "feature_substitution=0.5": TargetSpec(feature_substitution=0.5)}
+TARGETS = {"feature_noise=0.3, teacher_noise=0.1": TargetParams(feature_noise=0.3, teacher_noise=0.1),
+           "feature_substitution=0.5": TargetParams(feature_substitution=0.5)}
 THRESHOLD = 0.01
 
 
-def spec(target: TargetSpec) -> LearningCurveSpec:
-    return LearningCurveSpec(
-        source=SourceSpec(latent_dim=200, input_dim=800), target=target,
-        network=NetworkSpec(hidden_units=800, n_samples=8000, epochs=300, learning_rate=0.01, weight_decay=1e-4),
-        alphas=(0.5, 1.0, 2.0, 4.0), protocols=("tf", "rf", "linear"), theory=TheorySpec(mc_samples=200_000),
-        simulation=SimulationSpec(seeds=(0, 1, 2, 3), test_samples=20_000))
+def spec(target: TargetParams) -> LearningCurveRequest:
+    return LearningCurveRequest(
+        source=SourceParams(latent_dim=200, input_dim=800), target=target,
+        network=NetworkParams(hidden_units=800, n_samples=8000, epochs=300, learning_rate=0.01, weight_decay=1e-4),
+        alphas=[0.5, 1.0, 2.0, 4.0], protocols=["tf", "rf", "linear"], theory=TheoryParams(mc_samples=200_000),
+        simulation=SimulationParams(seeds=[0, 1, 2, 3], test_samples=20_000))
 
 
 def main(out: Path = Path("docs/validation.md")) -> int:

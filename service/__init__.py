@@ -1,11 +1,5 @@
 """tlprobe HTTP service: validates requests, answers from the cache, queues the rest to RQ workers.
 
-Nothing numerical is imported here: the service starts fast and never imports ``worker``.
+HTTP only: the app, routes, dependencies, access, middleware, metrics and rendering. The job layer
+lives in ``tlprobe``; nothing numerical is imported at start-up and ``worker`` is never imported.
 """
-
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("tlprobe")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"

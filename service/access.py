@@ -19,8 +19,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from redis import Redis
 
-from . import redis_keys
-from .settings import Settings
+from tlprobe import keys
+from tlprobe.settings import Settings
 
 
 class RateLimited(Exception):
@@ -68,7 +68,7 @@ def charge(redis: Redis, settings: Settings, token_id: str | None, submissions: 
         return
     now = time.time()
     window = int(now // 60)
-    key = redis_keys.rate(token_id, window)
+    key = keys.rate(token_id, window)
     with redis.pipeline() as pipe:
         pipe.incrby(key, submissions)
         pipe.expire(key, 120)

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from redis import Redis
 
+from tlprobe.settings import Settings
+
 from .metrics import Metrics
-from .settings import Settings
 
 
 def _settings(request: Request) -> Settings:

@@ -8,19 +8,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import compile_path
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
-from . import __version__
+from tlprobe import __version__
+from tlprobe.settings import Settings, get_settings
+from tlprobe.submit import QueueFull, UnknownJob
+
+from .access import RateLimited
 from .metrics import Metrics
 from .middleware import BodySizeLimit, RequestMetrics
-from .access import RateLimited
-from .queueing import QueueFull, UnknownJob
 from .routes import batches, gcm, health, jobs, learning_curves, phase_diagrams
-from .settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 

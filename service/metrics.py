@@ -11,10 +11,16 @@ from prometheus_client.core import GaugeMetricFamily
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Worker
-from rq.registry import (CanceledJobRegistry, DeferredJobRegistry, FailedJobRegistry, FinishedJobRegistry,
-                         ScheduledJobRegistry, StartedJobRegistry)
+from rq.registry import (
+    CanceledJobRegistry,
+    DeferredJobRegistry,
+    FailedJobRegistry,
+    FinishedJobRegistry,
+    ScheduledJobRegistry,
+    StartedJobRegistry,
+)
 
-from . import redis_keys
+from tlprobe import keys
 
 log = logging.getLogger(__name__)
 REGISTRIES = {"started": StartedJobRegistry, "finished": FinishedJobRegistry, "failed": FailedJobRegistry,
@@ -44,11 +50,11 @@ class _RedisCollector:
             workers.add_metric([], Worker.count(queue=queue))
             computed = GaugeMetricFamily("tlprobe_artifacts_computed", "Artifacts computed (not reused), by kind",
                                          labels=["kind"])
-            for kind, count in redis.hgetall(redis_keys.computed_counter()).items():
+            for kind, count in redis.hgetall(keys.computed_counter()).items():
                 computed.add_metric([kind.decode()], int(count))
             executions = GaugeMetricFamily("tlprobe_job_executions", "Jobs executed by workers, by kind",
                                            labels=["kind"])
-            for kind, count in redis.hgetall(redis_keys.executions_counter()).items():
+            for kind, count in redis.hgetall(keys.executions_counter()).items():
                 executions.add_metric([kind.decode()], int(count))
         except RedisError as exc:
             log.warning("metrics: Redis unreachable: %s", exc)

@@ -6,8 +6,9 @@ import json
 import sys
 from pathlib import Path
 
+from tlprobe.settings import Settings
+
 from .main import create_app
-from .settings import Settings
 
 PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 

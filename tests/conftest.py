@@ -7,10 +7,10 @@ import pytest
 from fastapi.testclient import TestClient
 from redis import Redis
 
-from service.localredis import LocalRedis
+from devtools.localredis import LocalRedis
 from service.main import create_app
-from service.settings import Settings
 from tests.stack import Api, Workers
+from tlprobe.settings import Settings
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import httpx2 as httpx
 from redis import Redis
 from rq import Queue, Worker
 
-from service.localredis import free_port
+from devtools.localredis import free_port
 
 
 def stack_env(redis_url: str, **extra: str) -> dict[str, str]:

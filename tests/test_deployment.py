@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from service.settings import Settings
+from tlprobe.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,7 +17,7 @@ from rq import Worker
 from rq.serializers import JSONSerializer
 from rq.worker_pool import WorkerPool
 
-from service.settings import get_settings
+from tlprobe.settings import get_settings
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 

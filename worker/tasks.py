@@ -1,11 +1,11 @@
-"""RQ entry points: dict -> schema -> engine -> validated result in the cache.
+"""RQ entry points: payload -> contract -> engine -> validated result in the result store.
 
-Every task validates its request again with the shared schemas (a job payload is never trusted),
-runs the engine with a Redis artifact store and a throttled progress reporter, validates the result
-against the result schema, and writes it under its cache key. A timeout or an invalid spec is
-recorded in the job's meta as the failure reason, and such a job is not retried (retries are for
-workers that die under a job). Nothing partial is cached: artifacts are saved only once complete,
-results only on success.
+Every task validates its request again with the contract (a job payload is never trusted), runs the
+engine with a Redis artifact store and a throttled progress reporter (or, for a kind gathered from
+other jobs, the kind's assembly), validates the result against the kind's result schema, and stores
+it under the job id. A timeout or an invalid spec is recorded in the job's meta as the failure
+reason, and such a job is not retried (retries are for workers that die under a job). Nothing
+partial is cached: artifacts are saved only once complete, results only on success.
 """
 
 from __future__ import annotations
@@ -20,28 +20,22 @@ from redis import Redis
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
-from service import __version__, redis_keys
-from service.cache_key import cache_key, job_id
-from service.job_views import failure_reason
-from service.kinds import KINDS, JobKind
-from service.phase_diagrams import add_to_catalogue, catalogue_entry
-from service.phase_plan import plan
-from service.queueing import cached_result, fetch_job
-from service.schemas import SCHEMA_VERSION
-from service.schemas.gcm import GCMRequest
-from service.schemas.learning_curve import LearningCurveRequest
-from service.schemas.phase_diagram import PhaseDiagramRequest, PhaseDiagramResult, SourceNetworkRequest
-from service.settings import Settings, get_settings
-from worker.diagrams import assemble
+from tlprobe import SCHEMA_VERSION, __version__, keys, results
+from tlprobe.cache_key import cache_key
+from tlprobe.contract.gcm import GCMRequest
+from tlprobe.contract.learning_curve import LearningCurveRequest
+from tlprobe.contract.phase_diagram import PhaseDiagramRequest, SourceNetworkRequest
+from tlprobe.kinds import KINDS, JobKind
+from tlprobe.settings import Settings, get_settings
+from worker.artifacts import RedisArtifactStore
 from worker.science.errors import InvalidSpec
 from worker.science.gcm.custom import solve_custom
 from worker.science.learning_curve import ensure_source_network
 from worker.science.learning_curve import run_learning_curve as engine_learning_curve
-from worker.science.specs import LearningCurveSpec, NetworkSpec, SolverSettings, SourceSpec
-from worker.store import RedisArtifactStore
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes
+Compute = Callable[[Any, Redis, Settings, Callable[[str, int, int], None]], dict[str, Any]]
 
 
 class ProgressReporter:
@@ -69,54 +63,26 @@ def exception_reason(exc: Exception, timeout: int | None) -> str:
 
 
 def _learning_curve(request: LearningCurveRequest, redis: Redis, settings: Settings, progress) -> dict[str, Any]:
-    spec = LearningCurveSpec.from_dict(request.model_dump(mode="json"))
-    return engine_learning_curve(spec, RedisArtifactStore(redis, settings.artifact_ttl), progress)
+    return engine_learning_curve(request, RedisArtifactStore(redis, settings.artifact_ttl), progress)
 
 
 def _gcm(request: GCMRequest, redis: Redis, settings: Settings, progress) -> dict[str, Any]:
     progress("solve", 0, 1)
-    result = solve_custom(
-        spectrum=None if request.spectrum is None else request.spectrum.model_dump(),
-        covariances=None if request.covariances is None else request.covariances.model_dump(),
-        loss=request.loss.value, regularisation=request.regularisation,
-        sample_complexities=request.sample_complexities, solver=SolverSettings(**request.solver.model_dump()))
+    result = solve_custom(request)
     progress("solve", 1, 1)
     return result
 
 
 def _source_network(request: SourceNetworkRequest, redis: Redis, settings: Settings, progress) -> dict[str, Any]:
-    source = SourceSpec(**request.source.model_dump(mode="json"))
-    network = NetworkSpec(**request.network.model_dump(mode="json"))
-    return ensure_source_network(source, network, RedisArtifactStore(redis, settings.artifact_ttl), progress)
+    return ensure_source_network(request.source, request.network, RedisArtifactStore(redis, settings.artifact_ttl),
+                                 progress)
 
 
-def _phase_diagram(request: PhaseDiagramRequest, redis: Redis, settings: Settings, progress) -> dict[str, Any]:
-    layout = plan(request, settings.diagram_chunk_alphas)
-    results, errors = [], []
-    for index, part in enumerate(layout.parts):
-        progress("assemble", index, len(layout.parts))
-        part_id = job_id(KINDS["learning_curve"], part.request)
-        result = cached_result(redis, part_id)
-        results.append(result)
-        job = None if result is not None else fetch_job(redis, part_id)
-        errors.append(None if result is not None else (failure_reason(job) if job is not None else "result missing"))
-    progress("assemble", len(layout.parts), len(layout.parts))
-    network = cached_result(redis, job_id(KINDS["source_network"], layout.network))
-    return assemble(request, layout, results, errors, None if network is None else network["source_test_error"])
-
-
-def _catalogue(diagram_id: str, request: PhaseDiagramRequest, result: PhaseDiagramResult, redis: Redis,
-               settings: Settings) -> None:
-    entry = catalogue_entry(diagram_id, request, result.complete, result.meta["computed_at"])
-    add_to_catalogue(redis, entry, settings.result_ttl, time.time())
-
-
-def _execute(kind: JobKind, compute: Callable, payload: dict[str, Any], on_stored: Callable | None = None
-             ) -> dict[str, str]:
+def _execute(kind: JobKind, compute: Compute, payload: dict[str, Any]) -> dict[str, str]:
     job = get_current_job()
     settings = get_settings()
     redis: Redis = job.connection
-    redis.hincrby(redis_keys.executions_counter(), kind.name, 1)
+    redis.hincrby(keys.executions_counter(), kind.name, 1)
     request = kind.request.model_validate(payload)
     started = time.perf_counter()
     try:
@@ -133,11 +99,11 @@ def _execute(kind: JobKind, compute: Callable, payload: dict[str, Any], on_store
                 job_id=job.id, computed_at=datetime.now(timezone.utc).isoformat(), worker=socket.gethostname(),
                 elapsed_seconds=round(time.perf_counter() - started, 3))
     validated = kind.result.model_validate({**result, "meta": meta})
-    redis.set(redis_keys.result(job.id), validated.model_dump_json(), ex=settings.result_ttl)
-    if on_stored is not None:
-        on_stored(job.id, request, validated, redis, settings)
+    results.put(redis, job.id, validated.model_dump_json(), settings.result_ttl)
+    if kind.on_stored is not None:
+        kind.on_stored(job.id, request, validated, redis, settings)
     log.info("%s finished in %.1fs", job.id, meta["elapsed_seconds"])
-    return {"result_key": redis_keys.result(job.id)}
+    return {"result_key": keys.result(job.id)}
 
 
 def run_learning_curve(request: dict[str, Any]) -> dict[str, str]:
@@ -153,4 +119,11 @@ def run_source_network(request: dict[str, Any]) -> dict[str, str]:
 
 
 def run_phase_diagram(request: dict[str, Any]) -> dict[str, str]:
-    return _execute(KINDS["phase_diagram"], _phase_diagram, request, on_stored=_catalogue)
+    """The diagram's own job: its parts have ended; gather them by the plan recorded at submission."""
+    kind = KINDS["phase_diagram"]
+    record = get_current_job().meta["plan"]
+
+    def gather(diagram: PhaseDiagramRequest, redis: Redis, settings: Settings, progress) -> dict[str, Any]:
+        return kind.assemble(redis, diagram, record, progress)
+
+    return _execute(kind, gather, request)

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from tlprobe.contract.gcm import GCMRequest
+from tlprobe.contract.jobs import Submission
+from tlprobe.kinds import KINDS
+
 from ..access import WriteAccess
 from ..deps import MetricsDep, RedisDep, SettingsDep
-from ..kinds import KINDS
-from ..schemas.gcm import GCMRequest
-from ..schemas.jobs import Submission
 from .submissions import ERRORS, submit
 
 router = APIRouter(prefix="/v1", tags=["gcm"])

@@ -8,15 +8,17 @@ from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from .. import queueing
+from tlprobe import results, submit
+from tlprobe.contract.gcm import GCMResult
+from tlprobe.contract.jobs import JobView
+from tlprobe.contract.learning_curve import LearningCurveResult
+from tlprobe.contract.phase_diagram import PhaseDiagramResult, SourceNetworkResult
+from tlprobe.kinds import kind_of_job
+from tlprobe.views import TERMINAL
+
 from ..access import ReadAccess, WriteAccess
 from ..deps import RedisDep, SettingsDep
-from ..job_views import TERMINAL
-from ..plots import cached_picture, render_learning_curve, render_phase_diagram
-from ..schemas.gcm import GCMResult
-from ..schemas.jobs import JobView
-from ..schemas.learning_curve import LearningCurveResult
-from ..schemas.phase_diagram import PhaseDiagramResult, SourceNetworkResult
+from ..render.plots import picture
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 NOT_FOUND = {404: {"description": "No such job (or it expired)."}}
@@ -30,7 +32,7 @@ async def get_job(job_id: str, redis: RedisDep, settings: SettingsDep, _: ReadAc
     """Status, progress {stage, done, total}, timestamps and, when failed, the reason."""
     deadline = time.monotonic() + min(wait, settings.max_wait)
     while True:
-        view = await run_in_threadpool(queueing.job_view, redis, job_id)
+        view = await run_in_threadpool(submit.job_view, redis, job_id)
         if view.status in TERMINAL or time.monotonic() >= deadline:
             return view
         await asyncio.sleep(POLL_INTERVAL)
@@ -41,10 +43,10 @@ async def get_job(job_id: str, redis: RedisDep, settings: SettingsDep, _: ReadAc
             responses={**NOT_FOUND, 409: {"model": JobView, "description": "Not finished (yet): the job is returned."}})
 def get_job_result(job_id: str, redis: RedisDep, _: ReadAccess):
     """The result of a finished job (served as stored: it was validated when written)."""
-    result = queueing.cached_result(redis, job_id)
+    result = results.get(redis, job_id)
     if result is not None:
         return JSONResponse(result)
-    view = queueing.job_view(redis, job_id)
+    view = submit.job_view(redis, job_id)
     return JSONResponse(view.model_dump(mode="json"), status_code=409)
 
 
@@ -53,18 +55,18 @@ def get_job_result(job_id: str, redis: RedisDep, _: ReadAccess):
 def get_job_plot(job_id: str, redis: RedisDep, _: ReadAccess) -> Response:
     """A learning curve's test error against alpha per protocol (theory as lines, simulation as
     points with standard-error bars), or a phase diagram's heatmap."""
-    result = queueing.cached_result(redis, job_id)
+    result = results.get(redis, job_id)
     if result is None:
-        view = queueing.job_view(redis, job_id)
+        view = submit.job_view(redis, job_id)
         return JSONResponse(view.model_dump(mode="json"), status_code=409)
-    renders = {"learning_curve": render_learning_curve, "phase_diagram": render_phase_diagram}
-    render = renders.get(result.get("kind"))
-    if render is None:
+    kind = kind_of_job(job_id)
+    png = None if kind is None else picture(redis, kind, job_id, "png", result)
+    if png is None:
         return JSONResponse({"detail": f"no picture for a {result.get('kind')} result"}, status_code=404)
-    return Response(cached_picture(redis, job_id, "png", result, render), media_type="image/png")
+    return Response(png, media_type="image/png")
 
 
 @router.delete("/{job_id}", name="cancel_job", response_model=JobView, responses=NOT_FOUND)
 def cancel_job(job_id: str, redis: RedisDep, _: WriteAccess) -> JobView:
     """Cancel a queued job or stop a running one. A finished or failed job is returned unchanged."""
-    return queueing.cancel(redis, job_id)
+    return submit.cancel(redis, job_id)

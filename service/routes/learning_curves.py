@@ -4,11 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Response
 
+from tlprobe.contract.jobs import Submission
+from tlprobe.contract.learning_curve import LearningCurveRequest
+from tlprobe.kinds import KINDS
+
 from ..access import WriteAccess
 from ..deps import MetricsDep, RedisDep, SettingsDep
-from ..kinds import KINDS
-from ..schemas.jobs import Submission
-from ..schemas.learning_curve import LearningCurveRequest
 from .submissions import ERRORS, submit
 
 router = APIRouter(prefix="/v1", tags=["learning curves"])

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from fastapi import Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from redis import Redis
 
-from .. import access, budget, queueing
-from ..kinds import JobKind
+from tlprobe import submit as submission
+from tlprobe.budget import BudgetExceeded
+from tlprobe.contract.jobs import Submission
+from tlprobe.kinds import JobKind
+from tlprobe.settings import Settings
+
+from .. import access
 from ..metrics import Metrics
-from ..schemas.jobs import Submission
-from ..settings import Settings
 
 ERRORS = {
     400: {"description": "The body is not JSON text (e.g. not valid UTF-8)."},
@@ -23,21 +28,29 @@ ERRORS = {
 }
 
 
-def check_budget(request: BaseModel, settings: Settings, location: tuple = ("body",)) -> None:
+@contextmanager
+def refused_as_422(location: tuple = ("body",)):
+    """A budget exceeded, or a planned part that breaks a cross-field rule the schema let through,
+    becomes a 422 at ``location``."""
     try:
-        budget.check(request, settings)
-    except budget.BudgetExceeded as exc:
+        yield
+    except BudgetExceeded as exc:
         raise RequestValidationError([{"type": "budget", "loc": location, "msg": str(exc), "input": None}]) from None
-    except ValidationError as exc:  # a planned part is invalid: a cross-field rule the schema let through
+    except ValidationError as exc:
         raise RequestValidationError([{"type": "value_error", "loc": location, "msg": error["msg"], "input": None}
                                       for error in exc.errors()]) from None
 
 
+def check_budget(kind: JobKind, request: BaseModel, settings: Settings, location: tuple = ("body",), **extra) -> None:
+    with refused_as_422(location):
+        kind.budget(request, settings, **extra)
+
+
 def submit(kind: JobKind, request: BaseModel, redis: Redis, settings: Settings, metrics: Metrics,
            response: Response, token_id: str | None) -> Submission:
-    check_budget(request, settings)
+    check_budget(kind, request, settings)
     access.charge(redis, settings, token_id)
-    submission = queueing.submit(redis, settings, kind, request)
-    response.status_code = 200 if submission.cached else 202
-    metrics.submissions.labels(kind.name, "cached" if submission.cached else "queued").inc()
-    return submission
+    result = submission.submit(redis, settings, kind, request)
+    response.status_code = 200 if result.cached else 202
+    metrics.submissions.labels(kind.name, "cached" if result.cached else "queued").inc()
+    return result

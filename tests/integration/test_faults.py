@@ -12,10 +12,10 @@ from redis import Redis
 from rq import Queue, Retry
 from rq.serializers import JSONSerializer
 
-from service import redis_keys
-from service.localredis import LocalRedis
+from devtools.localredis import LocalRedis
 from tests.integration.test_live import engine_alone, executions, small, wait_finished
 from tests.stack import Api, Workers, busy_worker_pids, wait_for
+from tlprobe import keys
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 FAST_LIVENESS = {"TLPROBE_JOB_MONITORING_INTERVAL": "2", "TLPROBE_HEARTBEAT_MARGIN": "4",
@@ -148,8 +148,8 @@ def test_a_job_past_its_timeout_fails_with_reason_timeout_and_caches_nothing(tmp
         job_id = httpx.post(f"{api.url}/v1/learning-curves", json=slow_request(740, epochs=3000)).json()["job_id"]
         view = wait_finished(api.url, job_id, timeout=60)
         assert view["status"] == "failed" and view["error"].startswith("timeout: the job ran longer than its limit of 3 s")
-        assert redis.get(redis_keys.result(job_id)) is None
-        assert redis.keys(redis_keys.artifact("network:*")) == []  # the half-trained network was not kept
+        assert redis.get(keys.result(job_id)) is None
+        assert redis.keys(keys.artifact("network:*")) == []  # the half-trained network was not kept
         assert executions(redis, "learning_curve") == 1  # and the timeout was not retried
     finally:
         api.stop()
@@ -179,7 +179,7 @@ def test_redis_with_a_password(tmp_path):
 def test_tls_urls_use_tls_connections():
     # redis-py opens TLS connections for rediss:// URLs; the service passes the URL through unchanged
     from service.main import connect
-    from service.settings import Settings
+    from tlprobe.settings import Settings
 
     pool = connect(Settings(redis_url="rediss://:pw@redis.example:6380/0")).connection_pool
     assert pool.connection_class.__name__ == "SSLConnection" and pool.connection_kwargs["port"] == 6380

@@ -8,11 +8,11 @@ import pytest
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from service.cache_key import job_id
-from service.kinds import KINDS
-from service.phase_plan import plan
-from service.schemas.phase_diagram import PhaseDiagramRequest
 from tests.integration.test_live import executions, wait_finished
+from tests.stack import Api
+from tlprobe.contract.phase_diagram import PhaseDiagramRequest
+from tlprobe.diagrams.plan import plan
+from tlprobe.kinds import KINDS
 
 pytestmark = pytest.mark.e2e
 SMALL = {"source": {"latent_dim": 10, "input_dim": 40}, "network": {"hidden_units": 30, "n_samples": 400, "epochs": 60},
@@ -80,7 +80,7 @@ def test_a_failed_cell_is_reported_and_a_retry_recomputes_only_what_is_missing(l
     api, redis = live["api"].url, live["redis"]
     body = diagram(12)
     layout = plan(PhaseDiagramRequest.model_validate(body), chunk=2)
-    poisoned = job_id(KINDS["learning_curve"], layout.parts[1].request)
+    poisoned = KINDS["learning_curve"].job_id(layout.parts[1].request)
     queue = Queue("tlprobe", connection=redis, serializer=JSONSerializer)
     blocker = queue.enqueue_call("time.sleep", args=(2,))
     queue.enqueue_call("worker.tasks.run_learning_curve", kwargs={"request": {"alphas": "not a list"}},
@@ -99,6 +99,24 @@ def test_a_failed_cell_is_reported_and_a_retry_recomputes_only_what_is_missing(l
     fixed = httpx.get(f"{api}/v1/phase-diagrams/{diagram_id}").json()
     assert fixed["complete"] and fixed["gain"][0] == result["gain"][0]
     assert executions(redis, "learning_curve") == before + 1  # only the failed part ran again
+
+
+def test_the_assembly_follows_the_plan_made_at_submission(live, tmp_path):
+    # This API splits simulations into one alpha per part; the workers are configured with the
+    # default two. The assembly reads the parts recorded at submission, so every cell is found.
+    api = Api(live["api"].env["TLPROBE_REDIS_URL"], log_path=tmp_path / "api.log",
+              TLPROBE_DIAGRAM_CHUNK_ALPHAS="1").start()
+    try:
+        body = diagram(13, x_axis={"name": "alpha", "values": [0.5, 1.0, 2.0]},
+                       y_axis={"name": "teacher_noise", "values": [0.2]}, theory=None, baseline="scratch",
+                       simulation={"seeds": 1, "test_samples": 500})
+        diagram_id = httpx.post(f"{api.url}/v1/phase-diagrams", json=body).json()["job_id"]
+        assert wait_finished(api.url, diagram_id, timeout=120)["status"] == "finished"
+        result = httpx.get(f"{api.url}/v1/phase-diagrams/{diagram_id}").json()
+    finally:
+        api.stop()
+    assert result["complete"] and not result["failures"] and result["meta"]["parts"] == 3
+    assert all(value is not None for value in result["gain"][0])
 
 
 def test_the_default_diagram_shows_where_transfer_pays(live):

@@ -20,7 +20,7 @@ from redis import Redis
 from rq import Queue
 from rq.registry import StartedJobRegistry
 
-from service.localredis import LocalRedis
+from devtools.localredis import LocalRedis
 from tests.stack import Api, Workers, rss_bytes, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -1,10 +1,13 @@
 """Command line for the engine alone (no Redis, no service).
 
-    python -m worker.science learning-curve [SPEC.json | -]   # spec as in POST /v1/learning-curves
-    python -m worker.science gcm REQUEST.json                 # {"spectrum" | "covariances", "loss",
-                                                              #  "regularisation", "sample_complexities"}
-The result is printed as JSON on stdout; progress goes to stderr. An invalid spec exits with 2 and
-names the field.
+    python -m worker.science learning-curve [SPEC.json | -]   # the body of POST /v1/learning-curves
+    python -m worker.science gcm REQUEST.json                 # the body of POST /v1/gcm
+    python -m worker.science learning-curve --dry-run SPEC    # only validate: print it with every default
+
+A spec is validated by the same contract as the API (``tlprobe.contract``), so the command line
+accepts exactly what the API accepts; the service's deployment budgets (``TLPROBE_MAX_WORK``, ...)
+are not applied here: on your own machine, the size of a run is yours to choose. The result is
+printed as JSON on stdout; progress goes to stderr. An invalid spec exits with 2 and names the field.
 """
 
 from __future__ import annotations
@@ -14,17 +17,24 @@ import json
 import sys
 import time
 
+from pydantic import ValidationError
+
+from tlprobe.contract.gcm import GCMRequest
+from tlprobe.contract.learning_curve import LearningCurveRequest
+
 from .errors import InvalidSpec
 from .gcm.custom import solve_custom
 from .learning_curve import run_learning_curve
-from .specs import LearningCurveSpec, SolverSettings
 
 
-def _read(path: str) -> dict:
+def _read(path: str | None) -> str:
+    """The JSON text of a request (validated as JSON, like an HTTP body)."""
+    if path is None:
+        return "{}"
     if path == "-":
-        return json.load(sys.stdin)
+        return sys.stdin.read()
     with open(path) as handle:
-        return json.load(handle)
+        return handle.read()
 
 
 def _stderr_progress(min_interval: float = 1.0):
@@ -39,26 +49,35 @@ def _stderr_progress(min_interval: float = 1.0):
     return report
 
 
+COMMANDS = {
+    "learning-curve": (LearningCurveRequest, lambda request: run_learning_curve(request, progress=_stderr_progress())),
+    "gcm": (GCMRequest, solve_custom),
+}
+
+
+def _reasons(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, error['loc'])) or 'body'}: {error['msg']}" for error in exc.errors())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m worker.science", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     curve = commands.add_parser("learning-curve", help="theory and simulation of a learning curve")
     curve.add_argument("spec", nargs="?", default=None, help="JSON spec file, '-' for stdin, none for defaults")
     gcm = commands.add_parser("gcm", help="solve a user-supplied Gaussian covariate model")
-    gcm.add_argument("request", help="JSON request file or '-'")
+    gcm.add_argument("spec", help="JSON request file or '-'")
+    for command in (curve, gcm):
+        command.add_argument("--dry-run", action="store_true",
+                             help="validate only: print the request with every default filled in")
     args = parser.parse_args(argv)
+    contract, run = COMMANDS[args.command]
     try:
-        if args.command == "learning-curve":
-            spec = LearningCurveSpec.from_dict(_read(args.spec) if args.spec else {})
-            result = run_learning_curve(spec, progress=_stderr_progress())
-        else:
-            request = _read(args.request)
-            solver = SolverSettings(**request.pop("solver", {}))
-            result = solve_custom(**request, solver=solver)
-    except InvalidSpec as exc:
-        print(f"invalid input: {exc}", file=sys.stderr)
+        request = contract.model_validate_json(_read(args.spec))
+        result = request.model_dump(mode="json") if args.dry_run else run(request)
+    except ValidationError as exc:
+        print(f"invalid input: {_reasons(exc)}", file=sys.stderr)
         return 2
-    except TypeError as exc:  # an unknown field in the request
+    except InvalidSpec as exc:
         print(f"invalid input: {exc}", file=sys.stderr)
         return 2
     json.dump(result, sys.stdout, indent=1)

@@ -59,49 +59,52 @@ def parallel_erf(z: Array, out: Array | None = None) -> Array:
     return out
 
 
+#: sigma(pre) into ``value`` and sigma'(pre) into ``derivative``, in place (what training needs per step)
+ValueAndDerivative = Callable[[Array, Array, Array], None]
+
+
 @dataclass(frozen=True)
 class Activation:
     name: str
     value: Callable[[Array], Array]
-    derivative: Callable[[Array], Array]
     odd: bool
+    #: None for an activation no network layer may use (``sign``: its derivative is zero almost everywhere)
+    value_and_derivative: ValueAndDerivative | None = None
 
 
-def _erf_derivative(z: Array) -> Array:
-    return _TWO_OVER_SQRT_PI * np.exp(-np.square(z))
+def _erf_value_and_derivative(pre: Array, value: Array, derivative: Array) -> None:
+    parallel_erf(pre, out=value)
+    np.square(pre, out=derivative)
+    np.negative(derivative, out=derivative)
+    np.exp(derivative, out=derivative)
+    derivative *= _TWO_OVER_SQRT_PI
 
 
-def _tanh_derivative(z: Array) -> Array:
-    return 1.0 - np.square(np.tanh(z))
+def _tanh_value_and_derivative(pre: Array, value: Array, derivative: Array) -> None:
+    np.tanh(pre, out=value)
+    np.square(value, out=derivative)
+    np.subtract(1.0, derivative, out=derivative)
 
 
 def _relu(z: Array) -> Array:
     return np.maximum(z, 0.0)
 
 
-def _relu_derivative(z: Array) -> Array:
-    return (z > 0).astype(z.dtype)
+def _relu_value_and_derivative(pre: Array, value: Array, derivative: Array) -> None:
+    np.maximum(pre, 0.0, out=value)
+    np.greater(pre, 0.0, out=derivative)
 
 
 def _sign(z: Array) -> Array:
     return np.where(z >= 0, 1.0, -1.0).astype(z.dtype, copy=False)
 
 
-def _sign_derivative(z: Array) -> Array:
-    # The weak derivative is 2 delta(z); as a pointwise function it is zero. Only the input
-    # activation may be ``sign``; it is never differentiated in training.
-    return np.zeros_like(z)
-
-
 ACTIVATIONS: dict[str, Activation] = {
-    "erf": Activation("erf", parallel_erf, _erf_derivative, odd=True),
-    "tanh": Activation("tanh", np.tanh, _tanh_derivative, odd=True),
-    "relu": Activation("relu", _relu, _relu_derivative, odd=False),
-    "sign": Activation("sign", _sign, _sign_derivative, odd=True),
+    "erf": Activation("erf", parallel_erf, odd=True, value_and_derivative=_erf_value_and_derivative),
+    "tanh": Activation("tanh", np.tanh, odd=True, value_and_derivative=_tanh_value_and_derivative),
+    "relu": Activation("relu", _relu, odd=False, value_and_derivative=_relu_value_and_derivative),
+    "sign": Activation("sign", _sign, odd=True),
 }
-
-#: activations a network's hidden layer may use (they need a pointwise derivative)
-HIDDEN_ACTIVATIONS = ("erf", "relu", "tanh")
 
 
 def get_activation(name: str, field: str = "activation") -> Activation:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, is_dataclass
 from typing import Any, Protocol
 
 import numpy as np
+from pydantic import BaseModel
 
 from . import SCIENCE_VERSION
 
@@ -40,8 +40,8 @@ class MemoryArtifactStore:
 
 
 def _plain(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
     raise TypeError(f"cannot key an artifact on {type(value).__name__}")
 
 

@@ -15,10 +15,11 @@ from typing import Iterator
 
 import numpy as np
 
+from tlprobe.contract.learning_curve import SourceParams, TargetParams
+
 from .activations import get_activation
 from .errors import InvalidSpec
 from .seeding import Stream, generator
-from .specs import SourceSpec, TargetSpec
 
 Array = np.ndarray
 DEFAULT_CHUNK = 4096
@@ -57,14 +58,14 @@ class Task:
             yield self.sample(min(chunk_size, n - start), rng)
 
 
-def make_source(spec: SourceSpec) -> Task:
+def make_source(spec: SourceParams) -> Task:
     rng = generator(spec.seed, Stream.SOURCE_TASK)
     features = rng.standard_normal((spec.latent_dim, spec.input_dim))
     teacher = rng.standard_normal(spec.latent_dim)
-    return Task(features=features, teacher=teacher, activation=spec.activation)
+    return Task(features=features, teacher=teacher, activation=spec.activation.value)
 
 
-def make_target(source: Task, spec: TargetSpec) -> Task:
+def make_target(source: Task, spec: TargetParams) -> Task:
     d_source, n_inputs = source.features.shape
     d_target = d_source + spec.latent_change
     if d_target < 1:

@@ -20,24 +20,26 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
+
+from tlprobe.contract.common import Protocol
+from tlprobe.contract.learning_curve import LearningCurveRequest, NetworkParams, SourceParams, TheoryParams
 
 from . import SCIENCE_VERSION
 from .artifacts import ArtifactStore, MemoryArtifactStore, artifact_key
 from .chmm import Task, make_source, make_target
 from .covariances import linear_covariances, monte_carlo_covariances
-from .features import MEAN_SAMPLES, FeatureMap, centred, is_odd, linear_features, random_features, \
-    transferred_features
+from .features import MEAN_SAMPLES, FeatureMap, centred, is_odd, linear_features, random_features, transferred_features
 from .gcm.losses import PROX_TOLERANCE
 from .gcm.solver import GCMPoint, solve_curve
 from .gcm.spectrum import Spectrum, reduce_to_spectrum
-from .results import finite_or_none, gcm_points
 from .network import TwoLayerNetwork, initial_network, train_network
+from .results import finite_or_none, gcm_points
 from .seeding import Stream, generator
 from .simulate import ReadoutProtocol, sample_sizes, simulate
-from .specs import READOUT_PROTOCOLS, LearningCurveSpec, NetworkSpec, SourceSpec, TheorySpec
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -46,8 +48,36 @@ def _silent(stage: str, done: int, total: int) -> None:
     return None
 
 
+@dataclass(frozen=True)
+class ReadoutFeatures:
+    """How a readout protocol's feature map is made, and what determines it."""
+
+    build: Callable[[LearningCurveRequest, Task, TwoLayerNetwork], FeatureMap]
+    #: what, besides source and target, determines the map (part of its artifacts' keys)
+    dependencies: Callable[[LearningCurveRequest], dict[str, Any]]
+    #: covariances by Monte Carlo (True) or in closed form (False)
+    monte_carlo: bool
+
+
+READOUT_FEATURES: dict[Protocol, ReadoutFeatures] = {
+    Protocol.tf: ReadoutFeatures(
+        build=lambda spec, target, network: transferred_features(network),
+        dependencies=lambda spec: {"protocol": "tf", "network": spec.network}, monte_carlo=True),
+    Protocol.rf: ReadoutFeatures(
+        build=lambda spec, target, network: random_features(
+            spec.network.hidden_units, target.input_dim, spec.network.activation.value,
+            generator(spec.network.seed, Stream.RANDOM_FEATURES)),
+        dependencies=lambda spec: {"protocol": "rf", "hidden_units": spec.network.hidden_units,
+                                   "activation": spec.network.activation.value, "seed": spec.network.seed},
+        monte_carlo=True),
+    Protocol.linear: ReadoutFeatures(
+        build=lambda spec, target, network: linear_features(target.input_dim),
+        dependencies=lambda spec: {"protocol": "linear"}, monte_carlo=False),
+}
+
+
 class _Run:
-    def __init__(self, spec: LearningCurveSpec, store: ArtifactStore, progress: ProgressFn) -> None:
+    def __init__(self, spec: LearningCurveRequest, store: ArtifactStore, progress: ProgressFn) -> None:
         self.spec, self.store, self.progress = spec, store, progress
         self.timings: dict[str, float] = {}
         self.artifacts: dict[str, dict[str, Any]] = {}
@@ -74,7 +104,7 @@ class _Run:
         def compute() -> dict[str, np.ndarray]:
             net_spec = spec.network
             _, inputs, labels = source.sample(net_spec.n_samples, generator(net_spec.seed, Stream.SOURCE_TRAIN_DATA))
-            start = initial_network(net_spec.hidden_units, source.input_dim, net_spec.activation,
+            start = initial_network(net_spec.hidden_units, source.input_dim, net_spec.activation.value,
                                     generator(net_spec.seed, Stream.NETWORK_INIT))
             trained = train_network(start, inputs, labels, epochs=net_spec.epochs,
                                     learning_rate=net_spec.learning_rate, weight_decay=net_spec.weight_decay,
@@ -88,32 +118,26 @@ class _Run:
 
         with self.timed("source_network"):
             arrays = self.cached("network", network_key(spec), compute)
-        network = TwoLayerNetwork(arrays["first_layer"], arrays["second_layer"], spec.network.activation)
+        network = TwoLayerNetwork(arrays["first_layer"], arrays["second_layer"], spec.network.activation.value)
         summary = {name: float(arrays[name]) for name in ("test_error", "train_error", "train_loss")}
         return network, summary
 
     # --- feature maps ---------------------------------------------------------------------
-    def feature_map(self, protocol: str, target: Task, network: TwoLayerNetwork) -> FeatureMap:
+    def feature_map(self, protocol: Protocol, target: Task, network: TwoLayerNetwork) -> FeatureMap:
         spec = self.spec
-        if protocol == "tf":
-            fmap = transferred_features(network)
-        elif protocol == "rf":
-            fmap = random_features(spec.network.hidden_units, target.input_dim, spec.network.activation,
-                                   generator(spec.network.seed, Stream.RANDOM_FEATURES))
-        else:
-            fmap = linear_features(target.input_dim)
+        fmap = READOUT_FEATURES[protocol].build(spec, target, network)
         if is_odd(fmap, target) or fmap.weights is None:  # zero, or exact quadrature for linear
             return centred(fmap, target, rng=generator(spec.target.seed, Stream.FEATURE_MEAN))
         key = artifact_key("feature_mean", source=spec.source, target=spec.target,
-                           features=feature_dependencies(protocol, spec), samples=MEAN_SAMPLES)
-        with self.timed(f"feature_mean:{protocol}"):
-            arrays = self.cached(f"feature_mean:{protocol}", key, lambda: {"mean": centred(
+                           features=READOUT_FEATURES[protocol].dependencies(spec), samples=MEAN_SAMPLES)
+        with self.timed(f"feature_mean:{protocol.value}"):
+            arrays = self.cached(f"feature_mean:{protocol.value}", key, lambda: {"mean": centred(
                 fmap, target, rng=generator(spec.target.seed, Stream.FEATURE_MEAN)).mean})
         return FeatureMap(fmap.protocol, fmap.weights, fmap.activation, arrays["mean"])
 
     # --- theory ---------------------------------------------------------------------------
-    def spectra(self, protocol: str, fmap: FeatureMap, target: Task, theory: TheorySpec) -> dict[str, np.ndarray]:
-        monte_carlo = protocol != "linear"
+    def spectra(self, protocol: Protocol, fmap: FeatureMap, target: Task, theory: TheoryParams) -> dict[str, np.ndarray]:
+        monte_carlo = READOUT_FEATURES[protocol].monte_carlo
 
         def compute() -> dict[str, np.ndarray]:
             if not monte_carlo:
@@ -122,36 +146,36 @@ class _Run:
                 return _spectrum_arrays(full, "")
             estimate = monte_carlo_covariances(
                 target, fmap, theory.mc_samples, generator(theory.seed, Stream.MC_COVARIANCE),
-                progress=lambda d, t: self.progress(f"covariances:{protocol}", d, t))
+                progress=lambda d, t: self.progress(f"covariances:{protocol.value}", d, t))
             arrays: dict[str, np.ndarray] = {"relative_spread": np.array(estimate.relative_spread)}
             for label, cov in (("", estimate.full), ("_a", estimate.halves[0]), ("_b", estimate.halves[1])):
                 arrays.update(_spectrum_arrays(reduce_to_spectrum(cov.omega, cov.phi, target.teacher), label))
             return arrays
 
         key = spectra_key(self.spec, protocol)
-        with self.timed(f"covariances:{protocol}"):
-            return self.cached(f"spectra:{protocol}", key, compute)
+        with self.timed(f"covariances:{protocol.value}"):
+            return self.cached(f"spectra:{protocol.value}", key, compute)
 
-    def theory(self, protocol: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    def theory(self, protocol: Protocol, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
         spec, theory = self.spec, self.spec.theory
         full = _spectrum_from_arrays(arrays, "")
         alphas_p = [alpha * spec.source.input_dim / full.p for alpha in spec.alphas]
-        with self.timed(f"theory:{protocol}"):
-            self.progress(f"theory:{protocol}", 0, 1)
-            points = solve_curve(full, spec.readout.loss, spec.readout.regularisation, alphas_p, theory.solver)
+        with self.timed(f"theory:{protocol.value}"):
+            self.progress(f"theory:{protocol.value}", 0, 1)
+            points = solve_curve(full, spec.readout.loss.value, spec.readout.regularisation, alphas_p, theory.solver)
             mc_error: list[float] | None = None
             if "omega_a" in arrays:
                 lambdas = [p.regularisation for p in points]
-                halves = [_solve_at(_spectrum_from_arrays(arrays, label), spec.readout.loss, lambdas, alphas_p,
+                halves = [_solve_at(_spectrum_from_arrays(arrays, label), spec.readout.loss.value, lambdas, alphas_p,
                                     theory) for label in ("_a", "_b")]
                 mc_error = [abs(p.test_error - 0.5 * (a.test_error + b.test_error)) + 0.5 * abs(a.test_error - b.test_error)
                             for p, a, b in zip(points, *halves)]
-            self.progress(f"theory:{protocol}", 1, 1)
+            self.progress(f"theory:{protocol.value}", 1, 1)
         return {**gcm_points(points, full), "test_error_mc_error": None if mc_error is None else finite_or_none(mc_error)}
 
 
 def _solve_at(spectrum: Spectrum, loss: str, lambdas: list[float], alphas_p: list[float],
-              theory: TheorySpec) -> list[GCMPoint]:
+              theory: TheoryParams) -> list[GCMPoint]:
     if len(set(lambdas)) == 1:
         return solve_curve(spectrum, loss, lambdas[0], alphas_p, theory.solver)
     return [solve_curve(spectrum, loss, lam, [alpha], theory.solver)[0] for lam, alpha in zip(lambdas, alphas_p)]
@@ -174,54 +198,47 @@ def _spectrum_from_arrays(arrays: dict[str, np.ndarray], label: str) -> Spectrum
                     gamma=float(arrays[f"gamma{label}"]))
 
 
-def feature_dependencies(protocol: str, spec: LearningCurveSpec) -> dict[str, Any]:
-    """What, besides source and target, determines a protocol's feature map."""
-    if protocol == "tf":
-        return {"protocol": "tf", "network": spec.network}
-    if protocol == "rf":
-        net = spec.network
-        return {"protocol": "rf", "hidden_units": net.hidden_units, "activation": net.activation, "seed": net.seed}
-    return {"protocol": protocol}
-
-
-def network_key(spec: LearningCurveSpec) -> str:
+def network_key(spec: LearningCurveRequest) -> str:
     return artifact_key("network", source=spec.source, network=spec.network)
 
 
-def spectra_key(spec: LearningCurveSpec, protocol: str) -> str:
-    monte_carlo = {} if protocol == "linear" else {"mc_samples": spec.theory.mc_samples, "seed": spec.theory.seed}
-    return artifact_key("spectra", source=spec.source, target=spec.target,
-                        features=feature_dependencies(protocol, spec), monte_carlo=monte_carlo)
+def spectra_key(spec: LearningCurveRequest, protocol: Protocol) -> str:
+    features = READOUT_FEATURES[protocol]
+    monte_carlo = {"mc_samples": spec.theory.mc_samples, "seed": spec.theory.seed} if features.monte_carlo else {}
+    return artifact_key("spectra", source=spec.source, target=spec.target, features=features.dependencies(spec),
+                        monte_carlo=monte_carlo)
 
 
-def run_learning_curve(spec: LearningCurveSpec, store: ArtifactStore | None = None,
+def run_learning_curve(spec: LearningCurveRequest, store: ArtifactStore | None = None,
                        progress: ProgressFn | None = None) -> dict[str, Any]:
     """Theory and simulation of every requested protocol over ``spec.alphas`` (alpha = n_t / N)."""
     run = _Run(spec, store if store is not None else MemoryArtifactStore(), progress or _silent)
     source = make_source(spec.source)
     target = make_target(source, spec.target)
     network, source_summary = run.source_network(source)
-    readout_protocols = [p for p in spec.protocols if p in READOUT_PROTOCOLS]
+    readout_protocols = spec.readout_protocols
     maps = {p: run.feature_map(p, target, network) for p in readout_protocols}
-    curves: dict[str, dict[str, Any]] = {p: {"feature_dim": (maps[p].dim if p in maps else None),
-                                             "theory": None, "simulation": None} for p in spec.protocols}
+    curves: dict[str, dict[str, Any]] = {p.value: {"feature_dim": (maps[p].dim if p in maps else None),
+                                                   "theory": None, "simulation": None} for p in spec.protocols}
     monte_carlo: dict[str, Any] = {}
     if spec.theory is not None:
         for protocol in readout_protocols:
             arrays = run.spectra(protocol, maps[protocol], target, spec.theory)
-            curves[protocol]["theory"] = run.theory(protocol, arrays)
+            curves[protocol.value]["theory"] = run.theory(protocol, arrays)
             if "relative_spread" in arrays:
-                monte_carlo[protocol] = {"samples": spec.theory.mc_samples,
-                                         "relative_spread": float(arrays["relative_spread"])}
+                monte_carlo[protocol.value] = {"samples": spec.theory.mc_samples,
+                                               "relative_spread": float(arrays["relative_spread"])}
     if spec.simulation is not None:
         readouts = {}
         for protocol in readout_protocols:
             if spec.readout.optimal:
-                lambdas = curves[protocol]["theory"]["regularisation"]
+                lambdas = curves[protocol.value]["theory"]["regularisation"]
             else:
                 lambdas = [float(spec.readout.regularisation)] * len(spec.alphas)
-            readouts[protocol] = ReadoutProtocol(maps[protocol], spec.readout.loss, lambdas)
-        networks = {p: (network if p == "finetune" else None) for p in spec.protocols if p not in READOUT_PROTOCOLS}
+            readouts[protocol.value] = ReadoutProtocol(maps[protocol], spec.readout.loss.value, lambdas)
+        # where the network protocols start on the target: a random initialisation, or the source network
+        starts = {Protocol.scratch: None, Protocol.finetune: network}
+        networks = {p.value: starts[p] for p in spec.protocols if p in starts}
         with run.timed("simulation"):
             sims = simulate(target, spec.alphas, spec.simulation.seeds, spec.simulation.test_samples,
                             readouts=readouts, networks=networks, network_spec=spec.target_training,
@@ -249,7 +266,7 @@ def run_learning_curve(spec: LearningCurveSpec, store: ArtifactStore | None = No
             "science_version": SCIENCE_VERSION,
             "numerics": {"quadrature": "composite Gauss-Legendre panels adapted to the label step",
                          "prox_tolerance": PROX_TOLERANCE, "feature_mean_samples": MEAN_SAMPLES,
-                         "solver": None if spec.theory is None else spec.theory.solver.__dict__},
+                         "solver": None if spec.theory is None else spec.theory.solver.model_dump()},
             "monte_carlo": monte_carlo,
             "timings": run.timings,
             "artifacts": run.artifacts,
@@ -257,10 +274,10 @@ def run_learning_curve(spec: LearningCurveSpec, store: ArtifactStore | None = No
     }
 
 
-def ensure_source_network(source: SourceSpec, network: NetworkSpec, store: ArtifactStore | None = None,
+def ensure_source_network(source: SourceParams, network: NetworkParams, store: ArtifactStore | None = None,
                           progress: ProgressFn | None = None) -> dict[str, Any]:
     """Train (or reuse) the source network alone: what a phase diagram's parts share."""
-    spec = LearningCurveSpec(source=source, network=network, simulation=None)
+    spec = LearningCurveRequest(source=source, network=network, simulation=None)
     run = _Run(spec, store if store is not None else MemoryArtifactStore(), progress or _silent)
     _, summary = run.source_network(make_source(source))
     return {"source_test_error": summary["test_error"], "source_train_error": summary["train_error"],

@@ -20,12 +20,10 @@ import numpy as np
 from scipy import special
 from scipy.linalg import blas
 
-from .activations import get_activation, parallel_erf
+from .activations import get_activation
 
 Array = np.ndarray
 ProgressFn = Callable[[int, int], None]
-
-_TWO_OVER_SQRT_PI = 2.0 / np.sqrt(np.pi)
 
 
 @dataclass(frozen=True)
@@ -59,25 +57,6 @@ def initial_network(hidden_units: int, input_dim: int, activation: str, rng: np.
     return TwoLayerNetwork(first_layer=first, second_layer=second, activation=activation)
 
 
-def _value_and_derivative(name: str, pre: Array, value: Array, derivative: Array) -> None:
-    """sigma_h(pre) into ``value`` and sigma_h'(pre) into ``derivative``, in place."""
-    if name == "erf":
-        parallel_erf(pre, out=value)
-        np.square(pre, out=derivative)
-        np.negative(derivative, out=derivative)
-        np.exp(derivative, out=derivative)
-        derivative *= _TWO_OVER_SQRT_PI
-    elif name == "tanh":
-        np.tanh(pre, out=value)
-        np.square(value, out=derivative)
-        np.subtract(1.0, derivative, out=derivative)
-    elif name == "relu":
-        np.maximum(pre, 0.0, out=value)
-        np.greater(pre, 0.0, out=derivative)
-    else:
-        raise ValueError(f"no derivative for hidden activation {name!r}")
-
-
 class _Workspace:
     """Buffers for one batch size, reused across steps."""
 
@@ -101,7 +80,7 @@ def objective_and_gradient(first: Array, second: Array, activation: str, inputs:
     pre, value, derivative = ws.view(n)
     np.matmul(inputs, first.T, out=pre)
     pre *= 1.0 / np.sqrt(n_inputs)
-    _value_and_derivative(activation, pre, value, derivative)
+    get_activation(activation).value_and_derivative(pre, value, derivative)
     output = value @ second / np.sqrt(hidden)
     margin = labels * output
     loss = float(np.mean(np.logaddexp(0.0, -margin))) if with_value else float("nan")

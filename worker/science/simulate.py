@@ -16,12 +16,13 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from tlprobe.contract.learning_curve import NetworkParams
+
 from .chmm import Task
 from .features import FeatureMap
 from .network import TwoLayerNetwork, initial_network, train_network
 from .readout import fit_readout
 from .seeding import Stream, generator
-from .specs import NetworkSpec
 
 Array = np.ndarray
 ProgressFn = Callable[[int, int], None]
@@ -76,7 +77,7 @@ class _Results:
 
 def simulate(task: Task, alphas: Sequence[float], seeds: Sequence[int], test_samples: int, *,
              readouts: dict[str, ReadoutProtocol], networks: dict[str, TwoLayerNetwork | None],
-             network_spec: NetworkSpec, progress: ProgressFn | None = None) -> dict[str, ProtocolSimulation]:
+             network_spec: NetworkParams, progress: ProgressFn | None = None) -> dict[str, ProtocolSimulation]:
     """Test errors per protocol, seed and alpha. ``networks`` maps scratch -> None, finetune -> source net."""
     sizes = sample_sizes(alphas, task.input_dim)
     results = _Results((len(seeds), len(alphas)))
@@ -100,7 +101,7 @@ def simulate(task: Task, alphas: Sequence[float], seeds: Sequence[int], test_sam
                     progress(done, total)
             for name, start in networks.items():
                 if start is None:
-                    start = initial_network(network_spec.hidden_units, task.input_dim, network_spec.activation,
+                    start = initial_network(network_spec.hidden_units, task.input_dim, network_spec.activation.value,
                                             generator(seed, Stream.SIM_NETWORK_INIT))
                 trained = train_network(start, inputs, labels, epochs=network_spec.epochs,
                                         learning_rate=network_spec.learning_rate,

@@ -37,8 +37,10 @@ def test_tanh_moments_match_adaptive_quadrature():
     m = gaussian_moments("tanh", VARIANCES)
     for v, slope, second in zip(VARIANCES, m.slope, m.second):
         density = lambda z: math.exp(-z * z / 2) / math.sqrt(2 * math.pi)  # noqa: E731
-        ref_slope = quad(lambda z: z * math.tanh(math.sqrt(v) * z) * density(z), -np.inf, np.inf, epsabs=1e-14)[0]
-        ref_second = quad(lambda z: math.tanh(math.sqrt(v) * z) ** 2 * density(z), -np.inf, np.inf, epsabs=1e-14)[0]
+        ref_slope = quad(lambda z, v=v, density=density: z * math.tanh(math.sqrt(v) * z) * density(z), -np.inf, np.inf,
+                         epsabs=1e-14)[0]
+        ref_second = quad(lambda z, v=v, density=density: math.tanh(math.sqrt(v) * z) ** 2 * density(z), -np.inf, np.inf,
+                          epsabs=1e-14)[0]
         assert slope == pytest.approx(ref_slope / math.sqrt(v), rel=1e-11)
         assert second == pytest.approx(ref_second, rel=1e-11)
 

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
+from tlprobe.contract.learning_curve import SourceParams
 from worker.science.chmm import make_source
 from worker.science.covariances import linear_covariances, monte_carlo_covariances
 from worker.science.errors import InvalidSpec
 from worker.science.features import centred, linear_features, random_features
 from worker.science.gcm.solver import solve_curve
 from worker.science.gcm.spectrum import Spectrum, reduce_to_spectrum
-from worker.science.specs import SourceSpec
 
 M = 100_000
 
@@ -24,7 +24,7 @@ def test_linear_closed_form_equals_monte_carlo_up_to_its_noise(activation):
     # For odd sigma the closed form is exact up to O(C_ij^3) terms, so closed form minus Monte Carlo
     # is pure Monte Carlo noise: the ratio of the two Frobenius norms (each over ~N^2/2 independent
     # entries) concentrates at 1 with a relative spread ~ 1/N. Measured: 0.98 to 1.04.
-    task = make_source(SourceSpec(latent_dim=50, input_dim=200, activation=activation, seed=2))
+    task = make_source(SourceParams(latent_dim=50, input_dim=200, activation=activation, seed=2))
     closed = linear_covariances(task)
     mc = monte_carlo_covariances(task, centred(linear_features(200), task, np.random.default_rng(0)), M,
                                  np.random.default_rng(1))
@@ -37,7 +37,7 @@ def test_linear_closed_form_for_relu():
     # Phi is exact by Stein's lemma for every sigma; relu's even part adds a second-order term
     # kappa_2^2 C_ij^2 / 2 to Omega that Gaussian equivalence drops. It barely moves the theory:
     # the test errors agree within the Monte Carlo bias seen for odd sigma (measured 0.002-0.004).
-    task = make_source(SourceSpec(latent_dim=50, input_dim=200, activation="relu", seed=2))
+    task = make_source(SourceParams(latent_dim=50, input_dim=200, activation="relu", seed=2))
     closed = linear_covariances(task)
     features = centred(linear_features(200), task, np.random.default_rng(0))
     np.testing.assert_allclose(features.mean, np.sqrt(np.sum(task.features**2, 0) / 50 / (2 * np.pi)), rtol=1e-12)
@@ -50,7 +50,7 @@ def test_linear_closed_form_for_relu():
 
 
 def test_monte_carlo_is_chunk_invariant_and_splits_in_halves():
-    task = make_source(SourceSpec(latent_dim=10, input_dim=30, seed=0))
+    task = make_source(SourceParams(latent_dim=10, input_dim=30, seed=0))
     fmap = random_features(20, 30, "relu", np.random.default_rng(3))
     fmap = centred(fmap, task, np.random.default_rng(4), n_samples=20_000)
     one = monte_carlo_covariances(task, fmap, 5001, np.random.default_rng(5), chunk_size=5001)

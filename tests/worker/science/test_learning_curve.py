@@ -1,33 +1,35 @@
-"""The orchestration: theory against simulation at CI size, determinism, artifact reuse, the CLI."""
-
-import json
-import subprocess
-import sys
+"""The orchestration: theory against simulation at CI size, determinism, artifact reuse."""
 
 import numpy as np
 import pytest
 
+from tlprobe.contract.learning_curve import (
+    LearningCurveRequest,
+    NetworkParams,
+    ReadoutParams,
+    SimulationParams,
+    SourceParams,
+    TargetParams,
+    TheoryParams,
+)
 from worker.science.artifacts import MemoryArtifactStore
-from worker.science.errors import InvalidSpec
 from worker.science.learning_curve import run_learning_curve
-from worker.science.specs import (LearningCurveSpec, NetworkSpec, ReadoutSpec, SimulationSpec, SourceSpec,
-                                  TargetSpec, TheorySpec)
 
 #: finite-size allowance at N = K = 200, D = 50 (gaps measured at two targets: <= 0.0073; MODEL.md
 #: reports up to 0.014 at N = K = 400 and <= 0.005 at 800)
 FINITE_SIZE = 0.012
 
 
-def _ci_spec(target: TargetSpec) -> LearningCurveSpec:
-    return LearningCurveSpec(
-        source=SourceSpec(latent_dim=50, input_dim=200), target=target,
-        network=NetworkSpec(hidden_units=200, n_samples=2000, epochs=300),
-        alphas=(0.5, 1.0, 2.0, 4.0), protocols=("tf", "rf", "linear"), theory=TheorySpec(mc_samples=50_000),
-        simulation=SimulationSpec(seeds=tuple(range(6)), test_samples=10_000))
+def _ci_spec(target: TargetParams) -> LearningCurveRequest:
+    return LearningCurveRequest(
+        source=SourceParams(latent_dim=50, input_dim=200), target=target,
+        network=NetworkParams(hidden_units=200, n_samples=2000, epochs=300),
+        alphas=(0.5, 1.0, 2.0, 4.0), protocols=("tf", "rf", "linear"), theory=TheoryParams(mc_samples=50_000),
+        simulation=SimulationParams(seeds=tuple(range(6)), test_samples=10_000))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("target", [TargetSpec(), TargetSpec(feature_noise=0.3, teacher_noise=0.1)],
+@pytest.mark.parametrize("target", [TargetParams(), TargetParams(feature_noise=0.3, teacher_noise=0.1)],
                          ids=["same-task", "noisy-target"])
 def test_theory_agrees_with_simulation(target):
     result = run_learning_curve(_ci_spec(target))
@@ -41,12 +43,12 @@ def test_theory_agrees_with_simulation(target):
     assert 0.0 < result["source_test_error"] < 0.15  # the source network learned its task
 
 
-def _small_spec(**changes) -> LearningCurveSpec:
-    base = dict(source=SourceSpec(latent_dim=10, input_dim=40), network=NetworkSpec(hidden_units=30, n_samples=400,
-                epochs=40), alphas=(0.5, 2.0), theory=TheorySpec(mc_samples=4000),
-                simulation=SimulationSpec(seeds=(0, 1), test_samples=1000))
+def _small_spec(**changes) -> LearningCurveRequest:
+    base = dict(source=SourceParams(latent_dim=10, input_dim=40), network=NetworkParams(hidden_units=30, n_samples=400,
+                epochs=40), alphas=(0.5, 2.0), theory=TheoryParams(mc_samples=4000),
+                simulation=SimulationParams(seeds=(0, 1), test_samples=1000))
     base.update(changes)
-    return LearningCurveSpec(**base)
+    return LearningCurveRequest(**base)
 
 
 def _numbers(result):
@@ -62,19 +64,19 @@ def test_artifacts_are_reused_when_only_cheap_parts_change():
     first = run_learning_curve(_small_spec(), store=store)
     assert not any(a["reused"] for a in first["meta"]["artifacts"].values())
     saved = dict(store.saves)
-    second = run_learning_curve(_small_spec(alphas=(0.25, 1.0, 3.0), readout=ReadoutSpec(regularisation=0.01),
+    second = run_learning_curve(_small_spec(alphas=(0.25, 1.0, 3.0), readout=ReadoutParams(regularisation=0.01),
                                             simulation=None), store=store)
     assert store.saves == saved  # nothing trained or estimated again
     assert all(a["reused"] for a in second["meta"]["artifacts"].values())
     assert second["source_test_error"] == first["source_test_error"]
-    third = run_learning_curve(_small_spec(target=TargetSpec(feature_noise=0.5)), store=store)
+    third = run_learning_curve(_small_spec(target=TargetParams(feature_noise=0.5)), store=store)
     artifacts = third["meta"]["artifacts"]
     assert artifacts["network"]["reused"] and not artifacts["spectra:tf"]["reused"]
     assert store.saves[artifacts["network"]["key"]] == 1
 
 
 def test_optimal_regularisation_is_chosen_by_theory_and_used_by_simulation():
-    result = run_learning_curve(_small_spec(readout=ReadoutSpec(regularisation="optimal"), protocols=("linear",)))
+    result = run_learning_curve(_small_spec(readout=ReadoutParams(regularisation="optimal"), protocols=("linear",)))
     curve = result["curves"]["linear"]
     lambdas = curve["theory"]["regularisation"]
     assert len(set(lambdas)) == 2 and all(1e-5 <= lam <= 1e2 for lam in lambdas)
@@ -86,49 +88,13 @@ def test_finetuning_beats_training_from_scratch_on_the_source_task():
     # same task, 40 samples, a gentle target schedule: starting from the source network must be far
     # better than a random start (measured 0.065 vs 0.31-0.40 per seed); asserted with 3 standard
     # errors to spare.
-    spec = _small_spec(source=SourceSpec(latent_dim=20, input_dim=80), target=TargetSpec(),
-                       network=NetworkSpec(hidden_units=80, n_samples=2000, epochs=150), alphas=(0.5,),
+    spec = _small_spec(source=SourceParams(latent_dim=20, input_dim=80), target=TargetParams(),
+                       network=NetworkParams(hidden_units=80, n_samples=2000, epochs=150), alphas=(0.5,),
                        protocols=("scratch", "finetune"), theory=None,
-                       simulation=SimulationSpec(seeds=(0, 1, 2), test_samples=4000, epochs=50, learning_rate=0.001))
+                       simulation=SimulationParams(seeds=(0, 1, 2), test_samples=4000, epochs=50, learning_rate=0.001))
     result = run_learning_curve(spec)
     scratch, finetune = (result["curves"][p]["simulation"] for p in ("scratch", "finetune"))
     sem = np.hypot(scratch["test_error_sem"][0], finetune["test_error_sem"][0])
     assert finetune["test_error_mean"][0] + 3 * sem < scratch["test_error_mean"][0]
     assert finetune["test_error_mean"][0] < result["source_test_error"] + 0.05
     assert result["curves"]["scratch"]["theory"] is None
-
-
-@pytest.mark.parametrize("data, field", [
-    ({"source": {"latent_dim": 0}}, "source.latent_dim"),
-    ({"target": {"feature_noise": 1.5}}, "target.feature_noise"),
-    ({"target": {"teacher_noise": float("nan")}}, "target.teacher_noise"),
-    ({"source": {"latent_dim": 5}, "target": {"latent_change": -5}}, "target.latent_change"),
-    ({"alphas": [1.0, 0.0]}, "alphas"),
-    ({"alphas": [float("inf")]}, "alphas"),
-    ({"readout": {"regularisation": -1}}, "readout.regularisation"),
-    ({"readout": {"regularisation": "optimal"}, "theory": None}, "readout.regularisation"),
-    ({"protocols": ["tf", "magic"]}, "protocols"),
-    ({"network": {"activation": "sign"}}, "network.activation"),
-    ({"theory": None, "simulation": None}, "theory"),
-    ({"simulation": {"seeds": [1, 1]}}, "simulation.seeds"),
-    ({"network": {"batch_size": 0}}, "network.batch_size"),
-    ({"network": {"hidden_units": 3, "width": 2}}, "network"),
-])
-def test_invalid_specs_name_their_field(data, field):
-    with pytest.raises(InvalidSpec) as info:
-        LearningCurveSpec.from_dict(data)
-    assert info.value.field == field
-
-
-def test_command_line_gives_the_engine_result(tmp_path):
-    spec = {"source": {"latent_dim": 8, "input_dim": 30}, "network": {"hidden_units": 20, "n_samples": 200,
-            "epochs": 10}, "alphas": [1.0], "theory": {"mc_samples": 2000}, "simulation": None}
-    path = tmp_path / "spec.json"
-    path.write_text(json.dumps(spec))
-    out = subprocess.run([sys.executable, "-m", "worker.science", "learning-curve", str(path)], capture_output=True,
-                         text=True, check=True)
-    assert _numbers(json.loads(out.stdout)) == _numbers(run_learning_curve(LearningCurveSpec.from_dict(spec)))
-    assert "source_network" in out.stderr
-    bad = subprocess.run([sys.executable, "-m", "worker.science", "learning-curve", "-"], input='{"alphas": [-1]}',
-                         capture_output=True, text=True)
-    assert bad.returncode == 2 and "alphas" in bad.stderr

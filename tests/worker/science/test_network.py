@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from tlprobe.contract.learning_curve import SourceParams
 from worker.science.chmm import make_source
 from worker.science.network import initial_network, objective_and_gradient, train_network
-from worker.science.specs import SourceSpec
 
 
 @pytest.mark.parametrize("activation", ["erf", "tanh", "relu"])
@@ -33,7 +33,7 @@ def test_gradient_matches_central_differences(activation):
 
 
 def _data():
-    task = make_source(SourceSpec(latent_dim=20, input_dim=60, seed=1))
+    task = make_source(SourceParams(latent_dim=20, input_dim=60, seed=1))
     _, x, y = task.sample(600, np.random.default_rng(1))
     _, xt, yt = task.sample(4000, np.random.default_rng(2))
     return x, y, xt, yt

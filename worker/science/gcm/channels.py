@@ -5,7 +5,8 @@ A channel maps overlaps (V, q, m) and rho to four Gaussian averages over xi ~ N(
 with omega = sqrt(q) xi, omega* = (m / sqrt(q)) xi, V* = rho - m^2 / q, E_+- = 1 +- erf(omega* / sqrt(2 V*)).
 ``hat_overlaps`` turns them into (Vhat, qhat, mhat) for sample complexity alpha (= n / p) once, for
 every channel. ``QuadratureChannel`` evaluates the averages with a panel quadrature adapted to the
-label step (``sign_teacher_rule``) for any loss with a proximal operator; ``SquareChannel`` has them in closed form and cross-checks the machinery.
+label step (``sign_teacher_rule``) for any loss with a proximal operator; ``SquareChannel`` has them
+in closed form and cross-checks the machinery.
 """
 
 from __future__ import annotations

@@ -2,10 +2,11 @@
 
 One step: channel integrals at (V, q, m) -> hat overlaps -> l2 prior -> new (V, q, m), mixed into
 the old ones with ``damping`` (1 = plain iteration, which converges fastest where it converges; the
-damping is halved each time the relative change grows by more than half, down to 1/64). The iteration stops when the largest relative change of V, q, m is
-below ``tolerance`` (converged), when a value turns NaN/inf (non_finite), when V* = rho - m^2/q <= 0
-(negative_teacher_variance) or after ``max_iterations``. Every point says which, with the number
-of iterations and the last relative change (``residual``).
+damping is halved each time the relative change grows by more than half, down to 1/64). The
+iteration stops when the largest relative change of V, q, m is below ``tolerance`` (converged),
+when a value turns NaN/inf (non_finite), when V* = rho - m^2/q <= 0 (negative_teacher_variance)
+or after ``max_iterations``. Every point says which, with the number of iterations and the last
+relative change (``residual``).
 
 ``alpha`` here is always the solver's sample complexity n / p; converting from the user's n / N
 is the caller's job. Learning curves are solved in increasing alpha, each warm-started from the
@@ -23,7 +24,8 @@ from typing import Sequence
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from ..specs import SolverSettings
+from tlprobe.contract.common import SolverParams, is_optimal
+
 from .channels import HatOverlaps, NegativeTeacherVariance, hat_overlaps, make_channel
 from .prior import prior_overlaps
 from .spectrum import Spectrum
@@ -82,14 +84,14 @@ def uninformed_start(spectrum: Spectrum, regularisation: float) -> Overlaps:
 
 
 def solve(spectrum: Spectrum, loss: str, regularisation: float, alpha: float,
-          settings: SolverSettings = SolverSettings(), start: Overlaps | None = None, channel=None) -> GCMPoint:
+          settings: SolverParams = SolverParams(), start: Overlaps | None = None, channel=None) -> GCMPoint:
     channel = channel or make_channel(loss, settings.quadrature_nodes_per_panel)
     current = start or uninformed_start(spectrum, regularisation)
     rho, gamma = spectrum.rho, spectrum.gamma
     status, residual, hat, iterations = SolverStatus.MAX_ITERATIONS, math.inf, None, 0
     damping = settings.damping
     previous_residual = math.inf
-    for iterations in range(1, settings.max_iterations + 1):
+    for iterations in range(1, settings.max_iterations + 1):  # noqa: B007 (the count is reported after the loop)
         try:
             integrals = channel.integrals(current.v, current.q, current.m, rho)
         except NegativeTeacherVariance:
@@ -124,7 +126,7 @@ def solve(spectrum: Spectrum, loss: str, regularisation: float, alpha: float,
 
 
 def solve_curve(spectrum: Spectrum, loss: str, regularisation: float | str, alphas: Sequence[float],
-                settings: SolverSettings = SolverSettings()) -> list[GCMPoint]:
+                settings: SolverParams = SolverParams()) -> list[GCMPoint]:
     """One point per alpha (in the given order), solved in increasing alpha with warm starts.
 
     ``regularisation`` is a lambda >= 0, or "optimal" for the test-error-minimising lambda per alpha.
@@ -135,7 +137,7 @@ def solve_curve(spectrum: Spectrum, loss: str, regularisation: float | str, alph
     lam_guess: float | None = None
     for index in np.argsort(alphas, kind="stable"):
         alpha = float(alphas[index])
-        if regularisation == "optimal":
+        if is_optimal(regularisation):
             point = solve_optimal(spectrum, loss, alpha, settings, start=start, channel=channel, guess=lam_guess)
             lam_guess = point.regularisation
         else:
@@ -146,7 +148,7 @@ def solve_curve(spectrum: Spectrum, loss: str, regularisation: float | str, alph
     return [points[i] for i in range(len(alphas))]
 
 
-def solve_optimal(spectrum: Spectrum, loss: str, alpha: float, settings: SolverSettings = SolverSettings(),
+def solve_optimal(spectrum: Spectrum, loss: str, alpha: float, settings: SolverParams = SolverParams(),
                   start: Overlaps | None = None, channel=None, guess: float | None = None) -> GCMPoint:
     """The point at the lambda in OPTIMAL_LAMBDA_BOUNDS that minimises the theoretical test error."""
     channel = channel or make_channel(loss, settings.quadrature_nodes_per_panel)

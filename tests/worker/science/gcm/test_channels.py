@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 from scipy.optimize import brentq
-from scipy.special import expit
+from scipy.special import erf, expit
 
+from bench.reference_channel import ReferenceLogisticChannel
 from worker.science.gcm.channels import QuadratureChannel, SquareChannel, sign_teacher_rule
 from worker.science.gcm.losses import LOSSES, logistic_prox_positive
-from worker.science.gcm.reference import ReferenceLogisticChannel
 
 # (V, q, m, rho): from an uninformed start (V = 1e3) to a well-aligned student (test error 0.014)
 POINTS = [(1000.0, 0.01, 0.01, 1.0), (10.0, 1.0, 0.5, 1.0), (1.0, 3.0, 1.5, 1.2), (0.3, 10.0, 3.0, 1.0),
@@ -33,15 +33,21 @@ def test_logistic_channel_matches_adaptive_quadrature(point):
     np.testing.assert_allclose(_as_array(QuadratureChannel(LOSSES["logistic"]).integrals(*point)), ref, rtol=2e-7)
 
 
-def test_panel_rule_integrates_the_label_step_exactly():
-    # E[erf(xi / w) xi] = 2/sqrt(pi) / sqrt(w^2 + 2)... written as E[xi erf(xi/w)] = (2/sqrt(pi)) / sqrt(w^2 + 2) * 1
-    for width in (1e-3, 0.05, 0.3, 2.0, np.inf):
-        nodes, weights = sign_teacher_rule(width, 16)
-        assert weights.sum() == pytest.approx(1.0, abs=1e-14)
-        exact = 2 / np.sqrt(np.pi) / np.sqrt(width**2 + 2) if np.isfinite(width) else 0.0
-        from scipy.special import erf
-        value = np.dot(weights, nodes * erf(nodes / width)) if np.isfinite(width) else 0.0
-        assert value == pytest.approx(exact, abs=1e-12)
+@pytest.mark.parametrize("width", [1e-3, 0.05, 0.3, 2.0])
+def test_panel_rule_integrates_the_label_step_exactly(width):
+    # E[xi erf(xi / w)] = (2 / sqrt(pi)) / sqrt(w^2 + 2) for xi ~ N(0, 1)
+    nodes, weights = sign_teacher_rule(width, 16)
+    assert weights.sum() == pytest.approx(1.0, abs=1e-14)
+    assert np.dot(weights, nodes * erf(nodes / width)) == pytest.approx(2 / np.sqrt(np.pi) / np.sqrt(width**2 + 2),
+                                                                         abs=1e-12)
+
+
+def test_panel_rule_without_a_step_is_a_gaussian_rule():
+    # m = 0 gives an infinite width (no label step): the rule must still integrate smooth moments
+    nodes, weights = sign_teacher_rule(np.inf, 16)
+    for power, moment in ((0, 1.0), (2, 1.0), (4, 3.0), (6, 15.0)):
+        assert np.dot(weights, nodes**power) == pytest.approx(moment, rel=1e-12)
+    assert np.dot(weights, np.abs(nodes)) == pytest.approx(np.sqrt(2 / np.pi), rel=1e-12)
 
 
 @pytest.mark.parametrize("variance", [1e5, 1e3, 30.0, 1.0, 1e-2, 1e-4])
@@ -51,7 +57,7 @@ def test_logistic_prox_solves_its_stationarity_condition(variance, scale):
     z = logistic_prox_positive(omega, variance)
     assert np.all((z >= omega) & (z <= omega + variance))
     for o, zz in zip(omega[::4], z[::4]):
-        f = lambda t: (t - o) - variance * expit(-t)  # noqa: E731
+        f = lambda t, o=o: (t - o) - variance * expit(-t)  # noqa: E731
         if f(o) < 0 < f(o + variance):
             root = brentq(f, o, o + variance, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500)
             assert zz == pytest.approx(root, rel=1e-12, abs=1e-12)

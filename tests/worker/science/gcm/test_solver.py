@@ -4,12 +4,12 @@ Gaussian covariate model itself."""
 import numpy as np
 import pytest
 
+from bench.reference_channel import ReferenceLogisticChannel
+from tlprobe.contract.common import SolverParams
 from worker.science.gcm.prior import prior_overlaps
-from worker.science.gcm.reference import ReferenceLogisticChannel
 from worker.science.gcm.solver import SolverStatus, solve, solve_curve, solve_optimal
 from worker.science.gcm.spectrum import Spectrum
 from worker.science.readout import fit_readout
-from worker.science.specs import SolverSettings
 
 
 def _spectrum(omega, t, gamma, explained=0.8, rho=1.0):
@@ -71,7 +71,7 @@ def test_logistic_fixed_point_matches_brute_force_integration(alpha):
 
 def test_statuses_say_why_a_point_failed():
     spectrum = _spectrum(np.linspace(0.2, 2.5, 100), np.linspace(1.0, 0.2, 100), gamma=0.5)
-    point = solve(spectrum, "logistic", 0.1, 1.0, SolverSettings(max_iterations=3))
+    point = solve(spectrum, "logistic", 0.1, 1.0, SolverParams(max_iterations=3))
     assert point.status is SolverStatus.MAX_ITERATIONS and not point.converged and point.iterations == 3
     assert np.isfinite(point.test_error) and point.residual > 1e-10
     # features that explain more of the teacher than it has (not a valid Gaussian model: the

@@ -1,0 +1,1 @@
+"""What the service draws and tabulates from stored results: pictures (lazy matplotlib) and CSV."""

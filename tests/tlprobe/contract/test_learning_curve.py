@@ -1,0 +1,37 @@
+"""The learning-curve request: every invalid field is named; NaN and inf are refused."""
+
+import pytest
+from pydantic import ValidationError
+
+from tlprobe.contract.gcm import GCMRequest
+from tlprobe.contract.learning_curve import LearningCurveRequest
+from tlprobe.kinds import KINDS
+
+LC = KINDS["learning_curve"]
+
+
+@pytest.mark.parametrize("data, location", [
+    ({"source": {"latent_dim": 0}}, ("source", "latent_dim")),
+    ({"source": {"input_dim": 10**9}}, ("source", "input_dim")),
+    ({"target": {"feature_noise": 1.01}}, ("target", "feature_noise")),
+    ({"alphas": []}, ("alphas",)),
+    ({"alphas": [0.0]}, ("alphas", 0)),
+    ({"protocols": ["transfer"]}, ("protocols", 0)),
+    ({"network": {"activation": "sign"}}, ("network", "activation")),
+    ({"readout": {"regularisation": -0.1}}, ("readout", "regularisation")),
+    ({"simulation": {"seeds": 0}}, ("simulation", "seeds")),
+    ({"simulation": {"seeds": [1, 1]}}, ("simulation", "seeds")),
+    ({"sourc": {}}, ("sourc",)),
+])
+def test_invalid_learning_curve_fields_are_named(data, location):
+    with pytest.raises(ValidationError) as info:
+        LearningCurveRequest.model_validate(data)
+    assert any(tuple(e["loc"])[:len(location)] == location for e in info.value.errors()), info.value.errors()
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_numbers_are_refused(value):
+    with pytest.raises(ValidationError):
+        LearningCurveRequest.model_validate({"target": {"teacher_noise": value}})
+    with pytest.raises(ValidationError):
+        GCMRequest.model_validate({"spectrum": {"omega": [1.0, value], "t": [0.1, 0.1], "rho": 1.0, "gamma": 1.0}})

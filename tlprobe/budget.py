@@ -1,0 +1,132 @@
+"""How much work and memory a request would take, estimated before anything is queued.
+
+Per-field bounds live in the contract; these combined bounds catch requests whose fields are each
+fine but whose product is not (e.g. N x K x mc_samples, grid cells x seeds). Estimates count
+floating-point operations of the dominant matrix products and float64 bytes of the largest
+arrays alive at once; the limits are settings (``TLPROBE_MAX_WORK``, ``TLPROBE_MAX_MEMORY_BYTES``,
+``TLPROBE_MAX_GCM_WORK``, ``TLPROBE_MAX_DIAGRAM_WORK``, ``TLPROBE_MAX_DIAGRAM_TRAINING_RUNS``) and
+the 422 message reports estimate and limit. Each job kind names its check (``tlprobe.kinds``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .contract.common import Protocol, is_optimal
+from .contract.gcm import GCMRequest
+from .contract.learning_curve import LearningCurveRequest
+from .contract.phase_diagram import PhaseDiagramRequest
+from .diagrams.plan import Plan, plan
+from .settings import Settings
+
+BYTES = 8
+MC_CHUNK = 2048
+#: L-BFGS iterations assumed per readout fit (each a forward and a backward product)
+READOUT_ITERATIONS = 300
+#: solves per point of the optimal-lambda search (bounded Brent)
+OPTIMAL_SOLVES = 30
+
+
+class BudgetExceeded(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Cost:
+    work: float
+    memory: float
+    training: float = 0.0  # the part of ``work`` spent training the source network
+
+
+def learning_curve_cost(request: LearningCurveRequest) -> Cost:
+    src, net = request.source, request.network
+    d = src.latent_dim + max(request.target.latent_change, 0)
+    n, k = src.input_dim, net.hidden_units
+    batch = net.batch_size or net.n_samples
+    training = 4.0 * net.n_samples * n * k * net.epochs + 2.0 * (net.n_samples + net.test_samples) * (d * n + n * k)
+    memory = {"training": BYTES * (net.n_samples * (n + 1) + 3 * batch * k + 6 * k * n)}
+    work = training
+    dims = {p: (n if p == Protocol.linear else k) for p in request.readout_protocols}
+    if request.theory is not None:
+        for protocol, p in dims.items():
+            if protocol == Protocol.linear:
+                work += 2.0 * n * n * d + 30.0 * n**3
+            else:
+                m = request.theory.mc_samples
+                work += 2.0 * m * (d * n + n * k + k * k / 2 + k * d) + 3 * 30.0 * k**3
+            memory[f"spectra:{protocol}"] = BYTES * (4 * p * p + MC_CHUNK * (n + p + d))
+    if request.simulation is not None:
+        sim = request.simulation
+        seeds = len(sim.seeds)
+        n_train = [max(1, round(a * n)) for a in request.alphas]
+        widest = max(dims.values(), default=n)
+        for p in dims.values():
+            per_seed = 2.0 * sim.test_samples * (d * n + n * p)
+            per_seed += sum(2.0 * t * (d * n + n * p) + 4.0 * READOUT_ITERATIONS * t * p for t in n_train)
+            work += seeds * per_seed
+        epochs = request.target_training.epochs
+        network_protocols = len(request.protocols) - len(dims)
+        work += network_protocols * seeds * sum(4.0 * t * n * k * epochs for t in n_train)
+        memory["simulation"] = BYTES * (max(n_train) * (n + 2 * widest) + sim.test_samples * (n + len(dims) * widest))
+    return Cost(work=work, memory=max(memory.values()), training=training)
+
+
+def gcm_work(request: GCMRequest) -> float:
+    p = len(request.spectrum.omega) if request.spectrum is not None else len(request.covariances.omega)
+    solves = len(request.sample_complexities) * (OPTIMAL_SOLVES if is_optimal(request.regularisation) else 1)
+    channel = 2 * 8 * request.solver.quadrature_nodes_per_panel * 20  # prox nodes x Newton steps
+    return float(solves * request.solver.max_iterations * (10 * p + channel))
+
+
+def training_runs(request: PhaseDiagramRequest) -> int:
+    """scratch/finetune trainings a diagram needs: cells x seeds per network protocol."""
+    if request.simulation is None:
+        return 0
+    network_protocols = [p for p in request.all_protocols if p in (Protocol.scratch, Protocol.finetune)]
+    cells = len(request.x_axis.values) * len(request.y_axis.values)
+    return cells * len(request.simulation.seeds) * len(network_protocols)
+
+
+def phase_diagram_cost(layout: Plan) -> Cost:
+    """The network is trained once for the whole diagram; every part adds the rest of its cost."""
+    costs = [learning_curve_cost(part.request) for part in layout.parts]
+    training = max((c.training for c in costs), default=0.0)
+    return Cost(work=training + sum(c.work - c.training for c in costs),
+                memory=max((c.memory for c in costs), default=0.0), training=training)
+
+
+def _check_memory(cost: Cost, settings: Settings) -> None:
+    if cost.memory > settings.max_memory_bytes:
+        raise BudgetExceeded(f"estimated peak memory {cost.memory / 1e9:.3g} GB exceeds the limit "
+                             f"{settings.max_memory_bytes / 1e9:.3g} GB: reduce sizes or sample counts")
+
+
+def check_learning_curve(request: LearningCurveRequest, settings: Settings) -> None:
+    """Raise BudgetExceeded, naming estimate and limit, when a request is too large to run."""
+    cost = learning_curve_cost(request)
+    if cost.work > settings.max_work:
+        raise BudgetExceeded(f"estimated work {cost.work:.3g} floating-point operations exceeds the limit "
+                             f"{settings.max_work:.3g}: reduce network.epochs, network.n_samples, sizes, "
+                             f"theory.mc_samples, simulation seeds or alphas")
+    _check_memory(cost, settings)
+
+
+def check_gcm(request: GCMRequest, settings: Settings) -> None:
+    work = gcm_work(request)
+    if work > settings.max_gcm_work:
+        raise BudgetExceeded(f"estimated solver work {work:.3g} exceeds the limit {settings.max_gcm_work:.3g}: "
+                             "reduce solver.max_iterations, the number of sample_complexities or the spectrum size")
+
+
+def check_phase_diagram(request: PhaseDiagramRequest, settings: Settings, layout: Plan | None = None) -> None:
+    """``layout``: the diagram's plan when the caller has made it already (it is made once per submission)."""
+    runs = training_runs(request)
+    if runs > settings.max_diagram_training_runs:
+        raise BudgetExceeded(f"{runs} scratch/finetune training runs (cells x seeds) exceed the limit "
+                             f"{settings.max_diagram_training_runs} per diagram: use fewer cells or seeds")
+    cost = phase_diagram_cost(layout or plan(request, settings.diagram_chunk_alphas))
+    if cost.work > settings.max_diagram_work:
+        raise BudgetExceeded(f"estimated work {cost.work:.3g} floating-point operations for the whole diagram "
+                             f"exceeds the limit {settings.max_diagram_work:.3g}: use fewer cells, smaller "
+                             "sizes, fewer Monte Carlo samples or seeds")
+    _check_memory(cost, settings)

@@ -1,0 +1,100 @@
+"""Shared types: enums, finite numbers, the strict base model."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import Strict as StrictType
+
+#: numbers in requests are strict: JSON true/false or "1.5" are not numbers (an int is a float)
+Int = Annotated[int, StrictType()]
+Float = Annotated[float, StrictType()]
+Seed = Annotated[int, StrictType(), Field(ge=0, le=2**32 - 1, description="Random seed (0 .. 2^32-1).")]
+UnitInterval = Annotated[float, StrictType(), Field(ge=0.0, le=1.0)]
+
+
+#: the value of a readout's ``regularisation`` that asks the theory to choose lambda
+OPTIMAL = "optimal"
+
+
+def is_optimal(regularisation: float | str) -> bool:
+    """True when lambda is to be chosen by the theory (per point) rather than given."""
+    return regularisation == OPTIMAL
+
+
+def _regularisation(value: float | str) -> float | str:
+    if not is_optimal(value) and not (0.0 <= value <= 1e6):
+        raise ValueError("must be 'optimal' or a number in [0, 1e6]")
+    return value
+
+
+#: l2 strength lambda of a readout: a number in [0, 1e6], or "optimal" (chosen by the theory)
+Regularisation = Annotated[Float | Literal["optimal"], AfterValidator(_regularisation)]
+
+
+class Strict(BaseModel):
+    """Unknown fields are errors (a typo must not silently fall back to a default); NaN and inf
+    are refused everywhere."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+
+class Activation(str, Enum):
+    erf = "erf"
+    sign = "sign"
+    tanh = "tanh"
+    relu = "relu"
+
+
+class HiddenActivation(str, Enum):
+    erf = "erf"
+    tanh = "tanh"
+    relu = "relu"
+
+
+class Protocol(str, Enum):
+    tf = "tf"
+    rf = "rf"
+    linear = "linear"
+    scratch = "scratch"
+    finetune = "finetune"
+
+
+#: protocols that fit only a readout on fixed features (they have a theory); the others train a network
+READOUT_PROTOCOLS = (Protocol.tf, Protocol.rf, Protocol.linear)
+
+
+class Loss(str, Enum):
+    logistic = "logistic"
+    square = "square"
+
+
+class SolverParams(Strict):
+    """Numerical settings of the GCM fixed-point iteration (defaults suit nearly every model)."""
+
+    quadrature_nodes_per_panel: Int = Field(16, ge=4, le=64,
+                                            description="Gauss-Legendre nodes per panel of the channel quadrature.")
+    tolerance: Float = Field(1e-10, gt=1e-15, lt=1e-2, description="Stop when the relative change of V, q, m is below this.")
+    max_iterations: Int = Field(5000, ge=1, le=100_000)
+    damping: Float = Field(1.0, gt=0.0, le=1.0, description="Initial damping (halved automatically on oscillation).")
+
+
+class SolvedCurve(Strict):
+    """A GCM curve as the solver returns it (the engine's ``results.gcm_points``): one entry per
+    point in every list, in the order the points were asked."""
+
+    sample_complexity: list[float] = Field(description="alpha_p = n / p per point (the solver's axis).")
+    regularisation: list[float] = Field(description="lambda per point (the optimum in 'optimal' mode).")
+    regularisation_at_bound: list[bool] = Field(description="'optimal' mode: the minimum sits at the search bound.")
+    test_error: list[float | None] = Field(description="null where the iteration broke down (see status).")
+    train_loss: list[float | None] = Field(description="Mean training loss, without the penalty.")
+    overlaps: dict[str, list[float | None]] = Field(description="The overlaps v, q, m per point.")
+    converged: list[bool]
+    status: list[str] = Field(description="converged, max_iterations, non_finite or negative_teacher_variance.")
+    iterations: list[int]
+    residual: list[float | None] = Field(description="Last relative change of V, q, m.")
+    p: int
+    rho: float
+    gamma: float

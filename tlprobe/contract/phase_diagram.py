@@ -1,0 +1,181 @@
+"""POST /v1/phase-diagrams: a grid over two axes (a correlation knob or alpha) with each protocol's
+test error per cell, the gain of transfer over a baseline, and the gain = 0 boundary."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .common import READOUT_PROTOCOLS, Float, Protocol, Strict
+from .learning_curve import (
+    NetworkParams,
+    ReadoutParams,
+    SimulationParams,
+    SourceParams,
+    TargetParams,
+    TheoryParams,
+    check_computable,
+    check_latent_change,
+)
+
+MAX_AXIS_VALUES = 32
+MAX_CELLS = 400
+
+
+class AxisName(str, Enum):
+    feature_noise = "feature_noise"
+    teacher_noise = "teacher_noise"
+    feature_substitution = "feature_substitution"
+    latent_change = "latent_change"
+    alpha = "alpha"
+
+
+class Axis(Strict):
+    name: AxisName
+    values: list[Float] = Field(min_length=1, max_length=MAX_AXIS_VALUES, description="Strictly increasing.")
+
+    @model_validator(mode="after")
+    def _valid_values(self) -> "Axis":
+        if any(b <= a for a, b in zip(self.values, self.values[1:])):
+            raise ValueError("values must be strictly increasing")
+        if self.name in (AxisName.feature_noise, AxisName.teacher_noise, AxisName.feature_substitution):
+            if not all(0.0 <= v <= 1.0 for v in self.values):
+                raise ValueError(f"{self.name.value} values must lie in [0, 1]")
+        elif self.name is AxisName.latent_change:
+            if not all(float(v).is_integer() and -1999 <= v <= 2000 for v in self.values):
+                raise ValueError("latent_change values must be integers in [-1999, 2000]")
+        elif not all(0.0 < v <= 64.0 for v in self.values):
+            raise ValueError("alpha values must lie in (0, 64]")
+        return self
+
+
+class Baseline(str, Enum):
+    rf = "rf"
+    linear = "linear"
+    scratch = "scratch"
+    finetune = "finetune"
+
+
+class PhaseDiagramRequest(Strict):
+    source: SourceParams = SourceParams()
+    target: TargetParams = Field(TargetParams(), description="The knobs not on an axis are held at these values.")
+    network: NetworkParams = NetworkParams()
+    readout: ReadoutParams = ReadoutParams()
+    theory: TheoryParams | None = TheoryParams()
+    simulation: SimulationParams | None = Field(None, description="Needed for a scratch or finetune baseline.")
+    x_axis: Axis = Axis(name=AxisName.alpha, values=[0.25, 0.5, 1.0, 2.0, 4.0])
+    y_axis: Axis = Axis(name=AxisName.teacher_noise, values=[0.0, 0.25, 0.5, 0.75, 1.0])
+    alpha: Float = Field(1.0, gt=0.0, le=64.0, description="alpha = n_t / N of every cell when no axis is alpha.")
+    protocols: list[Protocol] = Field([Protocol.tf], min_length=1, max_length=5,
+                                      description="Protocols evaluated per cell besides tf and the baseline, which "
+                                                  "are always included.")
+    baseline: Baseline = Field(Baseline.rf, description="gain = test error of the baseline - test error of tf.")
+
+    @field_validator("protocols")
+    @classmethod
+    def _distinct(cls, value: list[Protocol]) -> list[Protocol]:
+        if len(set(value)) != len(value):
+            raise ValueError("protocols must be distinct")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "PhaseDiagramRequest":
+        if self.x_axis.name == self.y_axis.name:
+            raise ValueError("x_axis and y_axis must differ")
+        cells = len(self.x_axis.values) * len(self.y_axis.values)
+        if cells > MAX_CELLS:
+            raise ValueError(f"{cells} cells: at most {MAX_CELLS}")
+        changes = [min(axis.values) for axis in (self.x_axis, self.y_axis) if axis.name is AxisName.latent_change]
+        for change in changes or [self.target.latent_change]:
+            check_latent_change(self.source, change)
+        if self.baseline in (Baseline.scratch, Baseline.finetune) and self.simulation is None:
+            raise ValueError(f"baseline {self.baseline.value} exists only in simulation: give 'simulation'")
+        check_computable(self.readout, self.theory, self.simulation)
+        return self
+
+    @property
+    def all_protocols(self) -> list[Protocol]:
+        wanted = [Protocol.tf, Protocol(self.baseline.value), *self.protocols]
+        return list(dict.fromkeys(wanted))
+
+    @property
+    def readout_protocols(self) -> list[Protocol]:
+        """The protocols of ``all_protocols`` that have a theory (fixed features, fitted readout)."""
+        return [p for p in self.all_protocols if p in READOUT_PROTOCOLS]
+
+    @property
+    def gain_basis(self) -> Literal["theory", "simulation"]:
+        theory_baseline = self.baseline in (Baseline.rf, Baseline.linear)
+        return "theory" if theory_baseline and self.theory is not None else "simulation"
+
+
+Grid = list[list[float | None]]
+
+
+class BoundaryRow(Strict):
+    y_index: int
+    y: float
+    crossings: list[float] = Field(description="x values where the gain changes sign (linear interpolation).")
+
+
+class CellFailure(Strict):
+    x_index: int
+    y_index: int
+    reason: str
+
+
+class PhaseDiagramResult(Strict):
+    kind: Literal["phase_diagram"] = "phase_diagram"
+    x_axis: Axis
+    y_axis: Axis
+    alpha: float | None = Field(description="The fixed alpha, when no axis is alpha.")
+    baseline: Baseline
+    gain_basis: Literal["theory", "simulation"]
+    protocols: list[Protocol]
+    test_error: dict[Protocol, Grid] = Field(description="On the gain basis; every grid is [y][x].")
+    test_error_sem: dict[Protocol, Grid] | None = Field(description="Standard errors when the basis is simulation.")
+    theory: dict[Protocol, Grid] | None
+    simulation: dict[Protocol, Grid] | None = Field(description="Simulation means, when simulated.")
+    gain: Grid
+    boundary: list[BoundaryRow]
+    failures: list[CellFailure]
+    complete: bool
+    source_test_error: float | None
+    meta: dict[str, Any]
+
+
+class SourceNetworkRequest(Strict):
+    source: SourceParams = SourceParams()
+    network: NetworkParams = NetworkParams()
+
+
+class SourceNetworkResult(Strict):
+    kind: Literal["source_network"] = "source_network"
+    source_test_error: float
+    source_train_error: float
+    source_train_loss: float
+    meta: dict[str, Any]
+
+
+class CatalogueEntry(Strict):
+    diagram_id: str
+    x_axis: AxisName
+    y_axis: AxisName
+    x_values: list[float]
+    y_values: list[float]
+    baseline: Baseline
+    protocols: list[Protocol]
+    complete: bool
+    computed_at: str
+    parameters: dict[str, Any] = Field(
+        description="Every fixed parameter, flattened: source.input_dim, target.teacher_noise, ...")
+    links: dict[str, str]
+
+
+class CataloguePage(Strict):
+    total: int
+    offset: int
+    limit: int
+    items: list[CatalogueEntry]

@@ -1,0 +1,77 @@
+"""All configuration, from the environment (prefix TLPROBE_), read once by ``get_settings()``.
+
+``REDIS_URL`` is honoured too (the conventional name); ``TLPROBE_REDIS_URL`` wins when both are set.
+A Redis URL may carry a password (redis://:secret@host:6379/0) and TLS (rediss://...).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DAY = 24 * 3600
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TLPROBE_", frozen=True, extra="ignore")
+
+    redis_url: str = Field("redis://127.0.0.1:6379/0",
+                           validation_alias=AliasChoices("TLPROBE_REDIS_URL", "REDIS_URL"))
+    redis_timeout: float = Field(5.0, description="Socket timeout (s) of every Redis call: a dead Redis is a 503, not a hang.")
+    queue_name: str = "tlprobe"
+
+    # lifetimes
+    result_ttl: int = Field(30 * DAY, description="How long finished results stay cached (s).")
+    artifact_ttl: int = Field(7 * DAY, description="How long trained networks and spectra stay cached (s).")
+    job_ttl: int = Field(1 * DAY, description="How long a finished or failed job's record (status, error) and a batch "
+                                              "are kept (s).")
+
+    # job limits
+    learning_curve_timeout: int = Field(3 * 3600,
+                                        description="Seconds before a learning-curve job is failed with reason 'timeout'.")
+    gcm_timeout: int = Field(15 * 60, description="Seconds before a GCM job is failed with reason 'timeout'.")
+    phase_diagram_timeout: int = Field(15 * 60, description="Seconds for assembling a phase diagram from its parts.")
+    diagram_chunk_alphas: int = Field(2, ge=1, description="Alphas per simulation part of a phase diagram.")
+    max_diagram_work: float = Field(2e14, description="Largest estimated work of one phase diagram (all parts).")
+    max_diagram_training_runs: int = Field(200, description="Most scratch/finetune training runs (cells x seeds) per diagram.")
+    job_retries: int = Field(2, ge=0, description="Retries of a job whose worker died under it.")
+    max_work: float = Field(5e13, description="Largest estimated floating-point work of one learning curve (about 20 min "
+                                              "on two cores).")
+    max_memory_bytes: float = Field(3e9, description="Largest estimated peak memory of one job (bytes).")
+    max_gcm_work: float = Field(5e10, description="Largest estimated work (iterations x points x spectrum size) of one GCM job.")
+
+    # HTTP
+    max_body_bytes: int = Field(8 * 1024 * 1024, description="Larger request bodies get 413.")
+    max_wait: float = Field(60.0, description="Longest long-poll (?wait=) on a job, seconds.")
+    port: int = Field(8000, validation_alias=AliasChoices("TLPROBE_PORT", "PORT"))
+
+    # workers
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, description="Worker processes (one per core).")
+    blas_threads: int | None = Field(None, ge=1, description="BLAS threads per worker; default cores // workers.")
+    worker_ttl: int = Field(30, ge=16, description="A worker silent for this long is considered dead; idle workers "
+                                                    "wake every worker_ttl - 15 s (s).")
+    job_monitoring_interval: int = Field(5, ge=1, description="Heartbeat period of a busy worker (s).")
+    heartbeat_margin: int = Field(15, ge=1, description="A running job whose worker missed its heartbeat by this "
+                                                         "long is abandoned (RQ's own margin is 60 s) (s).")
+    maintenance_interval: int = Field(15, ge=1, description="How often a worker cleans registries (abandoned jobs) (s).")
+
+    # backpressure and access
+    max_queued_jobs: int = Field(1000, ge=1, description="Submissions that would queue a new job beyond this many "
+                                                          "waiting jobs get 503 with Retry-After.")
+    api_tokens: str = Field("", description="Comma-separated bearer tokens; when set, every write needs one.")
+    protect_reads: bool = Field(False, description="With tokens set, require one for reads too.")
+    rate_limit_per_minute: int = Field(60, ge=0, description="Submissions per token per minute (0: unlimited).")
+
+    def tokens(self) -> list[str]:
+        return [token.strip() for token in self.api_tokens.split(",") if token.strip()]
+
+    def threads_per_worker(self) -> int:
+        return self.blas_threads or max(1, (os.cpu_count() or 1) // self.workers)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
