@@ -1,11 +1,18 @@
 """The correlated hidden manifold model (MODEL.md section 1).
 
 A :class:`Task` is (F, theta, sigma): latent c ~ N(0, I_D), input x = sigma(F^T c / sqrt(D)),
-label y = sign(theta . c / sqrt(D)) (sign(0) = +1, a null event). The target is derived from the
-source by four knobs applied in the order latent change, feature substitution, feature noise,
-teacher noise. Each knob draws from its own stream of the target seed, and every draw is made
-whatever the knob's value, so a target moves continuously as one knob is varied with the seed
-fixed (phase diagrams are then smooth in the knob, not re-drawn at every value).
+label y = sign(theta . c / sqrt(D)) (sign(0) = +1, a null event).
+
+The source is **nested in D**: latent coordinate i gets its teacher entry theta_i and then its row
+F_i from the stream (source seed, i) alone, so the task with D coordinates is exactly the first D
+coordinates of the task with more, with the same seed (and F_i's first N entries do not depend on
+N either). The target is derived from the source by four knobs applied in the order latent change,
+feature substitution, feature noise, teacher noise. ``latent_change`` continues the source seed's
+nested sequence (dropping coordinates, or appending the next ones), so a target with D_s + dD
+coordinates and all other knobs at zero *is* the source task with that D. The other three knobs
+draw from their own streams of the target seed, and every draw is made whatever the knob's value, so
+a target moves continuously as one knob is varied with the seed fixed (phase diagrams are then
+smooth in the knob, not re-drawn at every value).
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ class Task:
     features: Array  # F, shape (D, N)
     teacher: Array  # theta, shape (D,)
     activation: str
+    #: the seed whose nested sequence F and theta are the first D coordinates of (a source task)
+    latent_seed: int | None = None
 
     @property
     def latent_dim(self) -> int:
@@ -58,11 +67,21 @@ class Task:
             yield self.sample(min(chunk_size, n - start), rng)
 
 
+def latent_coordinates(seed: int, start: int, stop: int, input_dim: int) -> tuple[Array, Array]:
+    """Coordinates start .. stop-1 of the nested sequence of ``seed``: rows of F (stop - start, N)
+    and entries of theta. Coordinate i draws theta_i, then F_i, from its own stream (seed, i)."""
+    features = np.empty((stop - start, input_dim))
+    teacher = np.empty(stop - start)
+    for row, index in enumerate(range(start, stop)):
+        rng = generator(seed, Stream.SOURCE_TASK, index)
+        teacher[row] = rng.standard_normal()
+        features[row] = rng.standard_normal(input_dim)
+    return features, teacher
+
+
 def make_source(spec: SourceParams) -> Task:
-    rng = generator(spec.seed, Stream.SOURCE_TASK)
-    features = rng.standard_normal((spec.latent_dim, spec.input_dim))
-    teacher = rng.standard_normal(spec.latent_dim)
-    return Task(features=features, teacher=teacher, activation=spec.activation.value)
+    features, teacher = latent_coordinates(spec.seed, 0, spec.latent_dim, spec.input_dim)
+    return Task(features=features, teacher=teacher, activation=spec.activation.value, latent_seed=spec.seed)
 
 
 def make_target(source: Task, spec: TargetParams) -> Task:
@@ -71,12 +90,15 @@ def make_target(source: Task, spec: TargetParams) -> Task:
     if d_target < 1:
         raise InvalidSpec("target.latent_change",
                           f"latent_change {spec.latent_change} would empty a latent space of dimension {d_source}")
+    if spec.latent_change > 0 and source.latent_seed is None:
+        raise InvalidSpec("target.latent_change", "a positive latent_change continues a source task's nested sequence")
     kept = min(d_source, d_target)
 
-    # 1. latent change: keep the first `kept` rows / entries, append fresh ones if growing.
-    extra = max(spec.latent_change, 0)
-    new_rows = generator(spec.seed, Stream.TARGET_LATENT_FEATURES).standard_normal((extra, n_inputs))
-    new_teacher = generator(spec.seed, Stream.TARGET_LATENT_TEACHER).standard_normal(extra)
+    # 1. latent change: keep the first `kept` coordinates, append the next ones of the source's sequence.
+    if spec.latent_change > 0:
+        new_rows, new_teacher = latent_coordinates(source.latent_seed, d_source, d_target, n_inputs)
+    else:
+        new_rows, new_teacher = np.empty((0, n_inputs)), np.empty(0)
     features = np.concatenate([source.features[:kept], new_rows])
     teacher = np.concatenate([source.teacher[:kept], new_teacher])
 

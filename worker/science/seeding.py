@@ -14,9 +14,9 @@ import numpy as np
 
 
 class Stream(IntEnum):
-    SOURCE_TASK = 1  # source.seed: F_s then theta_s
-    TARGET_LATENT_FEATURES = 2  # target.seed: rows appended when latent_change > 0
-    TARGET_LATENT_TEACHER = 3  # target.seed: teacher entries appended when latent_change > 0
+    SOURCE_TASK = 1  # (source.seed, i): theta_i then F_i of latent coordinate i (the nested sequence)
+    # 2 and 3 (rows and teacher entries appended by latent_change, from target.seed) were retired in
+    # science version 2: appended coordinates now continue the source seed's nested sequence
     TARGET_SUBSTITUTION = 4  # target.seed: which rows are substituted, and their fresh values
     TARGET_FEATURE_NOISE = 5  # target.seed: G of feature_noise
     TARGET_TEACHER_NOISE = 6  # target.seed: theta' of teacher_noise

@@ -74,6 +74,26 @@ def test_latent_change_grows_or_shrinks_the_latent_space():
     np.testing.assert_array_equal(smaller.teacher, source.teacher[:100])
 
 
+def test_tasks_are_nested_in_the_latent_dimension():
+    # the task with D coordinates is the first D coordinates of the task with more, same seed; and
+    # the first N inputs of a coordinate's row do not depend on N
+    small, large = make_source(SourceParams(latent_dim=25, input_dim=80, seed=7)), make_source(
+        SourceParams(latent_dim=50, input_dim=120, seed=7))
+    np.testing.assert_array_equal(large.features[:25, :80], small.features)
+    np.testing.assert_array_equal(large.teacher[:25], small.teacher)
+    # so complex -> simple and simple -> complex are one pair of tasks with the roles swapped
+    simple, complex_ = (make_source(SourceParams(latent_dim=d, input_dim=120, seed=7)) for d in (25, 50))
+    to_simple = make_target(complex_, TargetParams(latent_change=-25, seed=99))
+    to_complex = make_target(simple, TargetParams(latent_change=25, seed=99))
+    for made, expected in ((to_simple, simple), (to_complex, complex_)):
+        np.testing.assert_array_equal(made.features, expected.features)
+        np.testing.assert_array_equal(made.teacher, expected.teacher)
+    # each coordinate is a fresh N(0, 1) draw: rows are uncorrelated and unit-variance (sd of the mean
+    # of 50 x 120 entries is 0.013, of their variance 0.018)
+    assert abs(large.features.mean()) < 0.05 and large.features.var() == pytest.approx(1.0, abs=0.06)
+    assert abs(_cosine(large.features[0], large.features[1])) < 0.35  # sd 1/sqrt(120) = 0.09
+
+
 def test_knobs_compose_in_the_documented_order():
     source = make_source(SOURCE)
     spec = TargetParams(latent_change=-20, feature_substitution=0.5, feature_noise=0.4, teacher_noise=0.2, seed=5)
