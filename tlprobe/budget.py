@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .contract.common import Protocol, is_optimal
+from .contract.common import CROSS_VALIDATION_FOLDS, CROSS_VALIDATION_GRID, Protocol, is_optimal
 from .contract.gcm import GCMRequest
 from .contract.learning_curve import LearningCurveRequest
 from .contract.phase_diagram import PhaseDiagramRequest
@@ -60,9 +60,12 @@ def learning_curve_cost(request: LearningCurveRequest) -> Cost:
         seeds = len(sim.seeds)
         n_train = [max(1, round(a * n)) for a in request.alphas]
         widest = max(dims.values(), default=n)
+        # fits per (seed, alpha): one, plus grid x folds on 4/5 of the samples when cross-validating lambda
+        folds = CROSS_VALIDATION_FOLDS
+        fits = 1 + (len(CROSS_VALIDATION_GRID) * (folds - 1) if request.readout.optimal and request.theory is None else 0)
         for p in dims.values():
             per_seed = 2.0 * sim.test_samples * (d * n + n * p)
-            per_seed += sum(2.0 * t * (d * n + n * p) + 4.0 * READOUT_ITERATIONS * t * p for t in n_train)
+            per_seed += sum(2.0 * t * (d * n + n * p) + 4.0 * READOUT_ITERATIONS * t * p * fits for t in n_train)
             work += seeds * per_seed
         epochs = request.target_training.epochs
         network_protocols = len(request.protocols) - len(dims)
@@ -88,9 +91,11 @@ def training_runs(request: PhaseDiagramRequest) -> int:
 
 
 def phase_diagram_cost(layout: Plan) -> Cost:
-    """The network is trained once for the whole diagram; every part adds the rest of its cost."""
+    """Each source network is trained once for the whole diagram (one per value of an axis over the
+    network or the source task); every part adds the rest of its cost."""
     costs = [learning_curve_cost(part.request) for part in layout.parts]
-    training = max((c.training for c in costs), default=0.0)
+    per_network = {part.network: cost.training for part, cost in zip(layout.parts, costs)}
+    training = sum(per_network.values())
     return Cost(work=training + sum(c.work - c.training for c in costs),
                 memory=max((c.memory for c in costs), default=0.0), training=training)
 

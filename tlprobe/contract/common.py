@@ -15,8 +15,13 @@ Seed = Annotated[int, StrictType(), Field(ge=0, le=2**32 - 1, description="Rando
 UnitInterval = Annotated[float, StrictType(), Field(ge=0.0, le=1.0)]
 
 
-#: the value of a readout's ``regularisation`` that asks the theory to choose lambda
+#: the value of a readout's ``regularisation`` that asks for each protocol's best lambda per point
 OPTIMAL = "optimal"
+#: where 'optimal' looks for lambda: the theory's bounded search, and the cross-validation grid
+#: (half decades) with its number of folds when there is no theory
+REGULARISATION_SEARCH = (1e-5, 1e2)
+CROSS_VALIDATION_GRID = tuple(10.0 ** (exponent / 2) for exponent in range(-10, 5))
+CROSS_VALIDATION_FOLDS = 5
 
 
 def is_optimal(regularisation: float | str) -> bool:

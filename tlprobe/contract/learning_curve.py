@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic import Strict as StrictType
 
 from .common import (
+    OPTIMAL,
     READOUT_PROTOCOLS,
     Activation,
     Float,
@@ -59,8 +60,11 @@ class NetworkParams(Strict):
 class ReadoutParams(Strict):
     loss: Loss = Loss.logistic
     regularisation: Regularisation = Field(
-        0.1, description="l2 strength lambda >= 0 of the readout, or 'optimal': the lambda in [1e-5, 1e2] minimising "
-                         "the theoretical test error at each alpha (simulations then use it too).")
+        OPTIMAL, description="l2 strength lambda >= 0 of the readout, or 'optimal' (the default): each protocol at its own "
+                             "best lambda per alpha, so that protocols are compared at their best. With a theory, the "
+                             "lambda in [1e-5, 1e2] minimising the theoretical test error (simulations use it too); "
+                             "without one, the lambda of a half-decade grid over [1e-5, 1e2] with the fewest held-out "
+                             "errors in 5-fold cross-validation on the training sets, pooled over seeds.")
 
     @property
     def optimal(self) -> bool:
@@ -102,12 +106,10 @@ def check_latent_change(source: SourceParams, latent_change: float, name: str = 
                          f"(source.latent_dim is {source.latent_dim})")
 
 
-def check_computable(readout: ReadoutParams, theory: TheoryParams | None, simulation: SimulationParams | None) -> None:
+def check_computable(theory: TheoryParams | None, simulation: SimulationParams | None) -> None:
     """Rules every request with a theory and a simulation part obeys (learning curves, diagrams)."""
     if theory is None and simulation is None:
         raise ValueError("theory and simulation are both null: nothing to compute")
-    if readout.optimal and theory is None:
-        raise ValueError("readout.regularisation 'optimal' is chosen by the theory: theory must not be null")
 
 
 class LearningCurveRequest(Strict):
@@ -126,7 +128,7 @@ class LearningCurveRequest(Strict):
         if len(set(self.protocols)) != len(self.protocols):
             raise ValueError("protocols must be distinct")
         check_latent_change(self.source, self.target.latent_change, "target.latent_change")
-        check_computable(self.readout, self.theory, self.simulation)
+        check_computable(self.theory, self.simulation)
         if self.simulation is None and not self.readout_protocols:
             raise ValueError("scratch and finetune have no theory: add a simulation or a readout protocol")
         return self
@@ -156,7 +158,9 @@ class TheoryCurve(SolvedCurve):
 
 class SimulationCurve(Strict):
     n_samples: list[int] = Field(description="n_t = round(alpha N) per alpha.")
-    regularisation: list[float] | None
+    regularisation: list[float] | None = Field(description="The readout's lambda per alpha (readout protocols).")
+    regularisation_chosen_by: Literal["fixed", "theory", "cross_validation"] | None = Field(
+        None, description="How lambda was chosen: given by the request, the theory's optimum, or cross-validation.")
     test_error_mean: list[float | None]
     test_error_sem: list[float | None] = Field(description="Standard error of the mean over seeds (null with one seed).")
     test_errors: list[list[float | None]] = Field(description="[alpha][seed] test errors.")

@@ -39,7 +39,7 @@ from .gcm.spectrum import Spectrum, reduce_to_spectrum
 from .network import TwoLayerNetwork, initial_network, train_network
 from .results import finite_or_none, gcm_points
 from .seeding import Stream, generator
-from .simulate import ReadoutProtocol, sample_sizes, simulate
+from .simulate import ReadoutProtocol, cross_validated_regularisation, sample_sizes, simulate
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -174,6 +174,23 @@ class _Run:
         return {**gcm_points(points, full), "test_error_mc_error": None if mc_error is None else finite_or_none(mc_error)}
 
 
+def _simulation_regularisation(spec: LearningCurveRequest, run: _Run, target: Task, maps: dict[Protocol, FeatureMap],
+                               curves: dict[str, dict[str, Any]]) -> tuple[dict[str, list[float]], str]:
+    """Each readout protocol's lambda per alpha in the simulation, and how it was chosen: the request's
+    fixed lambda, the theory's optimum ('optimal' with a theory), or cross-validation on the
+    training sets ('optimal' without one)."""
+    names = [p.value for p in spec.readout_protocols]
+    if not spec.readout.optimal:
+        return {name: [float(spec.readout.regularisation)] * len(spec.alphas) for name in names}, "fixed"
+    if spec.theory is not None:
+        return {name: curves[name]["theory"]["regularisation"] for name in names}, "theory"
+    with run.timed("cross_validation"):
+        chosen = cross_validated_regularisation(
+            target, spec.alphas, spec.simulation.seeds, {p.value: maps[p] for p in spec.readout_protocols},
+            spec.readout.loss.value, progress=lambda d, t: run.progress("cross_validation", d, t))
+    return chosen, "cross_validation"
+
+
 def _solve_at(spectrum: Spectrum, loss: str, lambdas: list[float], alphas_p: list[float],
               theory: TheoryParams) -> list[GCMPoint]:
     if len(set(lambdas)) == 1:
@@ -229,13 +246,9 @@ def run_learning_curve(spec: LearningCurveRequest, store: ArtifactStore | None =
                 monte_carlo[protocol.value] = {"samples": spec.theory.mc_samples,
                                                "relative_spread": float(arrays["relative_spread"])}
     if spec.simulation is not None:
-        readouts = {}
-        for protocol in readout_protocols:
-            if spec.readout.optimal:
-                lambdas = curves[protocol.value]["theory"]["regularisation"]
-            else:
-                lambdas = [float(spec.readout.regularisation)] * len(spec.alphas)
-            readouts[protocol.value] = ReadoutProtocol(maps[protocol], spec.readout.loss.value, lambdas)
+        lambdas, chosen_by = _simulation_regularisation(spec, run, target, maps, curves)
+        readouts = {p.value: ReadoutProtocol(maps[p], spec.readout.loss.value, lambdas[p.value])
+                    for p in readout_protocols}
         # where the network protocols start on the target: a random initialisation, or the source network
         starts = {Protocol.scratch: None, Protocol.finetune: network}
         networks = {p.value: starts[p] for p in spec.protocols if p in starts}
@@ -248,6 +261,7 @@ def run_learning_curve(spec: LearningCurveRequest, store: ArtifactStore | None =
             curves[protocol]["simulation"] = {
                 "n_samples": sizes,
                 "regularisation": sim.regularisation,
+                "regularisation_chosen_by": chosen_by if sim.regularisation is not None else None,
                 "test_error_mean": finite_or_none(sim.mean),
                 "test_error_sem": finite_or_none(sim.sem),
                 "test_errors": [finite_or_none(row) for row in sim.test_errors.T],  # [alpha][seed]

@@ -1,8 +1,13 @@
-"""Fitting the readout w on features (MODEL.md section 3).
+"""Fitting the readout w on features (MODEL.md section 3), and choosing its lambda by cross-validation.
 
 Minimises sum_mu loss(y_mu, w . phi_mu / sqrt(p)) + (lam / 2) |w|^2: the logistic loss by L-BFGS with
 its analytic gradient (the objective is strictly convex for lam > 0), the square loss in closed form
 (ridge). Test error: the fraction of samples with sign(w . phi) != y.
+
+Without a theory to choose lambda, ``cross_validation_errors`` scores a grid of lambdas by k-fold
+cross-validation on a training set (the held-out classification error summed over folds), warm
+starting each fit from the previous lambda's solution along the path from strong to weak
+regularisation.
 """
 
 from __future__ import annotations
@@ -13,8 +18,12 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit
 
+from tlprobe.contract.common import CROSS_VALIDATION_FOLDS, CROSS_VALIDATION_GRID
+
 Array = np.ndarray
 LBFGS_OPTIONS = {"maxiter": 10_000, "gtol": 1e-9, "ftol": 1e-14, "maxcor": 20}
+#: lambdas scored by cross-validation (half decades over the theory's search interval) and folds
+CV_GRID, CV_FOLDS = CROSS_VALIDATION_GRID, CROSS_VALIDATION_FOLDS
 
 
 @dataclass(frozen=True)
@@ -33,7 +42,8 @@ class Readout:
         return float(np.mean(np.logaddexp(0.0, -labels * outputs)))
 
 
-def fit_readout(features: Array, labels: Array, loss: str, regularisation: float) -> Readout:
+def fit_readout(features: Array, labels: Array, loss: str, regularisation: float, start: Array | None = None) -> Readout:
+    """The fitted readout; ``start``: initial weights of the logistic fit (a warm start), zeros by default."""
     n, p = features.shape
     scaled = features / np.sqrt(p)
     if loss == "square":
@@ -48,5 +58,31 @@ def fit_readout(features: Array, labels: Array, loss: str, regularisation: float
         grad = scaled.T @ (-labels * expit(-margins)) + regularisation * w
         return value / n, grad / n
 
-    result = minimize(objective, np.zeros(p), jac=True, method="L-BFGS-B", options=LBFGS_OPTIONS)
+    x0 = np.zeros(p) if start is None else start
+    result = minimize(objective, x0, jac=True, method="L-BFGS-B", options=LBFGS_OPTIONS)
     return Readout(weights=result.x, converged=bool(result.success))
+
+
+def cross_validation_errors(features: Array, labels: Array, loss: str, rng: np.random.Generator,
+                            grid: tuple[float, ...] = CV_GRID, folds: int = CV_FOLDS) -> Array:
+    """Misclassified held-out samples per lambda of ``grid``, summed over ``folds`` folds (a random
+    partition from ``rng``; fewer folds when there are fewer samples, at least two)."""
+    n = features.shape[0]
+    folds = max(2, min(folds, n))
+    assignment = rng.permutation(n) % folds
+    wrong = np.zeros(len(grid))
+    order = np.argsort(grid)[::-1]  # strong to weak regularisation, each fit warm-started from the last
+    for fold in range(folds):
+        train, held = assignment != fold, assignment == fold
+        weights = None
+        for index in order:
+            readout = fit_readout(features[train], labels[train], loss, grid[index], start=weights)
+            weights = readout.weights
+            wrong[index] += np.sum(np.where(features[held] @ weights >= 0, 1.0, -1.0) != labels[held])
+    return wrong
+
+
+def best_regularisation(wrong: Array, grid: tuple[float, ...] = CV_GRID) -> float:
+    """The lambda with the fewest held-out errors; ties go to the strongest regularisation."""
+    fewest = np.min(wrong)
+    return float(max(lam for lam, w in zip(grid, wrong) if w == fewest))

@@ -30,6 +30,7 @@ class Stream(IntEnum):
     SIM_TRAIN_DATA = 30  # simulation seed: target training samples (nested in n_t)
     SIM_TEST_DATA = 31  # simulation seed: fresh target test samples
     SIM_NETWORK_INIT = 32  # simulation seed: random init of the scratch protocol
+    CV_FOLDS = 33  # (simulation seed, alpha index): folds of the cross-validated readout lambda
 
 
 def generator(seed: int, stream: Stream, *more: int) -> np.random.Generator:

@@ -21,7 +21,7 @@ from tlprobe.contract.learning_curve import NetworkParams
 from .chmm import Task
 from .features import FeatureMap
 from .network import TwoLayerNetwork, initial_network, train_network
-from .readout import fit_readout
+from .readout import CV_GRID, best_regularisation, cross_validation_errors, fit_readout
 from .seeding import Stream, generator
 
 Array = np.ndarray
@@ -73,6 +73,27 @@ class _Results:
                 np.zeros(self.shape) if readout else None,
                 [float(x) for x in regularisation] if readout else None)
         return self.by_protocol[protocol]
+
+
+def cross_validated_regularisation(task: Task, alphas: Sequence[float], seeds: Sequence[int],
+                                    feature_maps: dict[str, FeatureMap], loss: str,
+                                    progress: ProgressFn | None = None) -> dict[str, list[float]]:
+    """Per protocol and alpha, the lambda of ``CV_GRID`` with the fewest held-out errors in k-fold
+    cross-validation on the training sets of every seed, pooled: one lambda per alpha, as the theory
+    gives. The training sets are the ones ``simulate`` fits (the same streams)."""
+    sizes = sample_sizes(alphas, task.input_dim)
+    wrong = {name: np.zeros((len(sizes), len(CV_GRID))) for name in feature_maps}
+    total, done = len(seeds) * len(sizes) * len(feature_maps), 0
+    for seed in seeds:
+        for a, n_train in enumerate(sizes):
+            _, inputs, labels = task.sample(n_train, generator(seed, Stream.SIM_TRAIN_DATA))
+            for name, feature_map in feature_maps.items():
+                wrong[name][a] += cross_validation_errors(feature_map(inputs), labels, loss,
+                                                          generator(seed, Stream.CV_FOLDS, a))
+                done += 1
+                if progress:
+                    progress(done, total)
+    return {name: [best_regularisation(row) for row in table] for name, table in wrong.items()}
 
 
 def simulate(task: Task, alphas: Sequence[float], seeds: Sequence[int], test_samples: int, *,

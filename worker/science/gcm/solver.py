@@ -24,14 +24,14 @@ from typing import Sequence
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from tlprobe.contract.common import SolverParams, is_optimal
+from tlprobe.contract.common import REGULARISATION_SEARCH, SolverParams, is_optimal
 
 from .channels import HatOverlaps, NegativeTeacherVariance, hat_overlaps, make_channel
 from .prior import prior_overlaps
 from .spectrum import Spectrum
 
-#: search interval of the optimal-lambda mode, and its resolution in log10(lambda)
-OPTIMAL_LAMBDA_BOUNDS = (1e-5, 1e2)
+#: search interval of the optimal-lambda mode (the contract's), and its resolution in log10(lambda)
+OPTIMAL_LAMBDA_BOUNDS = REGULARISATION_SEARCH
 OPTIMAL_LAMBDA_XATOL = 1e-3
 #: the damping is halved (down to this) whenever the relative change grows by more than 1.5x
 MIN_DAMPING = 1.0 / 64
