@@ -15,6 +15,7 @@ from typing import Any
 from redis import Redis
 
 from tlprobe import results
+from tlprobe.contract.axes import AXES, AxisName
 from tlprobe.kinds import JobKind
 
 MEDIA_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
@@ -47,19 +48,27 @@ def _save(figure, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+#: the fixed parameters named in a diagram's title: (section, field, symbol)
+TITLE_PARAMETERS = (("source", "latent_dim", "D"), ("source", "input_dim", "N"), ("network", "hidden_units", "K"),
+                    ("network", "n_samples", "n_s"), ("readout", "regularisation", "lambda"))
+
+
 def _summary(meta_request: dict[str, Any] | None, result: dict[str, Any]) -> str:
     parts = [f"baseline {result['baseline']}", f"gain on {result['gain_basis']}"]
     if result.get("alpha") is not None:
         parts.append(f"alpha={result['alpha']:g}")
     if meta_request:
-        src, net, target = meta_request["source"], meta_request["network"], meta_request["target"]
-        parts += [f"D={src['latent_dim']} N={src['input_dim']} K={net['hidden_units']} n_s={net['n_samples']}",
-                  f"lambda={meta_request['readout']['regularisation']}"]
         axes = {result["x_axis"]["name"], result["y_axis"]["name"]}
-        fixed = [f"{k}={v:g}" for k, v in target.items() if k != "seed" and k not in axes and v]
+        parts.append(" ".join(f"{symbol}={meta_request[section][field]}" for section, field, symbol in TITLE_PARAMETERS
+                              if field not in axes))
+        fixed = [f"{k}={v:g}" for k, v in meta_request["target"].items() if k != "seed" and k not in axes and v]
         if fixed:
             parts.append(", ".join(fixed))
     return " | ".join(parts)
+
+
+def _axis_label(name: str) -> str:
+    return AXES[AxisName(name)].label
 
 
 def render_phase_diagram(result: dict[str, Any], fmt: str) -> bytes:
@@ -77,8 +86,8 @@ def render_phase_diagram(result: dict[str, Any], fmt: str) -> bytes:
     image.cmap.set_bad("0.8")
     axes.set_xticks(range(len(xs)), [f"{x:g}" for x in xs])
     axes.set_yticks(range(len(ys)), [f"{y:g}" for y in ys])
-    axes.set_xlabel(result["x_axis"]["name"].replace("_", " ") + (" (n_t / N)" if result["x_axis"]["name"] == "alpha" else ""))
-    axes.set_ylabel(result["y_axis"]["name"].replace("_", " ") + (" (n_t / N)" if result["y_axis"]["name"] == "alpha" else ""))
+    axes.set_xlabel(_axis_label(result["x_axis"]["name"]))
+    axes.set_ylabel(_axis_label(result["y_axis"]["name"]))
     # the boundary: crossings are x values; map them to the axis' index coordinates
     points = [(float(np.interp(x, xs, range(len(xs)))), row["y_index"]) for row in result["boundary"]
               for x in row["crossings"]]

@@ -12,6 +12,7 @@ from redis import Redis
 from tlprobe import submit as submission
 from tlprobe.budget import BudgetExceeded
 from tlprobe.contract.jobs import Submission
+from tlprobe.diagrams.plan import InvalidCell
 from tlprobe.kinds import JobKind
 from tlprobe.settings import Settings
 
@@ -30,12 +31,14 @@ ERRORS = {
 
 @contextmanager
 def refused_as_422(location: tuple = ("body",)):
-    """A budget exceeded, or a planned part that breaks a cross-field rule the schema let through,
+    """A budget exceeded, or a diagram cell that breaks a rule of learning curves (naming the cell),
     becomes a 422 at ``location``."""
     try:
         yield
     except BudgetExceeded as exc:
         raise RequestValidationError([{"type": "budget", "loc": location, "msg": str(exc), "input": None}]) from None
+    except InvalidCell as exc:
+        raise RequestValidationError([{"type": "value_error", "loc": location, "msg": str(exc), "input": None}]) from None
     except ValidationError as exc:
         raise RequestValidationError([{"type": "value_error", "loc": location, "msg": error["msg"], "input": None}
                                       for error in exc.errors()]) from None

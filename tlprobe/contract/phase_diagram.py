@@ -1,5 +1,6 @@
-"""POST /v1/phase-diagrams: a grid over two axes (a correlation knob or alpha) with each protocol's
-test error per cell, the gain of transfer over a baseline, and the gain = 0 boundary."""
+"""POST /v1/phase-diagrams: a grid over two axes (a correlation knob, alpha, or a numeric parameter
+of the source task, the network or the readout) with each protocol's test error per cell, the gain
+of transfer over a baseline, and the gain = 0 boundary."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .axes import AXES, AxisName, check_axis_values
 from .common import READOUT_PROTOCOLS, Float, Protocol, Strict
 from .learning_curve import (
     NetworkParams,
@@ -24,30 +26,18 @@ MAX_AXIS_VALUES = 32
 MAX_CELLS = 400
 
 
-class AxisName(str, Enum):
-    feature_noise = "feature_noise"
-    teacher_noise = "teacher_noise"
-    feature_substitution = "feature_substitution"
-    latent_change = "latent_change"
-    alpha = "alpha"
-
-
 class Axis(Strict):
-    name: AxisName
-    values: list[Float] = Field(min_length=1, max_length=MAX_AXIS_VALUES, description="Strictly increasing.")
+    name: AxisName = Field(description="The knob, alpha, or the parameter the axis sets: latent_dim and input_dim "
+                                       "(source), hidden_units, n_samples and epochs (network: one source network per "
+                                       "value), regularisation (the readout's lambda).")
+    values: list[Float] = Field(min_length=1, max_length=MAX_AXIS_VALUES,
+                                description="Strictly increasing; each within the bounds of the field it sets.")
 
     @model_validator(mode="after")
     def _valid_values(self) -> "Axis":
         if any(b <= a for a, b in zip(self.values, self.values[1:])):
             raise ValueError("values must be strictly increasing")
-        if self.name in (AxisName.feature_noise, AxisName.teacher_noise, AxisName.feature_substitution):
-            if not all(0.0 <= v <= 1.0 for v in self.values):
-                raise ValueError(f"{self.name.value} values must lie in [0, 1]")
-        elif self.name is AxisName.latent_change:
-            if not all(float(v).is_integer() and -1999 <= v <= 2000 for v in self.values):
-                raise ValueError("latent_change values must be integers in [-1999, 2000]")
-        elif not all(0.0 < v <= 64.0 for v in self.values):
-            raise ValueError("alpha values must lie in (0, 64]")
+        check_axis_values(self.name, self.values)
         return self
 
 
@@ -87,13 +77,37 @@ class PhaseDiagramRequest(Strict):
         cells = len(self.x_axis.values) * len(self.y_axis.values)
         if cells > MAX_CELLS:
             raise ValueError(f"{cells} cells: at most {MAX_CELLS}")
-        changes = [min(axis.values) for axis in (self.x_axis, self.y_axis) if axis.name is AxisName.latent_change]
-        for change in changes or [self.target.latent_change]:
-            check_latent_change(self.source, change)
+        for axis_name, axis in (("x_axis", self.x_axis), ("y_axis", self.y_axis)):
+            self._not_fixed_elsewhere(axis_name, axis)
+        # the smallest target latent space over the grid: smallest source D plus smallest change
+        smallest_d = min(self._axis_values(AxisName.latent_dim) or [self.source.latent_dim])
+        for change in self._axis_values(AxisName.latent_change) or [self.target.latent_change]:
+            check_latent_change(self.source.model_copy(update={"latent_dim": int(smallest_d)}), change)
         if self.baseline in (Baseline.scratch, Baseline.finetune) and self.simulation is None:
             raise ValueError(f"baseline {self.baseline.value} exists only in simulation: give 'simulation'")
-        check_computable(self.readout, self.theory, self.simulation)
+        check_computable(self.theory, self.simulation)
         return self
+
+    def _axis_values(self, name: AxisName) -> list[float]:
+        return [v for axis in (self.x_axis, self.y_axis) if axis.name is name for v in axis.values]
+
+    def _not_fixed_elsewhere(self, axis_name: str, axis: Axis) -> None:
+        """An axis sets its field in every cell: the same field given in the request is a conflict."""
+        field = AXES[axis.name]
+        if field.section is None:
+            given, value = "alpha" in self.model_fields_set, self.alpha
+        else:
+            section = getattr(self, field.section)
+            given = field.section in self.model_fields_set and field.field in section.model_fields_set
+            value = getattr(section, field.field)
+        if given:
+            raise ValueError(f"{axis_name} {axis.name.value}: {field.path} is also given ({value}); an axis sets it in "
+                             "every cell, so give it in one place")
+
+    @property
+    def axis_fields(self) -> set[str]:
+        """Request paths the axes set (e.g. network.n_samples), which hold no fixed value of the diagram."""
+        return {AXES[axis.name].path for axis in (self.x_axis, self.y_axis)}
 
     @property
     def all_protocols(self) -> list[Protocol]:
@@ -142,7 +156,9 @@ class PhaseDiagramResult(Strict):
     boundary: list[BoundaryRow]
     failures: list[CellFailure]
     complete: bool
-    source_test_error: float | None
+    source_test_error: float | None = Field(description="The source network's test error when every cell shares one "
+                                                        "network (no axis over the network or the source task).")
+    source_test_errors: Grid = Field(description="The source test error of each cell's network.")
     meta: dict[str, Any]
 
 

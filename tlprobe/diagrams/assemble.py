@@ -33,8 +33,7 @@ def gather(redis: Redis, request: PhaseDiagramRequest, record: dict[str, Any], p
         job = None if result is not None else fetch_job(redis, part["job_id"])
         errors.append(None if result is not None else (failure_reason(job) if job is not None else "result missing"))
     progress("assemble", len(parts), len(parts))
-    network = results.get(redis, record["network"])
-    return assemble(request, record, found, errors, None if network is None else network["source_test_error"])
+    return assemble(request, record, found, errors)
 
 
 def _empty(request: PhaseDiagramRequest) -> list[list[Any]]:
@@ -42,11 +41,12 @@ def _empty(request: PhaseDiagramRequest) -> list[list[Any]]:
 
 
 def assemble(request: PhaseDiagramRequest, record: dict[str, Any], found: list[dict | None],
-             errors: list[str | None], source_test_error: float | None) -> dict[str, Any]:
+             errors: list[str | None]) -> dict[str, Any]:
     protocols = [p.value for p in request.all_protocols]
     theory = {p: _empty(request) for p in protocols if p in [q.value for q in READOUT_PROTOCOLS]}
     sim_mean = {p: _empty(request) for p in protocols}
     sim_sem = {p: _empty(request) for p in protocols}
+    source_errors = _empty(request)
     reasons: dict[tuple[int, int], str] = {}
     for part, result, error in zip(record["parts"], found, errors):
         role = part["role"]
@@ -66,8 +66,7 @@ def assemble(request: PhaseDiagramRequest, record: dict[str, Any], found: list[d
                 if role == "simulation" and curve["simulation"] is not None:
                     sim_mean[protocol][yi][xi] = curve["simulation"]["test_error_mean"][ai]
                     sim_sem[protocol][yi][xi] = curve["simulation"]["test_error_sem"][ai]
-            if source_test_error is None:
-                source_test_error = result["source_test_error"]
+            source_errors[yi][xi] = result["source_test_error"]
     basis = request.gain_basis
     values = theory if basis == "theory" else sim_mean
     gain = gain_grid(values[request.baseline.value], values["tf"])
@@ -77,6 +76,7 @@ def assemble(request: PhaseDiagramRequest, record: dict[str, Any], found: list[d
             if g is None and (xi, yi) not in reasons:
                 failures.append({"x_index": xi, "y_index": yi, "reason": "no value for tf or the baseline"})
     simulated = request.simulation is not None
+    distinct = {e for row in source_errors for e in row if e is not None}
     return {
         "x_axis": request.x_axis.model_dump(mode="json"), "y_axis": request.y_axis.model_dump(mode="json"),
         "alpha": None if AxisName.alpha in (request.x_axis.name, request.y_axis.name) else request.alpha,
@@ -84,6 +84,7 @@ def assemble(request: PhaseDiagramRequest, record: dict[str, Any], found: list[d
         "test_error": values, "test_error_sem": sim_sem if basis == "simulation" else None,
         "theory": theory if request.theory is not None else None, "simulation": sim_mean if simulated else None,
         "gain": gain, "boundary": boundary(request.x_axis.values, request.y_axis.values, gain),
-        "failures": failures, "complete": not failures, "source_test_error": source_test_error,
+        "failures": failures, "complete": not failures,
+        "source_test_error": distinct.pop() if len(distinct) == 1 else None, "source_test_errors": source_errors,
         "meta": {"parts": len(record["parts"]), "cells": record["cells"], "request": request.model_dump(mode="json")},
     }

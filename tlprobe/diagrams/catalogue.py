@@ -32,6 +32,9 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def catalogue_entry(diagram_id: str, request: PhaseDiagramRequest, complete: bool, computed_at: str) -> CatalogueEntry:
     fixed = request.model_dump(mode="json", exclude={"x_axis", "y_axis", "protocols", "baseline"})
+    for path in request.axis_fields:  # an axis's field holds no fixed value
+        section, _, field = path.rpartition(".")
+        (fixed[section] if section else fixed).pop(field, None)
     return CatalogueEntry(
         diagram_id=diagram_id, x_axis=request.x_axis.name, y_axis=request.y_axis.name,
         x_values=request.x_axis.values, y_values=request.y_axis.values, baseline=request.baseline,

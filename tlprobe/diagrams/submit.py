@@ -49,7 +49,7 @@ def submit_phase_diagram(redis: Redis, settings: Settings, request: PhaseDiagram
                 return Submission(**view.model_dump(), cached=False)
             existing.delete()  # failed, canceled, blocked, or finished with failed cells: retry
         results.delete(redis, diagram_id)
-        check_capacity(redis, settings, new_jobs=len(layout.parts) + 2)  # all of it, or nothing
+        check_capacity(redis, settings, new_jobs=len(layout.parts) + len(layout.networks) + 1)  # all, or nothing
         record, pending = _submit_parts(redis, settings, layout)
         # progress counts cell computations: a cell with a theory and a simulation part counts twice
         meta = {"parts": pending, "cells": sum(len(part.cells) for part in layout.parts), "plan": record}
@@ -60,12 +60,13 @@ def submit_phase_diagram(redis: Redis, settings: Settings, request: PhaseDiagram
 
 
 def _submit_parts(redis: Redis, settings: Settings, layout: Plan) -> tuple[dict[str, Any], list[list[Any]]]:
-    """Submit the network and every part (cached ones are skipped). Returns the plan's record (what
+    """Submit the networks and every part (cached ones are skipped). Returns the plan's record (what
     the assembly reads) and the [job_id, cells] of the parts still pending."""
-    network = submit(redis, settings, KINDS["source_network"], layout.network)
+    networks = [submit(redis, settings, KINDS["source_network"], network) for network in layout.networks]
     part_ids: list[str] = []
     pending: list[list[Any]] = []
     for part in layout.parts:
+        network = networks[part.network]
         depends = [] if network.cached else [network.job_id]
         if part.after is not None and any(part_ids[part.after] == job_id for job_id, _ in pending):
             depends.append(part_ids[part.after])
@@ -73,7 +74,7 @@ def _submit_parts(redis: Redis, settings: Settings, layout: Plan) -> tuple[dict[
         part_ids.append(sub.job_id)
         if not sub.cached:
             pending.append([sub.job_id, len(part.cells)])
-    record = {"network": network.job_id, "cells": layout.n_cells,
+    record = {"networks": [network.job_id for network in networks], "cells": layout.n_cells,
               "parts": [{"job_id": job_id, "role": part.role, "cells": [list(cell) for cell in part.cells]}
                         for job_id, part in zip(part_ids, layout.parts)]}
     return record, pending

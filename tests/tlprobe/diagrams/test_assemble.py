@@ -20,27 +20,27 @@ def theory_part(errors: dict[str, list[float]]) -> dict:
                                                   for p, e in errors.items()}}
 
 
-RECORD = {"network": "net-n", "cells": 4, "parts": [
+RECORD = {"networks": ["net-n"], "cells": 4, "parts": [
     {"job_id": "lc-a", "role": "theory", "cells": [[0, 0, 0], [1, 0, 1]]},
     {"job_id": "lc-b", "role": "theory", "cells": [[0, 1, 0], [1, 1, 1]]}]}
 
 
 def test_cells_come_from_the_recorded_parts():
     found = [theory_part({"tf": [0.1, 0.05], "rf": [0.3, 0.2]}), theory_part({"tf": [0.2, 0.15], "rf": [0.25, 0.1]})]
-    diagram = assemble(DIAGRAM, RECORD, found, [None, None], source_test_error=None)
+    diagram = assemble(DIAGRAM, RECORD, found, [None, None])
     assert diagram["theory"]["tf"] == [[0.1, 0.05], [0.2, 0.15]]
     assert diagram["gain"] == [[pytest.approx(0.2), pytest.approx(0.15)], [pytest.approx(0.05), pytest.approx(-0.05)]]
     assert diagram["boundary"][1]["crossings"] == [pytest.approx(1.25)]  # 0.05 -> -0.05 halfway between 0.5 and 2
     assert diagram["complete"] and diagram["source_test_error"] == 0.07 and diagram["meta"]["parts"] == 2
+    assert diagram["source_test_errors"] == [[0.07, 0.07], [0.07, 0.07]]
 
 
 def test_a_failed_part_marks_its_cells_and_nothing_is_made_up(redis):
     results.put(redis, "lc-a", json.dumps(theory_part({"tf": [0.1, 0.05], "rf": [0.3, 0.2]})), ttl=60)
-    results.put(redis, "net-n", '{"source_test_error": 0.06}', ttl=60)
     stages = []
     diagram = gather(redis, DIAGRAM, RECORD, lambda stage, done, total: stages.append((stage, done, total)))
     assert diagram["gain"][1] == [None, None] and diagram["gain"][0] == [pytest.approx(0.2), pytest.approx(0.15)]
     assert not diagram["complete"]
     assert [(f["x_index"], f["y_index"], f["reason"]) for f in diagram["failures"]] == [
         (0, 1, "theory part failed: result missing"), (1, 1, "theory part failed: result missing")]
-    assert diagram["source_test_error"] == 0.06 and stages[-1] == ("assemble", 2, 2)
+    assert diagram["source_test_errors"] == [[0.07, 0.07], [None, None]] and stages[-1] == ("assemble", 2, 2)

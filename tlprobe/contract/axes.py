@@ -1,0 +1,80 @@
+"""What a phase-diagram axis may range over: a correlation knob, alpha, or any numeric parameter
+that shapes the prediction (MODEL.md section 5). One registry says, for each axis, which request
+field it sets; a value is valid exactly when that field accepts it (the field's own bounds)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from .learning_curve import Alpha, NetworkParams, ReadoutParams, SourceParams, TargetParams
+
+
+class AxisName(str, Enum):
+    feature_noise = "feature_noise"
+    teacher_noise = "teacher_noise"
+    feature_substitution = "feature_substitution"
+    latent_change = "latent_change"
+    alpha = "alpha"
+    latent_dim = "latent_dim"
+    input_dim = "input_dim"
+    hidden_units = "hidden_units"
+    n_samples = "n_samples"
+    epochs = "epochs"
+    regularisation = "regularisation"
+
+
+@dataclass(frozen=True)
+class AxisField:
+    #: the request section whose field the axis sets; None for alpha (a learning curve's alphas)
+    section: str | None
+    field: str
+    integer: bool
+    label: str
+
+    @property
+    def path(self) -> str:
+        return self.field if self.section is None else f"{self.section}.{self.field}"
+
+    @property
+    def trains_networks(self) -> bool:
+        """An axis over a network (or its source task's size) needs one source network per value."""
+        return self.section in ("source", "network")
+
+    def cast(self, value: float) -> int | float:
+        return int(value) if self.integer else float(value)
+
+
+AXES: dict[AxisName, AxisField] = {
+    AxisName.feature_noise: AxisField("target", "feature_noise", False, "feature noise"),
+    AxisName.teacher_noise: AxisField("target", "teacher_noise", False, "teacher noise"),
+    AxisName.feature_substitution: AxisField("target", "feature_substitution", False, "feature substitution"),
+    AxisName.latent_change: AxisField("target", "latent_change", True, "latent change (D_t - D_s)"),
+    AxisName.alpha: AxisField(None, "alpha", False, "alpha (n_t / N)"),
+    AxisName.latent_dim: AxisField("source", "latent_dim", True, "source latent dimension D"),
+    AxisName.input_dim: AxisField("source", "input_dim", True, "input dimension N"),
+    AxisName.hidden_units: AxisField("network", "hidden_units", True, "hidden units K"),
+    AxisName.n_samples: AxisField("network", "n_samples", True, "source samples n_s"),
+    AxisName.epochs: AxisField("network", "epochs", True, "source training epochs"),
+    AxisName.regularisation: AxisField("readout", "regularisation", False, "readout lambda"),
+}
+SECTIONS: dict[str, type[BaseModel]] = {"source": SourceParams, "target": TargetParams, "network": NetworkParams,
+                                        "readout": ReadoutParams}
+_ALPHA = TypeAdapter(Alpha)
+
+
+def check_axis_values(name: AxisName, values: list[float]) -> None:
+    """ValueError naming the axis and the first value its field refuses (not an integer, out of bounds)."""
+    axis = AXES[name]
+    for value in values:
+        if axis.integer and not float(value).is_integer():
+            raise ValueError(f"{name.value} value {value:g}: {axis.path} takes integers")
+        try:
+            if axis.section is None:
+                _ALPHA.validate_python(axis.cast(value))
+            else:
+                SECTIONS[axis.section].model_validate({axis.field: axis.cast(value)})
+        except ValidationError as exc:
+            raise ValueError(f"{name.value} value {value:g}: {axis.path} {exc.errors()[0]['msg'].lower()}") from None
