@@ -120,21 +120,45 @@ def test_the_assembly_follows_the_plan_made_at_submission(live, tmp_path):
 
 
 def test_the_default_diagram_shows_where_transfer_pays(live):
-    # default: alpha in {0.25, ..., 4} x teacher_noise in {0, ..., 1}, tf against rf, theory only
+    # default: alpha in {0.25, ..., 4} x teacher_noise in {0, ..., 1}, tf against rf, theory only, each
+    # protocol at its optimal lambda
     api = live["api"].url
     diagram_id = httpx.post(f"{api}/v1/phase-diagrams", json={}).json()["job_id"]
     assert wait_finished(api, diagram_id, timeout=300)["status"] == "finished"
     result = httpx.get(f"{api}/v1/phase-diagrams/{diagram_id}").json()
     gain = result["gain"]  # [teacher_noise][alpha]
     assert result["complete"] and result["x_axis"]["name"] == "alpha" and result["y_axis"]["name"] == "teacher_noise"
-    # small alpha, no noise: transferred features beat random ones by far (measured 0.24)
+    # small alpha, no noise: transferred features beat random ones by far (measured 0.224)
     assert gain[0][0] > 0.1
     for column in range(len(result["x_axis"]["values"])):
-        assert gain[-1][column] < gain[0][column] - 0.05  # the gain shrinks as the rules decorrelate
-        assert gain[-1][column] < 0  # with an independent teacher the source features only hurt
-    # the boundary: transfer pays below an alpha that falls as the noise grows (measured crossings
-    # 2.51, 0.86, 0.33 at teacher_noise 0.25, 0.5, 0.75; none at 0, where tf always wins, nor at 1)
-    crossings = [row["crossings"] for row in result["boundary"]]
-    assert crossings[0] == [] and crossings[-1] == []
-    assert all(len(c) == 1 for c in crossings[1:-1])
-    assert crossings[1][0] > crossings[2][0] > crossings[3][0]
+        rows = [gain[row][column] for row in range(len(gain))]
+        # the gain shrinks as the rules decorrelate (measured 0.224 -> 0.007 at alpha 0.25, 0.041 -> 0.013 at 4)
+        assert all(a > b for a, b in zip(rows, rows[1:])) and rows[-1] < rows[0] - 0.02
+        # at their best lambdas tf never loses to rf here, even with an independent teacher: the source
+        # network's features still describe the shared input manifold (at lambda = 0.1 they lost from
+        # teacher_noise 0.25 on; docs/phase_diagrams.md)
+        assert min(rows) > 0
+    assert all(row["crossings"] == [] for row in result["boundary"])
+
+
+def test_an_axis_over_the_network_trains_each_network_once(live):
+    api, redis = live["api"].url, live["redis"]
+    trainings = int(redis.hget("tlprobe:stats:computed", "network") or 0)
+    body = diagram(14, y_axis={"name": "hidden_units", "values": [15, 30]})
+    body["network"] = {"n_samples": 400, "epochs": 60}  # hidden_units is the axis's
+    diagram_id = httpx.post(f"{api}/v1/phase-diagrams", json=body).json()["job_id"]
+    assert wait_finished(api, diagram_id, timeout=180)["status"] == "finished"
+    result = httpx.get(f"{api}/v1/phase-diagrams/{diagram_id}").json()
+    assert result["complete"] and int(redis.hget("tlprobe:stats:computed", "network")) == trainings + 2
+    assert result["source_test_error"] is None and len({e for row in result["source_test_errors"] for e in row}) == 2
+    # a cell equals its learning curve asked alone (same network, same spectra: the cached parts)
+    single = {**SMALL, "source": body["source"], "network": {"hidden_units": 30, "n_samples": 400, "epochs": 60},
+              "alphas": [2.0], "protocols": ["tf", "rf"], "simulation": None}
+    lc_id = httpx.post(f"{api}/v1/learning-curves", json=single).json()["job_id"]
+    assert wait_finished(api, lc_id)["status"] == "finished"
+    curve = httpx.get(f"{api}/v1/jobs/{lc_id}/result").json()
+    assert result["theory"]["tf"][1][1] == pytest.approx(curve["curves"]["tf"]["theory"]["test_error"][0], abs=1e-8)
+    assert result["source_test_errors"][1][1] == curve["source_test_error"]
+    png = httpx.get(f"{api}/v1/phase-diagrams/{diagram_id}.png")
+    assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
+    (live["logs"] / "hidden_units_alpha.png").write_bytes(png.content)

@@ -92,15 +92,13 @@ class PhaseDiagramRequest(Strict):
         return [v for axis in (self.x_axis, self.y_axis) if axis.name is name for v in axis.values]
 
     def _not_fixed_elsewhere(self, axis_name: str, axis: Axis) -> None:
-        """An axis sets its field in every cell: the same field given in the request is a conflict."""
+        """An axis sets its field in every cell: the request giving that field another value than its
+        default is a conflict. (Judged by value, not by which keys were sent: a request spelled out
+        with every default, as results and job payloads carry it, must stay valid.)"""
         field = AXES[axis.name]
-        if field.section is None:
-            given, value = "alpha" in self.model_fields_set, self.alpha
-        else:
-            section = getattr(self, field.section)
-            given = field.section in self.model_fields_set and field.field in section.model_fields_set
-            value = getattr(section, field.field)
-        if given:
+        owner = self if field.section is None else getattr(self, field.section)
+        value, default = getattr(owner, field.field), type(owner).model_fields[field.field].default
+        if value != default:
             raise ValueError(f"{axis_name} {axis.name.value}: {field.path} is also given ({value}); an axis sets it in "
                              "every cell, so give it in one place")
 

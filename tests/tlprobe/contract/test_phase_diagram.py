@@ -45,3 +45,10 @@ def test_invalid_diagrams_are_refused(changes, message):
 def test_an_axis_may_set_a_field_left_at_its_default():
     diagram = request(x_axis={"name": "hidden_units", "values": [20, 40]}, network={"epochs": 30})
     assert diagram.axis_fields == {"network.hidden_units", "target.teacher_noise"}
+
+
+def test_a_diagram_spelled_out_with_every_default_is_the_same_diagram():
+    # job payloads and results carry the request with every default filled in: it must validate again
+    diagram = request(x_axis={"name": "n_samples", "values": [500, 1000]}, y_axis={"name": "alpha", "values": [1, 2]})
+    again = PhaseDiagramRequest.model_validate(diagram.model_dump(mode="json"))
+    assert again == diagram
