@@ -1,4 +1,8 @@
-"""Dependencies as Annotated aliases: the app's settings, Redis connection and metrics."""
+"""Dependencies as Annotated aliases: the app's settings, Redis clients and metrics.
+
+They are ``async def`` so that FastAPI calls them on the event loop: a plain ``def`` dependency is
+run in the thread pool, a hand-off that costs more than the dependency itself.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +10,31 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
 
 from tlprobe.settings import Settings
 
 from .metrics import Metrics
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _redis(request: Request) -> Redis:
+async def _redis(request: Request) -> Redis:
     return request.app.state.redis
 
 
-def _metrics(request: Request) -> Metrics:
+async def _async_redis(request: Request) -> AsyncRedis:
+    return request.app.state.async_redis
+
+
+async def _metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
 RedisDep = Annotated[Redis, Depends(_redis)]
+#: the asyncio client, for the read paths that run on the event loop (cached results)
+AsyncRedisDep = Annotated[AsyncRedis, Depends(_async_redis)]
 MetricsDep = Annotated[Metrics, Depends(_metrics)]
