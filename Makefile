@@ -1,19 +1,29 @@
-# The README's commands. Everything runs from a virtualenv in .venv built from pyproject.toml.
+# The README's commands. Everything runs from a virtualenv in .venv, installed from the lock file
+# (every package pinned with its hashes; `make lock` re-resolves it from pyproject.toml).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+LOCK := requirements/lock-test.txt
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
+UV_VERSION := 0.13.9
+COMPILE = $(VENV)/bin/uv pip compile pyproject.toml requirements/build.in --generate-hashes --universal \
+	--python-version 3.11 --quiet $(UPGRADE)
 
-.PHONY: install lint run test test-fast soak bench validate openapi clean
+.PHONY: install lint run test test-fast soak bench validate openapi lock redis-server clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
+
+lock: install         ## re-resolve requirements/lock*.txt with uv (keeps pins; UPGRADE=--upgrade moves them)
+	$(PY) -m pip install --quiet uv==$(UV_VERSION)
+	$(COMPILE) -o requirements/lock.txt
+	$(COMPILE) --extra test -c requirements/lock.txt -o requirements/lock-test.txt
 
 run: install          ## Redis (local, unless REDIS_URL is set), one worker per core, the API on $PORT
 	$(PY) -m devtools.launcher

@@ -42,8 +42,10 @@ class TlprobeWorker(Worker):
         super().__init__(*args, **kwargs)
         self.heartbeat_margin = settings.heartbeat_margin
         # import the engine once per worker process: every work horse forked for a job inherits it
-        # instead of importing numpy, scipy and the engine again (most of a small job's time)
+        # instead of importing numpy, scipy and the engine again (most of a small job's time); the same
+        # for the description of the numerical libraries that every result's meta carries
         importlib.import_module("worker.tasks")
+        importlib.import_module("worker.libraries").libraries()
 
     def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
         interval = self.job_monitoring_interval
