@@ -25,22 +25,27 @@ lock: install         ## re-resolve requirements/lock*.txt with uv (keeps pins; 
 	$(COMPILE) -o requirements/lock.txt
 	$(COMPILE) --extra test -c requirements/lock.txt -o requirements/lock-test.txt
 
-run: install          ## Redis (local, unless REDIS_URL is set), one worker per core, the API on $PORT
+redis-server:         ## redis-server on PATH: apt-get installs it when missing (as root or with sudo)
+	@devtools/need-redis-server
+
+run:                  ## Redis (local, unless REDIS_URL is set), one worker per core, the API on $PORT
+	@[ -n "$$TLPROBE_REDIS_URL$$REDIS_URL" ] || devtools/need-redis-server
+	@$(MAKE) --no-print-directory install
 	$(PY) -m devtools.launcher
 
 lint: install         ## ruff, as configured in pyproject.toml
 	$(VENV)/bin/ruff check .
 
-test: install lint    ## the linter, then the whole suite against its own Redis on a free port
+test: redis-server install lint  ## the linter, then the whole suite against its own Redis on a free port
 	$(PY) -m pytest -q
 
-test-fast: install    ## skip tests marked slow
+test-fast: redis-server install  ## skip tests marked slow
 	$(PY) -m pytest -q -m "not slow"
 
-soak: install         ## five-minute soak of the live stack (the suite runs one minute of it)
+soak: redis-server install  ## five-minute soak of the live stack (the suite runs one minute of it)
 	TLPROBE_SOAK_SECONDS=300 $(PY) -m pytest -q -s tests/integration/test_soak.py
 
-bench: install        ## benchmarks printing ratios measured in one run
+bench: redis-server install  ## benchmarks printing ratios measured in one run
 	$(PY) -m bench
 
 validate: install     ## long theory-vs-simulation validation (N=K=800); writes docs/validation.md
