@@ -8,6 +8,11 @@ shared and its load drifts). Printed per run: requests/s, p99 and the server's C
 of both, and the ratios; at the end, the median ratios. Goal: at least 0.8 of the bare endpoint's
 requests/s, p99 at most 1.5 times its p99.
 
+On a machine whose cores other processes also want, requests/s follows the share of a core each
+server happens to get during its 10 s more than its own cost. The CPU capacity ratio (the bare
+server's CPU time per request over the API's) is what the req/s ratio would be with a core each:
+it is the steadier figure there.
+
 Cases: ``GET /v1/jobs/{id}/result`` (learning curve), ``GET /v1/phase-diagrams/{id}``, and the cached
 ``POST /v1/learning-curves`` (a submission answered from the cache, against a bare POST answering the
 same bytes). Then, against the bare GET of the learning curve: the same read with ``Accept-Encoding:
@@ -119,18 +124,18 @@ class Bare:
 
 
 def side_by_side(name: str, bare: Load, api: Load) -> str:
-    rps, p99 = api.rps / bare.rps, api.p99_ms / bare.p99_ms
+    rps, p99, cpu = api.rps / bare.rps, api.p99_ms / bare.p99_ms, bare.cpu_us / api.cpu_us
     met = "goal met" if rps >= GOAL_RPS and p99 <= GOAL_P99 else "goal NOT met"
     return (f"[cached reads] {name:30s} bare {bare} | api {api} | req/s ratio {rps:.2f} (goal >= {GOAL_RPS}), "
-            f"p99 ratio {p99:.2f} (goal <= {GOAL_P99}): {met}")
+            f"p99 ratio {p99:.2f} (goal <= {GOAL_P99}): {met}; CPU capacity ratio {cpu:.2f}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=10, help="of each wrk run")
     parser.add_argument("--rounds", type=int, default=3, help="bare and API alternate this many times per case")
     parser.add_argument("--data", type=Path, default=None, help="Redis data directory to keep (default: temporary)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         sys.exit("bench.cached_reads needs wrk: apt-get install -y wrk")
     with tempfile.TemporaryDirectory() as scratch:
@@ -177,7 +182,7 @@ def main() -> None:
             for _, reference, measured in runs:  # warm up (connections to Redis, first-call costs)
                 load(reference, 2)
                 load(measured, 2)
-            ratios: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in runs}
+            ratios: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _, _ in runs}
             for round_ in range(args.rounds):
                 print(f"round {round_ + 1} of {args.rounds}", flush=True)
                 for name, reference, measured in runs:
@@ -185,14 +190,15 @@ def main() -> None:
                         bare_load, api_load = load(reference, args.seconds), load(measured, args.seconds)
                     else:
                         api_load, bare_load = load(measured, args.seconds), load(reference, args.seconds)
-                    ratios[name].append((api_load.rps / bare_load.rps, api_load.p99_ms / bare_load.p99_ms))
+                    ratios[name].append((api_load.rps / bare_load.rps, api_load.p99_ms / bare_load.p99_ms,
+                                         bare_load.cpu_us / api_load.cpu_us))
                     print(side_by_side(name, bare_load, api_load), flush=True)
             print("median over rounds:")
-            for name, pairs in ratios.items():
-                rps = statistics.median(r for r, _ in pairs)
-                p99 = statistics.median(p for _, p in pairs)
-                print(f"[cached reads] {name:30s} req/s ratio {rps:.2f}, p99 ratio {p99:.2f}  "
-                      f"(per round: {', '.join(f'{r:.2f}/{p:.2f}' for r, p in pairs)})", flush=True)
+            for name, triples in ratios.items():
+                rps, p99, cpu = (statistics.median(t[i] for t in triples) for i in range(3))
+                print(f"[cached reads] {name:30s} req/s ratio {rps:.2f}, p99 ratio {p99:.2f}, CPU capacity ratio "
+                      f"{cpu:.2f}  (per round, req/s / p99 / CPU: "
+                      f"{', '.join(f'{r:.2f}/{p:.2f}/{c:.2f}' for r, p, c in triples)})", flush=True)
         finally:
             for process in processes:
                 process.stop()
