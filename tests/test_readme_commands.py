@@ -102,13 +102,17 @@ def test_otherwise_it_stops_with_one_sentence_saying_what_to_run(tmp_path, case)
         assert not any(call.startswith("sudo apt-get") for call in calls(tmp_path))
 
 
+def make_plan(target: str, **env: str) -> list[str]:
+    """The commands `make -n target` would run (as from a shell: not as a sub-make of `make test`)."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    out = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, env={**clean, **env}).stdout
+    return [line for line in out.splitlines() if not line.startswith("make")]
+
+
 def test_make_run_and_make_test_call_it_first():
-    dry = {target: subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True,
-                                  env={**os.environ, "TLPROBE_REDIS_URL": "", "REDIS_URL": ""}).stdout
-           for target in ("run", "test")}
-    for target, plan in dry.items():
-        assert "devtools/need-redis-server" in plan.splitlines()[0], (target, plan)
-    with_url = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True,
-                              env={**os.environ, "TLPROBE_REDIS_URL": "redis://elsewhere:6379/0"}).stdout
+    for target in ("run", "test"):
+        plan = make_plan(target, TLPROBE_REDIS_URL="", REDIS_URL="")
+        assert "devtools/need-redis-server" in plan[0], (target, plan)
+    with_url = "\n".join(make_plan("run", TLPROBE_REDIS_URL="redis://elsewhere:6379/0"))
     assert '[ -n "$TLPROBE_REDIS_URL$REDIS_URL" ] || devtools/need-redis-server' in with_url  # skipped with a URL
     assert os.access(SCRIPT, os.X_OK)
