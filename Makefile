@@ -1,36 +1,51 @@
-# The README's commands. Everything runs from a virtualenv in .venv built from pyproject.toml.
+# The README's commands. Everything runs from a virtualenv in .venv, installed from the lock file
+# (every package pinned with its hashes; `make lock` re-resolves it from pyproject.toml).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+LOCK := requirements/lock-test.txt
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
+UV_VERSION := 0.13.9
+COMPILE = $(VENV)/bin/uv pip compile pyproject.toml requirements/build.in --generate-hashes --universal \
+	--python-version 3.11 --quiet $(UPGRADE)
 
-.PHONY: install lint run test test-fast soak bench validate openapi clean
+.PHONY: install lint run test test-fast soak bench validate openapi lock redis-server clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-run: install          ## Redis (local, unless REDIS_URL is set), one worker per core, the API on $PORT
+lock: install         ## re-resolve requirements/lock*.txt with uv (keeps pins; UPGRADE=--upgrade moves them)
+	$(PY) -m pip install --quiet uv==$(UV_VERSION)
+	$(COMPILE) -o requirements/lock.txt
+	$(COMPILE) --extra test -c requirements/lock.txt -o requirements/lock-test.txt
+
+redis-server:         ## redis-server on PATH: apt-get installs it when missing (as root or with sudo)
+	@devtools/need-redis-server
+
+run:                  ## Redis (local, unless REDIS_URL is set), one worker per core, the API on $PORT
+	@[ -n "$$TLPROBE_REDIS_URL$$REDIS_URL" ] || devtools/need-redis-server
+	@$(MAKE) --no-print-directory install
 	$(PY) -m devtools.launcher
 
 lint: install         ## ruff, as configured in pyproject.toml
 	$(VENV)/bin/ruff check .
 
-test: install lint    ## the linter, then the whole suite against its own Redis on a free port
+test: redis-server install lint  ## the linter, then the whole suite against its own Redis on a free port
 	$(PY) -m pytest -q
 
-test-fast: install    ## skip tests marked slow
+test-fast: redis-server install  ## skip tests marked slow
 	$(PY) -m pytest -q -m "not slow"
 
-soak: install         ## five-minute soak of the live stack (the suite runs one minute of it)
+soak: redis-server install  ## five-minute soak of the live stack (the suite runs one minute of it)
 	TLPROBE_SOAK_SECONDS=300 $(PY) -m pytest -q -s tests/integration/test_soak.py
 
-bench: install        ## benchmarks printing ratios measured in one run
+bench: redis-server install  ## benchmarks printing ratios measured in one run
 	$(PY) -m bench
 
 validate: install     ## long theory-vs-simulation validation (N=K=800); writes docs/validation.md

@@ -1,6 +1,8 @@
 """Run every benchmark; each line is a ratio measured in this one run."""
 
-from bench import covariances, gcm_solver, phase_diagram_workers, training_epoch
+import shutil
+
+from bench import cached_reads, covariances, gcm_solver, phase_diagram_workers, training_epoch
 
 
 def main() -> None:
@@ -9,6 +11,10 @@ def main() -> None:
     training_epoch.main_with(256)
     gcm_solver.main_with(30)
     phase_diagram_workers.main()
+    if shutil.which("wrk"):
+        cached_reads.main(["--rounds", "1"])
+    else:
+        print("[cached reads] skipped: needs wrk (apt-get install -y wrk)")
 
 
 if __name__ == "__main__":

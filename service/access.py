@@ -48,12 +48,17 @@ def _identify(request: Request, required: bool) -> str | None:
     return hashlib.sha256(presented.encode()).hexdigest()[:16]
 
 
-def _write(request: Request) -> str | None:
+async def _write(request: Request) -> str | None:  # async: called on the event loop, not in the thread pool
     return _identify(request, required=True)
 
 
-def _read(request: Request) -> str | None:
+def read_token(request: Request) -> str | None:
+    """What ``ReadAccess`` checks, for the hot read paths that declare no dependencies."""
     return _identify(request, required=request.app.state.settings.protect_reads)
+
+
+async def _read(request: Request) -> str | None:
+    return read_token(request)
 
 
 #: the caller's token id (None when tokens are off); a 401 before the route runs otherwise

@@ -1,4 +1,9 @@
-"""Dependencies as Annotated aliases: the app's settings, Redis connection and metrics."""
+"""Dependencies as Annotated aliases: the app's settings, Redis connection and metrics.
+
+They are ``async def`` so that FastAPI calls them on the event loop: a plain ``def`` dependency is
+run in the thread pool, a hand-off that costs more than the dependency itself. The hot read paths
+(cached results) declare none and read ``request.app.state`` instead (see service/stored.py).
+"""
 
 from __future__ import annotations
 
@@ -12,15 +17,15 @@ from tlprobe.settings import Settings
 from .metrics import Metrics
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _redis(request: Request) -> Redis:
+async def _redis(request: Request) -> Redis:
     return request.app.state.redis
 
 
-def _metrics(request: Request) -> Metrics:
+async def _metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -22,6 +23,7 @@ from .access import RateLimited
 from .metrics import Metrics
 from .middleware import BodySizeLimit, RequestMetrics
 from .routes import batches, gcm, health, jobs, learning_curves, phase_diagrams
+from .stored import ResultReader
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +33,9 @@ asymptotic test errors from the Gaussian covariate model (theory) and finite-siz
 fine-tuning. Heavy work runs on RQ workers; results are cached by their parameters."""
 
 
-def connect(settings: Settings) -> Redis:
-    return Redis.from_url(settings.redis_url, socket_timeout=settings.redis_timeout,
-                          socket_connect_timeout=settings.redis_timeout, health_check_interval=30)
+def connect(settings: Settings, client: type[Redis] | type[AsyncRedis] = Redis) -> Redis | AsyncRedis:
+    return client.from_url(settings.redis_url, socket_timeout=settings.redis_timeout,
+                           socket_connect_timeout=settings.redis_timeout, health_check_interval=30)
 
 
 def allowed_methods(app: FastAPI, path: str) -> set[str]:
@@ -53,18 +55,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.redis = connect(settings)
+        app.state.async_redis = connect(settings, AsyncRedis)  # read paths on the event loop
         try:
             yield
         finally:
             app.state.redis.close()
+            await app.state.async_redis.aclose()
 
     app = FastAPI(title="tlprobe", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   generate_unique_id_function=lambda route: route.name)
     app.state.settings = settings
     app.state.metrics = metrics
-    app.state.redis = None
+    app.state.redis = app.state.async_redis = None
+    app.state.result_reader = ResultReader(settings)
     metrics.watch_redis(lambda: app.state.redis, settings.queue_name)
-    for module in (learning_curves, gcm, phase_diagrams, jobs, batches, health):
+    for module in (jobs, phase_diagrams, learning_curves, gcm, batches, health):
         app.include_router(module.router)
 
     @app.exception_handler(RedisConnectionError)

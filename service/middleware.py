@@ -17,19 +17,24 @@ async def _send_json(send, status: int, body: dict) -> None:
 
 class BodySizeLimit:
     """Refuses bodies over ``limit`` bytes with 413 before they are parsed, so no oversized array is
-    ever allocated: from Content-Length when given, else by reading the (chunked) body up to the
-    limit and replaying it to the application."""
+    ever allocated: from Content-Length when given (the server delivers no more than it says), else
+    by reading the (chunked) body up to the limit and replaying it to the application."""
 
     def __init__(self, app, limit: int) -> None:
         self.app, self.limit = app, limit
+        self.too_large = {"detail": f"request body larger than {limit} bytes"}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        too_large = {"detail": f"request body larger than {self.limit} bytes"}
-        for name, value in scope.get("headers", []):
+        too_large = self.too_large
+        chunked = False
+        for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.limit:
                 return await _send_json(send, 413, too_large)
+            chunked = chunked or name == b"transfer-encoding"
+        if not chunked:  # no body, or one the server holds to its Content-Length: nothing to count
+            return await self.app(scope, receive, send)
         chunks, size = [], 0
         while True:
             event = await receive()

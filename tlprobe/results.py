@@ -3,16 +3,20 @@
 A result is stored as the JSON text the worker validated against the kind's result schema, under a
 key made from the job id (itself made from the request's cache key: results are content-addressed).
 Its presence is what makes a submission a cache hit. Renderings of a result (a PNG or SVG picture)
-live beside it and expire with it. In the spirit of RQ's own ``results.py``: one module owns the
+live beside it and expire with it. The API serves a result as the bytes stored (``raw``), never
+parsed and serialised again; its ETag is their digest. In the spirit of RQ's own ``results.py``: one module owns the
 keys, the writes, the reads, the lifetimes and the deletes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from typing import Any
 
 from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
 
 from . import keys
 
@@ -25,6 +29,30 @@ def put(redis: Redis, job_id: str, result_json: str, ttl: int) -> None:
 def get(redis: Redis, job_id: str) -> dict[str, Any] | None:
     raw = redis.get(keys.result(job_id))
     return None if raw is None else json.loads(raw)
+
+
+def raw(redis: Redis, job_id: str) -> bytes | None:
+    """The stored JSON text, unparsed."""
+    return redis.get(keys.result(job_id))
+
+
+async def raw_async(redis: AsyncRedis, job_id: str) -> bytes | None:
+    """The stored JSON text, unparsed, with the asyncio client (the API's read paths)."""
+    return await redis.get(keys.result(job_id))
+
+
+def digest(stored: bytes) -> str:
+    """The content address of stored bytes (128 bits of their sha256): a result's ETag."""
+    return hashlib.sha256(stored).hexdigest()[:32]
+
+
+_INCOMPLETE = re.compile(rb'"complete"\s*:\s*false')
+
+
+def is_final(stored: bytes) -> bool:
+    """Whether a stored result is for good: every result is, except a phase diagram with failed
+    cells (``"complete": false``), which a resubmission replaces. Checked on the bytes, unparsed."""
+    return _INCOMPLETE.search(stored) is None
 
 
 def exists(redis: Redis, job_id: str) -> bool:

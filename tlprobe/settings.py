@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(8 * 1024 * 1024, description="Larger request bodies get 413.")
     max_wait: float = Field(60.0, description="Longest long-poll (?wait=) on a job, seconds.")
     port: int = Field(8000, validation_alias=AliasChoices("TLPROBE_PORT", "PORT"))
+    hot_results_bytes: int = Field(64 * 1024 * 1024, ge=0, description="Final results each API process keeps in memory "
+                                                                         "for 10 s after reading them (bytes; 0: none).")
 
     # workers
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, description="Worker processes (one per core).")

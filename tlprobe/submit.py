@@ -103,6 +103,14 @@ def submit(redis: Redis, settings: Settings, kind: JobKind, request: BaseModel, 
         return Submission(**view_of(job, kind).model_dump(), cached=False)
 
 
+def cached_submission(job_id: str, kind: JobKind, stored: bytes) -> bytes:
+    """The JSON of a submission answered from the cache: the finished job's view with the stored
+    result spliced in as it is (the same document as ``Submission(cached=True, result=...)``)."""
+    view = Submission(**finished_view(job_id, kind).model_dump(), cached=True)
+    envelope = view.model_dump_json(exclude={"result"}).encode()
+    return envelope[:-1] + b',"result":' + stored.strip() + b"}"
+
+
 def submission_lock(redis: Redis, job_id: str):
     """Serialises check-then-enqueue per job id (RQ's own ``unique`` flag cannot be combined with
     dependencies). It expires on its own if an API process dies holding it."""

@@ -32,7 +32,15 @@ class TlprobeWorker(Worker):
     (SIGKILL, machine lost) is therefore seen as abandoned, and re-queued while it has retries
     left, within about interval + margin + max(maintenance interval, worker_ttl - 15) seconds:
     35 s with the defaults.
+
+    Asked to stop (SIGTERM or SIGINT: ``docker stop``, Ctrl-C, the pool shutting down), a busy worker
+    does not finish its job first (that could take hours): it stops the work horse and hands the job
+    back, to the front of the queue, without using one of its retries, then exits. Artifacts already
+    complete stay cached, so whoever takes the job up resumes from them. Handing back takes about a
+    second; ``stop_grace_period`` in docker-compose.yml leaves room for it.
     """
+
+    _handing_back: str | None = None
 
     def __init__(self, *args, **kwargs) -> None:
         settings = get_settings()
@@ -42,8 +50,27 @@ class TlprobeWorker(Worker):
         super().__init__(*args, **kwargs)
         self.heartbeat_margin = settings.heartbeat_margin
         # import the engine once per worker process: every work horse forked for a job inherits it
-        # instead of importing numpy, scipy and the engine again (most of a small job's time)
+        # instead of importing numpy, scipy and the engine again (most of a small job's time); the same
+        # for the description of the numerical libraries that every result's meta carries
         importlib.import_module("worker.tasks")
+        importlib.import_module("worker.libraries").libraries()
+
+    def handle_warm_shutdown_request(self) -> None:
+        super().handle_warm_shutdown_request()
+        job = self.get_current_job()
+        if job is not None and self.horse_pid:
+            self._handing_back = job.id
+            self.log.info("stopping: handing job %s back to the queue", job.id)
+            self.kill_horse()  # monitor_work_horse sees it end and calls handle_job_failure
+
+    def handle_job_failure(self, job, queue, started_job_registry=None, exc_string="", execution=None):
+        if job.id == self._handing_back:  # not a failure: requeue at the front, retries untouched
+            self._handing_back = None
+            job.retries_left = (job.retries_left or 0) + 1  # job.retry() takes one back off
+            job.retry_intervals = None  # at once
+            job.enqueue_at_front_on_retry = True
+        super().handle_job_failure(job, queue, started_job_registry=started_job_registry, exc_string=exc_string,
+                                   execution=execution)
 
     def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
         interval = self.job_monitoring_interval

@@ -3,9 +3,10 @@
 Every task validates its request again with the contract (a job payload is never trusted), runs the
 engine with a Redis artifact store and a throttled progress reporter (or, for a kind gathered from
 other jobs, the kind's assembly), validates the result against the kind's result schema, and stores
-it under the job id. A timeout or an invalid spec is recorded in the job's meta as the failure
-reason, and such a job is not retried (retries are for workers that die under a job). Nothing
-partial is cached: artifacts are saved only once complete, results only on success.
+it under the job id; its meta names the numerical libraries it ran on (``worker.libraries``). A
+timeout or an invalid spec is recorded in the job's meta as the failure reason, and such a job is
+not retried (retries are for workers that die under a job). Nothing partial is cached: artifacts
+are saved only once complete, results only on success.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from tlprobe.contract.phase_diagram import PhaseDiagramRequest, SourceNetworkReq
 from tlprobe.kinds import KINDS, JobKind
 from tlprobe.settings import Settings, get_settings
 from worker.artifacts import RedisArtifactStore
+from worker.libraries import libraries
 from worker.science.errors import InvalidSpec
 from worker.science.gcm.custom import solve_custom
 from worker.science.learning_curve import ensure_source_network
@@ -97,7 +99,7 @@ def _execute(kind: JobKind, compute: Compute, payload: dict[str, Any]) -> dict[s
     meta = result.get("meta", {})
     meta.update(package_version=__version__, schema_version=SCHEMA_VERSION, cache_key=cache_key(kind, request),
                 job_id=job.id, computed_at=datetime.now(timezone.utc).isoformat(), worker=socket.gethostname(),
-                elapsed_seconds=round(time.perf_counter() - started, 3))
+                elapsed_seconds=round(time.perf_counter() - started, 3), libraries=libraries())
     validated = kind.result.model_validate({**result, "meta": meta})
     results.put(redis, job.id, validated.model_dump_json(), settings.result_ttl)
     if kind.on_stored is not None:

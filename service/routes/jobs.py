@@ -4,7 +4,7 @@ import asyncio
 import time
 from typing import Union
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -16,9 +16,11 @@ from tlprobe.contract.phase_diagram import PhaseDiagramResult, SourceNetworkResu
 from tlprobe.kinds import kind_of_job
 from tlprobe.views import TERMINAL
 
+from .. import access
 from ..access import ReadAccess, WriteAccess
 from ..deps import RedisDep, SettingsDep
 from ..render.plots import picture
+from ..stored import IF_NONE_MATCH, NOT_MODIFIED, RESULT_HEADERS, read_result, result_response
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 NOT_FOUND = {404: {"description": "No such job (or it expired)."}}
@@ -40,13 +42,18 @@ async def get_job(job_id: str, redis: RedisDep, settings: SettingsDep, _: ReadAc
 
 @router.get("/{job_id}/result", name="get_job_result",
             response_model=Union[LearningCurveResult, GCMResult, PhaseDiagramResult, SourceNetworkResult],
-            responses={**NOT_FOUND, 409: {"model": JobView, "description": "Not finished (yet): the job is returned."}})
-def get_job_result(job_id: str, redis: RedisDep, _: ReadAccess):
-    """The result of a finished job (served as stored: it was validated when written)."""
-    result = results.get(redis, job_id)
-    if result is not None:
-        return JSONResponse(result)
-    view = submit.job_view(redis, job_id)
+            responses={200: {"headers": RESULT_HEADERS}, **NOT_MODIFIED, **NOT_FOUND,
+                       409: {"model": JobView, "description": "Not finished (yet): the job is returned."}},
+            openapi_extra=IF_NONE_MATCH)
+async def get_job_result(job_id: str, request: Request):
+    """The result of a finished job, served as the bytes stored (it was validated when written), with
+    an ETag and a long Cache-Control; gzip-encoded when the client accepts it."""
+    # no dependencies on this hot path: FastAPI's solving of each one costs more than the read itself
+    access.read_token(request)
+    stored = await read_result(request, job_id)
+    if stored is not None:
+        return result_response(request, stored)
+    view = await run_in_threadpool(submit.job_view, request.app.state.redis, job_id)
     return JSONResponse(view.model_dump(mode="json"), status_code=409)
 
 

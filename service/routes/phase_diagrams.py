@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
@@ -18,10 +20,11 @@ from tlprobe.submit import UnknownJob, job_view
 
 from .. import access
 from ..access import ReadAccess, WriteAccess
-from ..deps import MetricsDep, RedisDep, SettingsDep
+from ..deps import RedisDep
 from ..render.plots import MEDIA_TYPES, picture
 from ..render.tables import tidy_csv
-from .submissions import ERRORS, refused_as_422
+from ..stored import IF_NONE_MATCH, NOT_MODIFIED, RESULT_HEADERS, read_result, result_response
+from .submissions import ERRORS, from_cache, refused_as_422
 
 router = APIRouter(prefix="/v1/phase-diagrams", tags=["phase diagrams"])
 NUMBER = r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?"
@@ -33,21 +36,29 @@ NOT_READY = {404: {"description": "No such diagram."}, 409: {"model": JobView, "
 @router.post("", name="submit_phase_diagram", status_code=202, response_model=Submission,
              responses={200: {"model": Submission, "description": "Already computed: the result is included."},
                         **ERRORS})
-def submit_phase_diagram(body: PhaseDiagramRequest, redis: RedisDep, settings: SettingsDep, metrics: MetricsDep,
-                         response: Response, token: WriteAccess) -> Submission:
+async def submit_phase_diagram(body: PhaseDiagramRequest, request: Request, response: Response, token: WriteAccess):
     """A grid over two axes (a correlation knob against alpha, or two knobs at a fixed alpha) with each
     protocol's test error per cell, the gain of tf over the baseline, and the gain = 0 boundary.
 
     The work fans out over the workers: the source network once, one theory job per distinct target
     (its spectra serve every alpha), simulation chunks when asked; the diagram's id is its job id."""
-    with refused_as_422():
-        layout = plan(body, settings.diagram_chunk_alphas)  # decided once: budgeted, submitted, recorded
-        KIND.budget(body, settings, layout=layout)
-    access.charge(redis, settings, token)
-    submission = submit_diagram(redis, settings, body, layout)
-    response.status_code = 200 if submission.cached else 202
-    metrics.submissions.labels(KIND.name, "cached" if submission.cached else "queued").inc()
-    return submission
+    cached = await from_cache(KIND, KIND.job_id(body), request)
+    if cached is not None:
+        return cached
+    state = request.app.state
+    redis, settings, metrics = state.redis, state.settings, state.metrics
+
+    def uncached() -> Submission:
+        with refused_as_422():
+            layout = plan(body, settings.diagram_chunk_alphas)  # decided once: budgeted, submitted, recorded
+            KIND.budget(body, settings, layout=layout)
+        access.charge(redis, settings, token)
+        submission = submit_diagram(redis, settings, body, layout)
+        response.status_code = 200 if submission.cached else 202
+        metrics.submissions.labels(KIND.name, "cached" if submission.cached else "queued").inc()
+        return submission
+
+    return await run_in_threadpool(uncached)
 
 
 @router.get("", name="list_phase_diagrams", response_model=CataloguePage)
@@ -73,13 +84,15 @@ def list_phase_diagrams(
         ranges=ranges, offset=offset, limit=limit)
 
 
+def _not_finished(redis, diagram_id: str) -> JSONResponse:
+    return JSONResponse(job_view(redis, diagram_id).model_dump(mode="json"), status_code=409)
+
+
 def _finished(redis, diagram_id: str) -> dict | JSONResponse:
     if kind_of_job(diagram_id) is not KIND:
         raise UnknownJob(diagram_id)
     result = results.get(redis, diagram_id)
-    if result is not None:
-        return result
-    return JSONResponse(job_view(redis, diagram_id).model_dump(mode="json"), status_code=409)
+    return _not_finished(redis, diagram_id) if result is None else result
 
 
 def _picture(redis, diagram_id: str, fmt: str) -> Response:
@@ -102,14 +115,22 @@ def get_phase_diagram_svg(diagram_id: str, redis: RedisDep, _: ReadAccess) -> Re
 
 
 @router.get("/{diagram_id}", name="get_phase_diagram", response_model=PhaseDiagramResult,
-            responses={**NOT_READY, 200: {"content": {"text/csv": {}}, "description": "The diagram (JSON or CSV)."}})
-def get_phase_diagram(diagram_id: str, redis: RedisDep, _: ReadAccess,
-                      format: Literal["json", "csv"] = Query("json", description="csv: a tidy table, one row per cell "
-                                                                                "and protocol.")):
-    """The grid, per-cell test errors, the gain and its boundary, and the failed cells if any."""
-    result = _finished(redis, diagram_id)
-    if isinstance(result, JSONResponse):
-        return result
+            responses={**NOT_READY, **NOT_MODIFIED,
+                       200: {"content": {"text/csv": {}}, "description": "The diagram (JSON or CSV).",
+                             "headers": RESULT_HEADERS}},
+            openapi_extra=IF_NONE_MATCH)
+async def get_phase_diagram(diagram_id: str, request: Request,
+                            format: Literal["json", "csv"] = Query("json", description="csv: a tidy table, one row per "
+                                                                                      "cell and protocol.")):
+    """The grid, per-cell test errors, the gain and its boundary, and the failed cells if any. JSON is
+    served as the bytes stored, with an ETag and Cache-Control (gzip-encoded when accepted)."""
+    # no dependencies on this hot path: FastAPI's solving of each one costs more than the read itself
+    access.read_token(request)
+    if kind_of_job(diagram_id) is not KIND:
+        raise UnknownJob(diagram_id)
+    stored = await read_result(request, diagram_id)
+    if stored is None:
+        return await run_in_threadpool(_not_finished, request.app.state.redis, diagram_id)
     if format == "csv":
-        return Response(tidy_csv(result), media_type="text/csv")
-    return JSONResponse(result)
+        return Response(await run_in_threadpool(tidy_csv, json.loads(stored.body)), media_type="text/csv")
+    return result_response(request, stored)

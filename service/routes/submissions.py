@@ -1,10 +1,19 @@
-"""Shared by every submitting route: budget check, submit, 200-or-202, metrics."""
+"""Shared by every submitting route: cache hit, budget check, submit, 200-or-202, metrics.
+
+A submission whose result is cached is answered first, on the event loop, from the stored bytes
+spliced into the submission (``tlprobe.submit.cached_submission``), without parsing them and without
+a budget check (it costs nothing). Anything else (budget, de-duplication under a lock, enqueueing:
+synchronous Redis and RQ) runs in the thread pool. The submitting routes take the app's settings,
+clients and metrics from ``request.app.state`` rather than as dependencies: FastAPI's solving of
+each dependency costs more than a cache hit's own work.
+"""
 
 from __future__ import annotations
 
 from contextlib import contextmanager
 
-from fastapi import Response
+from fastapi import Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from redis import Redis
@@ -18,6 +27,7 @@ from tlprobe.settings import Settings
 
 from .. import access
 from ..metrics import Metrics
+from ..stored import json_response, read_result
 
 ERRORS = {
     400: {"description": "The body is not JSON text (e.g. not valid UTF-8)."},
@@ -49,8 +59,28 @@ def check_budget(kind: JobKind, request: BaseModel, settings: Settings, location
         kind.budget(request, settings, **extra)
 
 
-def submit(kind: JobKind, request: BaseModel, redis: Redis, settings: Settings, metrics: Metrics,
-           response: Response, token_id: str | None) -> Submission:
+async def from_cache(kind: JobKind, job_id: str, http: Request) -> Response | None:
+    """200 with the cached result when there is one for good (a phase diagram with failed cells is
+    not: a resubmission retries them), else None."""
+    stored = await read_result(http, job_id)
+    if stored is None or not stored.final:
+        return None
+    http.app.state.metrics.submissions.labels(kind.name, "cached").inc()
+    return json_response(http, submission.cached_submission(job_id, kind, stored.body))
+
+
+async def submit(kind: JobKind, request: BaseModel, http: Request, response: Response,
+                 token_id: str | None) -> Submission | Response:
+    cached = await from_cache(kind, kind.job_id(request), http)
+    if cached is not None:
+        return cached
+    state = http.app.state
+    return await run_in_threadpool(submit_uncached, kind, request, state.redis, state.settings, state.metrics, response,
+                                   token_id)
+
+
+def submit_uncached(kind: JobKind, request: BaseModel, redis: Redis, settings: Settings, metrics: Metrics,
+                    response: Response, token_id: str | None) -> Submission:
     check_budget(kind, request, settings)
     access.charge(redis, settings, token_id)
     result = submission.submit(redis, settings, kind, request)

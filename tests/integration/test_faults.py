@@ -72,6 +72,38 @@ def test_killed_worker_and_work_horse_are_detected_and_the_job_finishes_elsewher
     wait_for(lambda: httpx.get(f"{api}/readyz").json()["workers"] >= 2, 30, "two live workers")
 
 
+def test_a_stopped_worker_hands_its_job_back_at_once(tmp_path, capsys):
+    """SIGTERM to the pool (what docker stop sends): the busy worker does not finish its job, nor leave
+    it to be found abandoned; it puts it back at the front of the queue with its retries, and exits."""
+    server = LocalRedis(tmp_path / "redis")
+    server.start()
+    redis = Redis.from_url(server.url)
+    pool = Workers(server.url, count=1, log_path=tmp_path / "workers.log", **FAST_LIVENESS).start()
+    api = Api(server.url, log_path=tmp_path / "api.log").start()
+    try:
+        job_id = httpx.post(f"{api.url}/v1/learning-curves", json=slow_request(703)).json()["job_id"]
+        wait_started(api.url, job_id)
+        queue = Queue("tlprobe", connection=redis, serializer=JSONSerializer)
+        retries = queue.fetch_job(job_id).retries_left
+        stopping = time.monotonic()
+        pool.process.terminate()
+        pool.process.wait(timeout=30)
+        handed_back = time.monotonic() - stopping
+        assert httpx.get(f"{api.url}/v1/jobs/{job_id}").json()["status"] == "queued"
+        assert queue.job_ids[:1] == [job_id] and queue.fetch_job(job_id).retries_left == retries
+        assert executions(redis, "learning_curve") == 1
+        with capsys.disabled():
+            print(f"\n[fault] pool SIGTERMed with a busy worker: job handed back, pool gone in {handed_back:.1f}s")
+        assert handed_back < 10
+        pool = Workers(server.url, count=1, log_path=tmp_path / "workers.log", **FAST_LIVENESS).start()
+        assert wait_finished(api.url, job_id, timeout=300)["status"] == "finished"
+        assert executions(redis, "learning_curve") == 2
+    finally:
+        api.stop()
+        pool.stop()
+        server.stop()
+
+
 def test_a_job_that_keeps_killing_its_process_fails_after_its_retries(stack):
     api = stack["api"].url
     queue = Queue("tlprobe", connection=stack["redis"], serializer=JSONSerializer)

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx2 as httpx
 import numpy as np
 import pytest
+import scipy
 from rq import Queue
 from rq.registry import DeferredJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
@@ -95,6 +96,8 @@ def test_submit_progress_finish_and_the_engine_numbers(live):
     meta = result["meta"]
     assert meta["job_id"] == job_id and job_id[3:] == meta["cache_key"][:40] and meta["science_version"]
     assert meta["package_version"] and "numerics" in meta and meta["timings"]["source_network"] > 0
+    assert meta["libraries"]["numpy"] == np.__version__ and meta["libraries"]["scipy"] == scipy.__version__
+    assert {blas["used_by"] for blas in meta["libraries"]["blas"]} >= {"numpy", "scipy"}
 
     before = executions(redis, "learning_curve")
     again = httpx.post(f"{api}/v1/learning-curves", json=request)

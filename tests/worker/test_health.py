@@ -1,0 +1,34 @@
+"""The worker container's health check (python -m worker.health), against a real pool and Redis."""
+
+import subprocess
+import sys
+
+import pytest
+
+from devtools.localredis import free_port
+from tests.stack import Workers, stack_env
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def health(redis_url: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "worker.health"], env=stack_env(redis_url, **env),
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_healthy_only_while_every_worker_of_the_host_is_registered(unit_url):
+    before = health(unit_url, TLPROBE_WORKERS="1")
+    assert before.returncode == 1 and "0 of 1 workers" in before.stdout
+    pool = Workers(unit_url, count=1).start()
+    try:
+        running = health(unit_url, TLPROBE_WORKERS="1")
+        assert running.returncode == 0 and running.stdout.startswith("healthy: 1 workers"), running.stdout
+        assert health(unit_url, TLPROBE_WORKERS="2").returncode == 1  # one of the two is missing
+    finally:
+        pool.stop()
+    assert health(unit_url, TLPROBE_WORKERS="1").returncode == 1  # a stopped worker unregisters
+
+
+def test_unreachable_redis_is_unhealthy():
+    down = health(f"redis://127.0.0.1:{free_port()}/0", TLPROBE_REDIS_TIMEOUT="0.5")
+    assert down.returncode == 1 and down.stdout.startswith("unhealthy: Redis unreachable")
