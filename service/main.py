@@ -21,7 +21,7 @@ from tlprobe.submit import QueueFull, UnknownJob
 from .access import RateLimited
 from .metrics import Metrics
 from .middleware import BodySizeLimit, RequestMetrics
-from .routes import batches, gcm, health, jobs, learning_curves, phase_diagrams
+from .routes import batches, gcm, health, jobs, learning_curves, phase_diagrams, ui
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     app.state.redis = None
     metrics.watch_redis(lambda: app.state.redis, settings.queue_name)
-    for module in (learning_curves, gcm, phase_diagrams, jobs, batches, health):
+    for module in (learning_curves, gcm, phase_diagrams, jobs, batches, health, ui):
         app.include_router(module.router)
 
     @app.exception_handler(RedisConnectionError)
