@@ -67,6 +67,7 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in ci and os.access(ROOT / ".ci" / "run", os.X_OK)
     assert "make run" in readme and "make test" in readme
     assert "redis-server" in ci and "apt-get install" in ci
+    assert "install -y -qq chromium" in ci  # the dashboard test's browser, from Debian
 
 
 def test_readme_documents_every_setting():
