@@ -3,6 +3,7 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY tlprobe ./tlprobe
 COPY service ./service
 COPY worker ./worker
 RUN pip install --no-cache-dir . && useradd --create-home --uid 1000 tlprobe
