@@ -129,3 +129,4 @@ class Bar:
         if self.drawn:
             self.stream.write("\n")
             self.stream.flush()
+            self.drawn = False
