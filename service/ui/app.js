@@ -90,6 +90,7 @@ async function api(path, { method = "GET", body, as = "json", accept = [] } = {}
 /** An image from the API, fetched with the token (an <img src> could not send it). */
 function apiImage(path, alt, className) {
   const img = h("img", { alt, class: className });
+  img.addEventListener("load", () => URL.revokeObjectURL(img.src));  // drawn: the blob is no longer needed
   api(path, { as: "blob" }).then((blob) => { img.src = URL.createObjectURL(blob); })
     .catch((error) => { img.replaceWith(h("p", { class: "error", text: `${alt}: ${error.message}` })); });
   return img;
