@@ -123,7 +123,7 @@ def test_phase_diagram_catalogue_all_pages_plots(live, tmp_path, monkeypatch):
         monkeypatch.setattr("tlprobe.operations.CATALOGUE_PAGE", 1)  # every page is fetched
         listed = client.diagrams(y_axis="teacher_noise", range={"source.seed": (711, 712)})
         assert [entry.diagram_id for entry in listed] == ids[::-1]  # newest first
-        assert [e.diagram_id for e in client.diagrams(range="source.seed:712:")] == [ids[1]]
+        assert [e.diagram_id for e in client.diagrams(range="source.seed:712:712")] == [ids[1]]
         assert client.diagrams(baseline="linear", range=["source.seed:711:712"]) == []
 
         png = client.plot(ids[0], tmp_path / "diagram.png")
