@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 COMPILE = $(VENV)/bin/uv pip compile pyproject.toml requirements/build.in --generate-hashes --universal \
 	--python-version 3.11 --quiet $(UPGRADE)
 
-.PHONY: install lint run test test-fast soak bench validate openapi lock redis-server clean
+.PHONY: install lint run test test-fast soak bench validate openapi lock redis-server chromium clean
 
 install: $(STAMP)
 
@@ -25,21 +25,26 @@ lock: install         ## re-resolve requirements/lock*.txt with uv (keeps pins; 
 	$(COMPILE) -o requirements/lock.txt
 	$(COMPILE) --extra test -c requirements/lock.txt -o requirements/lock-test.txt
 
+NEED_REDIS := devtools/need-program redis-server redis-server "macOS: \`brew install redis\`"
+
 redis-server:         ## redis-server on PATH: apt-get installs it when missing (as root or with sudo)
-	@devtools/need-redis-server
+	@$(NEED_REDIS)
+
+chromium:             ## Debian's chromium (the dashboard's browser test): apt-get installs it when missing
+	@devtools/need-program chromium chromium
 
 run:                  ## Redis (local, unless REDIS_URL is set), one worker per core, the API on $PORT
-	@[ -n "$$TLPROBE_REDIS_URL$$REDIS_URL" ] || devtools/need-redis-server
+	@[ -n "$$TLPROBE_REDIS_URL$$REDIS_URL" ] || $(NEED_REDIS)
 	@$(MAKE) --no-print-directory install
 	$(PY) -m devtools.launcher
 
 lint: install         ## ruff, as configured in pyproject.toml
 	$(VENV)/bin/ruff check .
 
-test: redis-server install lint  ## the linter, then the whole suite against its own Redis on a free port
+test: redis-server chromium install lint  ## the linter, then the whole suite against its own Redis on a free port
 	$(PY) -m pytest -q
 
-test-fast: redis-server install  ## skip tests marked slow
+test-fast: redis-server chromium install  ## skip tests marked slow
 	$(PY) -m pytest -q -m "not slow"
 
 soak: redis-server install  ## five-minute soak of the live stack (the suite runs one minute of it)

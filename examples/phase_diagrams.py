@@ -1,7 +1,7 @@
-"""Submit two phase diagrams to a running tlprobe and save their pictures.
+"""Submit two phase diagrams to a running tlprobe and save their pictures, with the Python client.
 
     make run                                    # in another terminal
-    python examples/phase_diagrams.py [URL] [OUTPUT_DIR]   # defaults: http://127.0.0.1:8000 docs/img
+    python examples/phase_diagrams.py [URL] [OUTPUT_DIR]   # defaults: $TLPROBE_URL or http://127.0.0.1:8000, docs/img
 
 Diagram 1: feature_noise against alpha (the target's input features drift from the source's).
 Diagram 2: teacher_noise against alpha (the labelling rule rotates away from the source's).
@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-import urllib.request
 from pathlib import Path
+
+from tlprobe import Client
 
 ALPHAS = [0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 4.0]
 NOISE = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
@@ -27,32 +27,33 @@ DIAGRAMS = {
 }
 
 
-def call(url: str, body: dict | None = None) -> bytes:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, headers={"content-type": "application/json"})
-    with urllib.request.urlopen(request, timeout=120) as response:
-        return response.read()
+def changes():
+    """A progress callback printing the job's state when it changes (it is called about once a second)."""
+    last = None
+
+    def show(view) -> None:
+        nonlocal last
+        if (view.status, view.progress) != last:
+            last = (view.status, view.progress)
+            done = f" {view.progress.stage} {view.progress.done}/{view.progress.total}" if view.progress else ""
+            print(f"  {view.status.value}{done}")
+
+    return show
 
 
-def main(base: str = "http://127.0.0.1:8000", out: str = "docs/img") -> None:
+def main(url: str | None = None, out: str = "docs/img") -> None:
     Path(out).mkdir(parents=True, exist_ok=True)
-    for name, body in DIAGRAMS.items():
-        submitted = json.loads(call(f"{base}/v1/phase-diagrams", body))
-        diagram_id = submitted["job_id"]
-        print(f"{name}: {diagram_id} ({'cached' if submitted['cached'] else 'queued'})")
-        while True:
-            view = json.loads(call(f"{base}/v1/jobs/{diagram_id}?wait=30"))
-            print(f"  {view['status']} {view['progress']}")
-            if view["status"] in ("finished", "failed", "canceled"):
-                break
-            time.sleep(1)
-        if view["status"] != "finished":
-            raise SystemExit(f"{name} ended {view['status']}: {view['error']}")
-        Path(out, f"{name}.png").write_bytes(call(f"{base}/v1/phase-diagrams/{diagram_id}.png"))
-        result = json.loads(call(f"{base}/v1/phase-diagrams/{diagram_id}"))
-        Path(out, f"{name}.json").write_text(json.dumps({k: result[k] for k in ("x_axis", "y_axis", "gain", "boundary")},
-                                                        indent=1))
-        print(f"  saved {out}/{name}.png")
+    with Client(url) as client:
+        for name, request in DIAGRAMS.items():
+            submission = client.phase_diagram(request, wait=False)
+            print(f"{name}: {submission.job_id} ({'cached' if submission.cached else 'queued'})")
+            client.wait(submission.job_id, progress=changes())
+            diagram = client.result(submission.job_id)  # NotFinished if it failed; see diagram.failures otherwise
+            client.plot(submission.job_id, Path(out, f"{name}.png"))
+            summary = {"x_axis": diagram.x_axis.model_dump(mode="json"), "y_axis": diagram.y_axis.model_dump(mode="json"),
+                       "gain": diagram.gain, "boundary": [row.model_dump() for row in diagram.boundary]}
+            Path(out, f"{name}.json").write_text(json.dumps(summary, indent=1))
+            print(f"  saved {out}/{name}.png")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from tlprobe.submit import QueueFull, UnknownJob
 from .access import RateLimited
 from .metrics import Metrics
 from .middleware import BodySizeLimit, RequestMetrics
-from .routes import batches, gcm, health, jobs, learning_curves, phase_diagrams
+from .routes import batches, gcm, health, jobs, learning_curves, phase_diagrams, ui
 from .stored import ResultReader
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.redis = app.state.async_redis = None
     app.state.result_reader = ResultReader(settings)
     metrics.watch_redis(lambda: app.state.redis, settings.queue_name)
-    for module in (jobs, phase_diagrams, learning_curves, gcm, batches, health):
+    for module in (jobs, phase_diagrams, learning_curves, gcm, batches, health, ui):
         app.include_router(module.router)
 
     @app.exception_handler(RedisConnectionError)

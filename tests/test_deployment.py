@@ -142,8 +142,8 @@ def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     assert "make test" in ci and os.access(ROOT / ".ci" / "run", os.X_OK)
     assert "make run" in readme and "make test" in readme
-    # make test installs redis-server itself (tests/test_readme_commands.py)
-    assert "apt-get install" in (ROOT / "devtools" / "need-redis-server").read_text()
+    # make test installs redis-server and chromium itself (tests/test_readme_commands.py)
+    assert "apt-get install" in (ROOT / "devtools" / "need-program").read_text()
 
 
 def locked(name: str) -> dict[str, tuple[str, str | None, list[str]]]:

@@ -1,6 +1,6 @@
 """The layers: ``service`` and ``worker`` never import each other, both build on ``tlprobe``; the
 shared layer stays free of HTTP and numerics; the engine stays free of Redis, settings and queues;
-the service loads nothing numerical at start-up."""
+the service loads nothing numerical at start-up; the client and the command line speak HTTP only."""
 
 import ast
 import subprocess
@@ -19,6 +19,12 @@ FORBIDDEN = {
     "worker/science": ["redis", "rq", "service", "tlprobe.settings", "tlprobe.submit", "tlprobe.results",
                        "tlprobe.kinds", "tlprobe.keys", "worker.tasks", "worker.artifacts", "worker.main"],
 }
+#: the Python client and the command line run where no Redis is: they speak HTTP only
+CLIENT = ["tlprobe/__init__.py", "tlprobe/client.py", "tlprobe/operations.py", "tlprobe/client_results.py",
+          "tlprobe/errors.py", "tlprobe/tidy.py", "tlprobe/cli.py", "tlprobe/terminal.py", "tlprobe/versions.py",
+          "tlprobe/contract"]
+CLIENT_FORBIDDEN = ["redis", "rq", "tlprobe.settings", "tlprobe.submit", "tlprobe.results", "tlprobe.kinds",
+                    "tlprobe.keys", "tlprobe.views", "tlprobe.budget", "tlprobe.diagrams"]
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -40,7 +46,8 @@ def imported_modules(path: Path) -> set[str]:
 
 def _violations(folder: str, forbidden: list[str]) -> list[str]:
     found = []
-    for path in sorted((ROOT / folder).rglob("*.py")):
+    top = ROOT / folder
+    for path in [top] if top.is_file() else sorted(top.rglob("*.py")):
         for name in imported_modules(path):
             for bad in forbidden:
                 if name == bad or name.startswith(bad + "."):
@@ -51,6 +58,22 @@ def _violations(folder: str, forbidden: list[str]) -> list[str]:
 @pytest.mark.parametrize("folder", FORBIDDEN)
 def test_no_forbidden_imports(folder):
     assert _violations(folder, FORBIDDEN[folder]) == []
+
+
+@pytest.mark.parametrize("module", CLIENT)
+def test_the_client_speaks_http_only(module):
+    assert _violations(module, CLIENT_FORBIDDEN) == []
+
+
+def test_importing_the_client_loads_no_redis_queue_server_or_numerics():
+    code = ("import sys; from tlprobe import Client, AsyncClient; import tlprobe.cli; Client('http://127.0.0.1:9'); "
+            "print(sorted(m for m in ('redis', 'rq', 'fastapi', 'starlette', 'uvicorn', 'numpy', 'scipy', 'matplotlib', "
+            "'service', 'worker', 'tlprobe.settings', 'tlprobe.submit') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
+    light = subprocess.run([sys.executable, "-c", "import sys, tlprobe; print('tlprobe.client' in sys.modules)"],
+                           capture_output=True, text=True, check=True, cwd=ROOT)
+    assert light.stdout.strip() == "False"  # loaded on first use of tlprobe.Client (PEP 562)
 
 
 def test_the_rule_catches_a_violation(tmp_path, monkeypatch):

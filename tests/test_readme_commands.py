@@ -1,7 +1,8 @@
-"""The README's two commands on a fresh machine: `make run` and `make test` install redis-server when
-it is missing (apt-get as root, or through sudo), otherwise stop with one sentence saying what to run.
+"""The README's two commands on a fresh machine: `make run` and `make test` install redis-server (and
+`make test` Debian's chromium, for the dashboard's browser test) when missing (apt-get as root, or
+through sudo), otherwise stop with one sentence saying what to run.
 
-devtools/need-redis-server runs here with a PATH made of stand-ins (id, sudo, apt-get, redis-server)
+devtools/need-program runs here with a PATH made of stand-ins (id, sudo, apt-get, redis-server)
 that record how they were called, so every branch is taken without installing or removing anything.
 """
 
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "devtools" / "need-redis-server"
+SCRIPT = ROOT / "devtools" / "need-program"
+REDIS = ["redis-server", "redis-server", "macOS: `brew install redis`"]
 BASH = shutil.which("bash")
 
 
@@ -35,7 +37,9 @@ def machine(tmp_path: Path, uid: int, apt: str | None = "ok", sudo: str | None =
     if redis:
         stand_in(bin_dir, "redis-server", "exit 0")
     if apt is not None:
-        install = f'printf "#!{BASH}\\nexit 0\\n" > "{bin_dir}/redis-server"; {shutil.which("chmod")} +x "{bin_dir}/redis-server"'
+        # an install brings a program named like the package (the last argument)
+        install = (f'for p; do :; done; printf "#!{BASH}\\nexit 0\\n" > "{bin_dir}/$p"; '
+                   f'{shutil.which("chmod")} +x "{bin_dir}/$p"')
         stand_in(bin_dir, "apt-get", f'echo "apt-get $*" >> "{log}"\n'
                  + ('exit 100' if apt == "fails" else f'case "$*" in *install*) {install};; esac'))
     if sudo is not None:
@@ -47,8 +51,8 @@ echo "sudo $1" >> "{log}"
     return bin_dir
 
 
-def run(bin_dir: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([BASH, str(SCRIPT)], env={"PATH": str(bin_dir)}, capture_output=True, text=True,
+def run(bin_dir: Path, args: list[str] = REDIS) -> subprocess.CompletedProcess:
+    return subprocess.run([BASH, str(SCRIPT), *args], env={"PATH": str(bin_dir)}, capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, timeout=30)
 
 
@@ -68,7 +72,15 @@ def test_root_installs_it_with_apt_get(tmp_path):
     done = run(bin_dir)
     assert done.returncode == 0, done.stderr
     assert calls(tmp_path) == ["apt-get update -qq", "apt-get install -y -qq redis-server"]
-    assert (bin_dir / "redis-server").exists() and "installing it with apt-get" in done.stderr
+    assert (bin_dir / "redis-server").exists() and "installing redis-server with apt-get" in done.stderr
+
+
+def test_the_browser_is_installed_the_same_way(tmp_path):
+    bin_dir = machine(tmp_path, uid=0)
+    done = run(bin_dir, ["chromium"])
+    assert done.returncode == 0, done.stderr
+    assert calls(tmp_path) == ["apt-get update -qq", "apt-get install -y -qq chromium"]
+    assert (bin_dir / "chromium").exists()
 
 
 def test_a_user_with_sudo_installs_it_through_sudo(tmp_path):
@@ -96,7 +108,8 @@ def test_otherwise_it_stops_with_one_sentence_saying_what_to_run(tmp_path, case)
     done = run(bin_dir)
     assert done.returncode == 1
     sentence = one_sentence(done.stderr)
-    assert "`sudo apt-get install redis-server`" in sentence and "redis-server is not installed" in sentence
+    assert "`sudo apt-get install redis-server` (macOS: `brew install redis`)" in sentence
+    assert "redis-server is not installed" in sentence
     assert not (bin_dir / "redis-server").exists()
     if case.get("sudo") == "password":
         assert not any(call.startswith("sudo apt-get") for call in calls(tmp_path))
@@ -112,7 +125,8 @@ def make_plan(target: str, **env: str) -> list[str]:
 def test_make_run_and_make_test_call_it_first():
     for target in ("run", "test"):
         plan = make_plan(target, TLPROBE_REDIS_URL="", REDIS_URL="")
-        assert "devtools/need-redis-server" in plan[0], (target, plan)
+        assert "devtools/need-program redis-server" in plan[0], (target, plan)
+    assert "devtools/need-program chromium chromium" in make_plan("test")[1]
     with_url = "\n".join(make_plan("run", TLPROBE_REDIS_URL="redis://elsewhere:6379/0"))
-    assert '[ -n "$TLPROBE_REDIS_URL$REDIS_URL" ] || devtools/need-redis-server' in with_url  # skipped with a URL
+    assert '[ -n "$TLPROBE_REDIS_URL$REDIS_URL" ] || devtools/need-program redis-server' in with_url  # skipped
     assert os.access(SCRIPT, os.X_OK)

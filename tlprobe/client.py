@@ -1,0 +1,201 @@
+"""The Python client: ``from tlprobe import Client``.
+
+    client = Client("http://127.0.0.1:8000")          # or TLPROBE_URL; token= or TLPROBE_TOKEN
+    curve = client.learning_curve({"alphas": [0.5, 1, 2]}, progress=print)
+    curve.curves["tf"].theory.test_error               # the contract's fields, typed
+    curve.rows()                                       # tidy rows: pandas.DataFrame(curve.rows())
+
+A thin layer over the HTTP API on httpx2 (the maintained fork of httpx), typed with the contract's
+own schemas (``tlprobe.contract``). Requests are checked against the contract before they are sent.
+Waiting uses the API's long-poll. 429 and 503 are retried after their Retry-After, a bounded number
+of times; other errors raise ``tlprobe.errors`` exceptions carrying the server's reasons.
+``AsyncClient`` has the same methods, to be awaited. Imports no Redis, RQ, FastAPI or numpy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+
+from . import __version__
+from .client_results import Result
+from .contract.jobs import BatchView, JobView, Submission
+from .contract.phase_diagram import CatalogueEntry
+from .operations import Http, Operations, Progress, Sleep, Step
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+class _Methods:
+    """The API's operations; ``_run`` executes one (returning its value, or a coroutine of it)."""
+
+    _ops: Operations
+
+    def _run(self, step: Step) -> Any:
+        raise NotImplementedError
+
+    def learning_curve(self, request: Any = None, *, wait: bool = True, progress: Progress | None = None,
+                       timeout: float | None = None) -> Result | Submission:
+        """Submit a learning curve (a ``LearningCurveRequest`` or a dict; None means every default).
+        With ``wait`` (the default), follow it and return the ``LearningCurve``; else the Submission.
+        ``progress(view)`` receives the JobView (``view.progress``: stage, done, total) after every poll;
+        ``timeout`` bounds the wait (WaitTimeout). A failed or canceled job raises JobFailed."""
+        return self._run(self._ops.submit("learning_curve", request, wait, progress, timeout))
+
+    def phase_diagram(self, request: Any = None, *, wait: bool = True, progress: Progress | None = None,
+                      timeout: float | None = None) -> Result | Submission:
+        """Submit a phase diagram; as ``learning_curve``, returning a ``PhaseDiagram``."""
+        return self._run(self._ops.submit("phase_diagram", request, wait, progress, timeout))
+
+    def gcm(self, request: Any, *, wait: bool = True, progress: Progress | None = None,
+            timeout: float | None = None) -> Result | Submission:
+        """Submit a GCM request (spectrum or covariances); as ``learning_curve``, returning a ``GCMCurve``."""
+        return self._run(self._ops.submit("gcm", request, wait, progress, timeout))
+
+    def batch(self, requests: Iterable[Any], *, wait: bool = False, progress: Progress | None = None,
+              timeout: float | None = None) -> BatchView:
+        """Submit up to 100 requests at once: items ``{"kind", "request"}``, ``(kind, request)`` or request
+        models. Returns the BatchView; with ``wait``, once every job has ended (``progress(batch_view)``
+        after every poll). Fetch each result with ``result(job.job_id)``."""
+        return self._run(self._ops.batch(requests, wait, progress, timeout))
+
+    def batch_status(self, batch_id: str) -> BatchView:
+        """Counts per status and each job's status."""
+        return self._run(self._ops.batch_view(batch_id))
+
+    def wait_batch(self, batch_id: str, *, progress: Progress | None = None, timeout: float | None = None) -> BatchView:
+        """Follow a batch until every job has ended; ``progress(batch_view)`` after every poll."""
+        return self._run(self._ops.follow_batch(batch_id, progress, timeout))
+
+    def job(self, job_id: str, *, wait: float = 0.0) -> JobView:
+        """A job's view; ``wait`` long-polls up to that many seconds for it to end."""
+        return self._run(self._ops.job(job_id, wait))
+
+    def wait(self, job_id: str, *, progress: Progress | None = None, timeout: float | None = None) -> JobView:
+        """Follow a job until it ends and return its final view (finished, failed or canceled)."""
+        return self._run(self._ops.follow(job_id, progress, timeout))
+
+    def result(self, job_id: str) -> Result:
+        """A finished job's result (NotFinished, with the job's view, when it has not finished)."""
+        return self._run(self._ops.result(job_id))
+
+    def cancel(self, job_id: str) -> JobView:
+        """Cancel a queued job or stop a running one; a finished or failed job is returned unchanged."""
+        return self._run(self._ops.cancel(job_id))
+
+    def diagrams(self, **filters: Any) -> list[CatalogueEntry]:
+        """Every computed phase diagram matching the filters of ``GET /v1/phase-diagrams`` (all pages):
+        ``x_axis``, ``y_axis``, ``axis``, ``protocol``, ``baseline``, ``complete``, ``range``
+        ("path:min:max", a list of them, or ``{path: (min, max)}``)."""
+        return self._run(self._ops.diagrams(filters))
+
+    def plot(self, job_id: str, path: str | os.PathLike | None = None, *, format: str | None = None) -> bytes:
+        """The picture of a finished learning curve or phase diagram (PNG; SVG for phase diagrams),
+        written to ``path`` when given (its suffix picks the format). Returns the bytes."""
+        fmt = format or (Path(path).suffix.lstrip(".").lower() if path else "png") or "png"
+        if fmt not in ("png", "svg"):
+            raise ValueError(f"format must be png or svg, not {fmt!r}")
+        step = self._ops.picture(job_id, fmt)
+        return self._run(step if path is None else _then(step, lambda content: _write(path, content)))
+
+
+def _write(path: str | os.PathLike, content: bytes) -> bytes:
+    Path(path).write_bytes(content)
+    return content
+
+
+def _then(step: Step, after) -> Step:
+    return after((yield from step))
+
+
+def _settings(url: str | None, token: str | None) -> tuple[str, dict[str, str]]:
+    url = (url or os.environ.get("TLPROBE_URL") or DEFAULT_URL).rstrip("/")
+    token = token if token is not None else os.environ.get("TLPROBE_TOKEN") or None
+    headers = {"user-agent": f"tlprobe-client/{__version__}", "accept": "application/json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    return url, headers
+
+
+def _options(http: Http, timeout: float) -> dict[str, Any]:
+    return {"params": http.params, "json": http.json,
+            "timeout": httpx.Timeout(timeout, read=timeout + http.wait)}
+
+
+class Client(_Methods):
+    """Synchronous client. ``url`` defaults to TLPROBE_URL (else http://127.0.0.1:8000) and ``token``
+    to TLPROBE_TOKEN; ``timeout`` is per request (long-polls get their wait on top); ``retries`` bounds
+    the retries of 429/503, each pause at most ``max_retry_wait`` seconds. Use as a context manager,
+    or call ``close()``."""
+
+    def __init__(self, url: str | None = None, token: str | None = None, *, timeout: float = 30.0, retries: int = 3,
+                 max_retry_wait: float = 120.0, transport: httpx.BaseTransport | None = None) -> None:
+        self.url, headers = _settings(url, token)
+        self.timeout = timeout
+        self._ops = Operations(retries=retries, max_retry_wait=max_retry_wait)
+        self._http = httpx.Client(base_url=self.url, headers=headers, transport=transport)
+
+    def _run(self, step: Step) -> Any:
+        reply = None
+        try:
+            while True:
+                action = step.send(reply)
+                if isinstance(action, Sleep):
+                    time.sleep(action.seconds)
+                    reply = None
+                else:
+                    reply = self._http.request(action.method, action.path, **_options(action, self.timeout))
+        except StopIteration as stop:
+            return stop.value
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncClient(_Methods):
+    """The same methods as ``Client``, each returning an awaitable: ``await client.learning_curve(...)``.
+    Use ``async with AsyncClient(...) as client``, or ``await client.aclose()``."""
+
+    def __init__(self, url: str | None = None, token: str | None = None, *, timeout: float = 30.0, retries: int = 3,
+                 max_retry_wait: float = 120.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.url, headers = _settings(url, token)
+        self.timeout = timeout
+        self._ops = Operations(retries=retries, max_retry_wait=max_retry_wait)
+        self._http = httpx.AsyncClient(base_url=self.url, headers=headers, transport=transport)
+
+    async def _drive(self, step: Step) -> Any:
+        reply = None
+        try:
+            while True:
+                action = step.send(reply)
+                if isinstance(action, Sleep):
+                    await asyncio.sleep(action.seconds)
+                    reply = None
+                else:
+                    reply = await self._http.request(action.method, action.path, **_options(action, self.timeout))
+        except StopIteration as stop:
+            return stop.value
+
+    def _run(self, step: Step) -> Any:
+        return self._drive(step)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> "AsyncClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
