@@ -23,7 +23,10 @@ def test_cache_key_ignores_key_order_and_spelled_out_defaults():
 
 
 #: keys computed before datasets were added to the contract (issue 10): a synthetic request must keep
-#: its canonical JSON, and so its cache key and its cached result, whatever else the contract gains
+#: its canonical JSON, and so its cache key and its cached result, whatever else the contract gains.
+#: They were computed at schema and science version 1; the tests compute them at those versions, so a
+#: later version bump (which rightly changes every key) does not hide a change of the canonical JSON.
+PINNED_VERSIONS = {"SCHEMA_VERSION": "1", "SCIENCE_VERSION": "1"}
 PINNED = [
     ("learning_curve", {}, "e49237a99f42a73e1686f9a5a42112dd3bdd3e4323dd1e68ee48b98ee09cb2ce"),
     ("learning_curve", {"source": {"latent_dim": 5, "input_dim": 20},
@@ -43,11 +46,14 @@ PINNED = [
 
 
 @pytest.mark.parametrize("kind, request_, key", PINNED)
-def test_synthetic_cache_keys_are_pinned(kind, request_, key):
+def test_synthetic_cache_keys_are_pinned(monkeypatch, kind, request_, key):
+    for name, value in PINNED_VERSIONS.items():
+        monkeypatch.setattr(f"tlprobe.cache_key.{name}", value)
     assert cache_key(KINDS[kind], KINDS[kind].request.model_validate(request_)) == key
 
 
-def test_synthetic_artifact_keys_are_pinned():
+def test_synthetic_artifact_keys_are_pinned(monkeypatch):
+    monkeypatch.setattr("worker.science.artifacts.SCIENCE_VERSION", PINNED_VERSIONS["SCIENCE_VERSION"])
     request = LearningCurveRequest()
     assert network_key(request) == "network:1320de17bea2a9a8d6cf1ed7e0921c2cd0cb070f"
     assert spectra_key(request, Protocol.tf) == "spectra:971bd4be868fca133ca66430eb632271f0277f87"
