@@ -18,17 +18,20 @@ async def _send_json(send, status: int, body: dict) -> None:
 class BodySizeLimit:
     """Refuses bodies over ``limit`` bytes with 413 before they are parsed, so no oversized array is
     ever allocated: from Content-Length when given, else by reading the (chunked) body up to the
-    limit and replaying it to the application."""
+    limit and replaying it to the application. ``paths`` gives some paths their own limit (and the
+    setting that holds it, named in the refusal), e.g. dataset uploads."""
 
-    def __init__(self, app, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app, limit: int, setting: str = "TLPROBE_MAX_BODY_BYTES",
+                 paths: dict[str, tuple[int, str]] | None = None) -> None:
+        self.app, self.default, self.paths = app, (limit, setting), paths or {}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        too_large = {"detail": f"request body larger than {self.limit} bytes"}
+        limit, setting = self.paths.get(scope.get("path", "").rstrip("/"), self.default)
+        too_large = {"detail": f"request body larger than {limit} bytes ({setting})"}
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
                 return await _send_json(send, 413, too_large)
         chunks, size = [], 0
         while True:
@@ -37,7 +40,7 @@ class BodySizeLimit:
                 return
             chunks.append(event.get("body", b""))
             size += len(chunks[-1])
-            if size > self.limit:
+            if size > limit:
                 return await _send_json(send, 413, too_large)
             if not event.get("more_body", False):
                 break

@@ -9,8 +9,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from redis import Redis
 
+from tlprobe import datasets
 from tlprobe import submit as submission
 from tlprobe.budget import BudgetExceeded
+from tlprobe.contract.datasets import DatasetDescription
 from tlprobe.contract.jobs import Submission
 from tlprobe.kinds import JobKind
 from tlprobe.settings import Settings
@@ -46,11 +48,52 @@ def check_budget(kind: JobKind, request: BaseModel, settings: Settings, location
         kind.budget(request, settings, **extra)
 
 
+def _dataset_error(location: tuple, msg: str) -> dict:
+    return {"type": "dataset", "loc": location, "msg": msg, "input": None}
+
+
+def check_datasets(kind: JobKind, request: BaseModel, redis: Redis,
+                   location: tuple = ("body",)) -> dict[str, DatasetDescription] | None:
+    """For a kind that reads datasets: their descriptions (a 422 naming the field when one is not
+    stored, or when the request asks more of them than they hold). None for other kinds."""
+    if kind.datasets is None:
+        return None
+    fields = kind.datasets(request)
+    described, errors = {}, []
+    for field, dataset_id in fields:
+        description = datasets.describe(redis, dataset_id)
+        if description is None:
+            errors.append(_dataset_error(location + field, str(datasets.DatasetMissing(dataset_id))))
+        described[dataset_id] = description
+    if not errors:
+        errors = [_dataset_error(location + loc, msg) for loc, msg in request.dataset_problems(described)]
+    if errors:
+        raise RequestValidationError(errors)
+    return described
+
+
+def check_request(kind: JobKind, request: BaseModel, redis: Redis, settings: Settings,
+                  location: tuple = ("body",)) -> None:
+    """Everything checked before a request is accepted beyond its schema: datasets, then budget."""
+    described = check_datasets(kind, request, redis, location)
+    check_budget(kind, request, settings, location, **({} if described is None else {"datasets": described}))
+
+
+@contextmanager
+def missing_dataset_as_422(location: tuple = ("body",)):
+    """A dataset deleted between the checks and the submission (a race) is refused like one never stored."""
+    try:
+        yield
+    except datasets.DatasetMissing as exc:
+        raise RequestValidationError([_dataset_error(location, str(exc))]) from None
+
+
 def submit(kind: JobKind, request: BaseModel, redis: Redis, settings: Settings, metrics: Metrics,
            response: Response, token_id: str | None) -> Submission:
-    check_budget(kind, request, settings)
+    check_request(kind, request, redis, settings)
     access.charge(redis, settings, token_id)
-    result = submission.submit(redis, settings, kind, request)
+    with missing_dataset_as_422():
+        result = submission.submit(redis, settings, kind, request)
     response.status_code = 200 if result.cached else 202
     metrics.submissions.labels(kind.name, "cached" if result.cached else "queued").inc()
     return result
