@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from redis import Redis
 
-from tlprobe import datasets
+from tlprobe import datasets, results
 from tlprobe import submit as submission
 from tlprobe.budget import BudgetExceeded
 from tlprobe.contract.datasets import DatasetDescription
@@ -74,7 +74,11 @@ def check_datasets(kind: JobKind, request: BaseModel, redis: Redis,
 
 def check_request(kind: JobKind, request: BaseModel, redis: Redis, settings: Settings,
                   location: tuple = ("body",)) -> None:
-    """Everything checked before a request is accepted beyond its schema: datasets, then budget."""
+    """Everything checked before a request is accepted beyond its schema: datasets, then budget. A
+    request on datasets whose result is cached is answered from the cache, even once its datasets
+    are deleted or expired (the result is keyed by their content)."""
+    if kind.datasets is not None and results.exists(redis, kind.job_id(request)):
+        return
     described = check_datasets(kind, request, redis, location)
     check_budget(kind, request, settings, location, **({} if described is None else {"datasets": described}))
 
