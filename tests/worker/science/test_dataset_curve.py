@@ -19,8 +19,9 @@ from worker.science.readout import fit_readout
 from worker.science.seeding import Stream, generator
 
 SOURCE, TARGET = "ds-" + "a" * 40, "ds-" + "b" * 40
-#: finite-size allowance of the Gaussian-equivalent curve on exactly Gaussian data at N = K = 50:
-#: measured gaps <= 0.014 over tf, rf, linear at alpha 0.5..4 (6 seeds); at N = K = 100 <= 0.015 (tf), 0.01 (rf, linear)
+#: finite-size allowance of the Gaussian-equivalent curve on exactly Gaussian data at N = K = 50, beyond
+#: the statistical errors: gaps measured on two draws of such data, tf, rf, linear at alpha 0.5..4, were
+#: <= 0.027 with standard errors (seeds and test set) of 0.008..0.016; at N = K = 100, <= 0.015
 FINITE_SIZE = 0.01
 
 
@@ -136,5 +137,8 @@ def test_on_gaussian_data_with_a_linear_teacher_the_approximation_matches_simula
         assert all(equivalent["converged"])
         gap = np.array(equivalent["gap_to_simulation"])
         np.testing.assert_allclose(gap, np.array(equivalent["test_error"]) - np.array(sim["test_error_mean"]))
-        allowed = 3 * np.array(sim["test_error_sem"]) + np.array(equivalent["test_error_mc_error"]) + FINITE_SIZE
+        # the test set is one fixed held-out split (1000 samples): its binomial error is not in the seeds' sem
+        errors = np.array(sim["test_error_mean"])
+        statistical = np.sqrt(np.array(sim["test_error_sem"]) ** 2 + errors * (1 - errors) / 1000)
+        allowed = 3 * statistical + np.array(equivalent["test_error_mc_error"]) + FINITE_SIZE
         assert np.all(np.abs(gap) <= allowed), (protocol, gap, allowed)
