@@ -86,9 +86,10 @@ class SimulationParams(Strict):
     @field_validator("seeds")
     @classmethod
     def _seed_list(cls, value: int | list[int]) -> list[int]:
-        seeds = list(range(value)) if isinstance(value, int) else value
-        if not 1 <= len(seeds) <= MAX_SEEDS:
+        count = value if isinstance(value, int) else len(value)
+        if not 1 <= count <= MAX_SEEDS:  # before building the list: a count of 10^9 must not be materialised
             raise ValueError(f"between 1 and {MAX_SEEDS} seeds")
+        seeds = list(range(value)) if isinstance(value, int) else value
         if len(set(seeds)) != len(seeds):
             raise ValueError("seeds must be distinct")
         return seeds
