@@ -77,7 +77,7 @@ def check_request(kind: JobKind, request: BaseModel, redis: Redis, settings: Set
     """Everything checked before a request is accepted beyond its schema: datasets, then budget. A
     request on datasets whose result is cached is answered from the cache, even once its datasets
     are deleted or expired (the result is keyed by their content)."""
-    if kind.datasets is not None and results.exists(redis, kind.job_id(request)):
+    if kind.datasets is not None and kind.datasets(request) and results.exists(redis, kind.job_id(request)):
         return
     described = check_datasets(kind, request, redis, location)
     check_budget(kind, request, settings, location, **({} if described is None else {"datasets": described}))

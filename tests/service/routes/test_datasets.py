@@ -220,3 +220,14 @@ def test_delete_is_refused_while_a_queued_job_reads_the_dataset(client, redis):
     # resubmitting now is refused before anything is queued: the source is gone
     response = client.post("/v1/learning-curves", json=curve_on(source, target))
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "source", "dataset"]
+
+
+def test_concurrent_uploads_of_one_content_store_it_once(client, redis):
+    from concurrent.futures import ThreadPoolExecutor
+
+    content = npz(inputs=arrays()[0], labels=arrays()[1])
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(lambda _: client.post("/v1/datasets", content=content, headers=OCTET), range(8)))
+    assert sorted(r.status_code for r in responses) == [200] * 7 + [201]
+    assert len({r.json()["dataset_id"] for r in responses}) == 1 and len(dataset_keys(redis)) == 1
+    assert redis.hlen(keys.datasets_bytes()) == 1
