@@ -4,7 +4,6 @@ second request, and results that outlive their dataset."""
 
 import io
 import math
-import time
 from pathlib import Path
 
 import httpx2 as httpx
@@ -99,7 +98,6 @@ def test_upload_then_a_learning_curve_with_all_protocols_then_a_cached_second_re
     assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
 
     # the job has ended: the datasets can go, and the result stays cached (it is keyed by their content)
-    time.sleep(0.1)
     assert httpx.delete(f"{api}/v1/datasets/{source['dataset_id']}").status_code == 204
     assert httpx.post(f"{api}/v1/learning-curves", json=request).status_code == 200
     other = {**request, "alphas": [1.0]}
