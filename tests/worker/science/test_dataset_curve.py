@@ -20,8 +20,8 @@ from worker.science.seeding import Stream, generator
 
 SOURCE, TARGET = "ds-" + "a" * 40, "ds-" + "b" * 40
 #: finite-size allowance of the Gaussian-equivalent curve on exactly Gaussian data at N = K = 50, beyond
-#: the statistical errors: gaps measured on two draws of such data, tf, rf, linear at alpha 0.5..4, were
-#: <= 0.027 with standard errors (seeds and test set) of 0.008..0.016; at N = K = 100, <= 0.015
+#: the statistical errors: on this test's data the gaps (tf, rf, linear; alpha 0.5..4) were <= 0.027
+#: with statistical errors (seeds and test set) of 0.008..0.02; on another draw <= 0.014
 FINITE_SIZE = 0.01
 
 
