@@ -22,7 +22,7 @@ from tlprobe.submit import QueueFull, UnknownJob
 from .access import RateLimited
 from .metrics import Metrics
 from .middleware import BodySizeLimit, RequestMetrics
-from .routes import batches, gcm, health, jobs, learning_curves, phase_diagrams, ui
+from .routes import batches, datasets, gcm, health, jobs, learning_curves, phase_diagrams, ui
 from .stored import ResultReader
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.redis = app.state.async_redis = None
     app.state.result_reader = ResultReader(settings)
     metrics.watch_redis(lambda: app.state.redis, settings.queue_name)
-    for module in (jobs, phase_diagrams, learning_curves, gcm, batches, health, ui):
+    for module in (jobs, phase_diagrams, learning_curves, gcm, datasets, batches, health, ui):
         app.include_router(module.router)
 
     @app.exception_handler(RedisConnectionError)
@@ -105,7 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": f"no such job or batch: {exc.args[0]}"}, status_code=404)
 
     app.add_middleware(RequestMetrics, metrics=metrics)
-    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)  # outermost: refuse before anything
+    uploads = {"/v1/datasets": (settings.max_dataset_upload_bytes, "TLPROBE_MAX_DATASET_UPLOAD_BYTES")}
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, paths=uploads)  # outermost: refuse first
     return app
 
 

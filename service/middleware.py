@@ -18,19 +18,22 @@ async def _send_json(send, status: int, body: dict) -> None:
 class BodySizeLimit:
     """Refuses bodies over ``limit`` bytes with 413 before they are parsed, so no oversized array is
     ever allocated: from Content-Length when given (the server delivers no more than it says), else
-    by reading the (chunked) body up to the limit and replaying it to the application."""
+    by reading the (chunked) body up to the limit and replaying it to the application. ``paths``
+    gives some paths their own limit (and the setting that holds it, named in the refusal), e.g.
+    dataset uploads."""
 
-    def __init__(self, app, limit: int) -> None:
-        self.app, self.limit = app, limit
-        self.too_large = {"detail": f"request body larger than {limit} bytes"}
+    def __init__(self, app, limit: int, setting: str = "TLPROBE_MAX_BODY_BYTES",
+                 paths: dict[str, tuple[int, str]] | None = None) -> None:
+        self.app, self.default, self.paths = app, (limit, setting), paths or {}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        too_large = self.too_large
+        limit, setting = self.paths.get(scope.get("path", "").rstrip("/"), self.default)
+        too_large = {"detail": f"request body larger than {limit} bytes ({setting})"}
         chunked = False
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
                 return await _send_json(send, 413, too_large)
             chunked = chunked or name == b"transfer-encoding"
         if not chunked:  # no body, or one the server holds to its Content-Length: nothing to count
@@ -42,7 +45,7 @@ class BodySizeLimit:
                 return
             chunks.append(event.get("body", b""))
             size += len(chunks[-1])
-            if size > self.limit:
+            if size > limit:
                 return await _send_json(send, 413, too_large)
             if not event.get("more_body", False):
                 break

@@ -11,10 +11,12 @@ the 422 message reports estimate and limit. Each job kind names its check (``tlp
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 from .contract.common import CROSS_VALIDATION_FOLDS, CROSS_VALIDATION_GRID, Protocol, is_optimal
+from .contract.datasets import DatasetDescription, held_out
 from .contract.gcm import GCMRequest
-from .contract.learning_curve import LearningCurveRequest
+from .contract.learning_curve import LearningCurveRequest, target_samples
 from .contract.phase_diagram import PhaseDiagramRequest
 from .diagrams.plan import Plan, plan
 from .settings import Settings
@@ -38,39 +40,73 @@ class Cost:
     training: float = 0.0  # the part of ``work`` spent training the source network
 
 
-def learning_curve_cost(request: LearningCurveRequest) -> Cost:
-    src, net = request.source, request.network
-    d = src.latent_dim + max(request.target.latent_change, 0)
-    n, k = src.input_dim, net.hidden_units
+@dataclass(frozen=True)
+class _Sizes:
+    """What a learning curve's cost depends on beyond its fields: N, the latent dimension drawn per
+    synthetic sample (0 for datasets: nothing is generated), and the sample counts actually used."""
+
+    inputs: int
+    latent: int
+    source_test: int
+    covariance_samples: int
+    simulation_test: int
+    data_bytes: float = 0.0
+
+
+def _sizes(request: LearningCurveRequest, datasets: Mapping[str, DatasetDescription] | None) -> _Sizes:
+    src, net, theory, sim = request.source, request.network, request.theory, request.simulation
+    mc = theory.mc_samples if theory is not None else 0
+    sim_test = sim.test_samples if sim is not None else 0
+    if not request.uses_datasets:
+        return _Sizes(src.input_dim, src.latent_dim + max(request.target.latent_change, 0), net.test_samples, mc, sim_test)
+    if not datasets:
+        raise ValueError("a request on datasets is costed with their descriptions")
+    source, target = datasets[src.dataset], datasets[request.target.dataset]
+    # raw arrays, their standardised copies and the features of the whole target set
+    data_bytes = BYTES * 3.0 * (source.samples + target.samples) * target.input_dim
+    return _Sizes(target.input_dim, 0, min(net.test_samples, held_out(source.samples, src.test_fraction)),
+                  min(mc, target.samples), min(sim_test, held_out(target.samples, request.target.test_fraction)),
+                  data_bytes)
+
+
+def learning_curve_cost(request: LearningCurveRequest,
+                        datasets: Mapping[str, DatasetDescription] | None = None) -> Cost:
+    """``datasets``: the descriptions of the datasets a request on datasets reads (by id)."""
+    net = request.network
+    sizes = _sizes(request, datasets)
+    d, n, k = sizes.latent, sizes.inputs, net.hidden_units
     batch = net.batch_size or net.n_samples
-    training = 4.0 * net.n_samples * n * k * net.epochs + 2.0 * (net.n_samples + net.test_samples) * (d * n + n * k)
-    memory = {"training": BYTES * (net.n_samples * (n + 1) + 3 * batch * k + 6 * k * n)}
+    training = 4.0 * net.n_samples * n * k * net.epochs + 2.0 * (net.n_samples + sizes.source_test) * (d * n + n * k)
+    memory = {"training": BYTES * (net.n_samples * (n + 1) + 3 * batch * k + 6 * k * n) + sizes.data_bytes}
     work = training
     dims = {p: (n if p == Protocol.linear else k) for p in request.readout_protocols}
     if request.theory is not None:
+        m = sizes.covariance_samples
         for protocol, p in dims.items():
-            if protocol == Protocol.linear:
+            if request.uses_datasets:  # covariances of the data (and of its two halves), three spectra
+                work += 2.0 * m * (n * p + p * p / 2 + p * n) + 3 * 30.0 * p**3
+            elif protocol == Protocol.linear:
                 work += 2.0 * n * n * d + 30.0 * n**3
             else:
-                m = request.theory.mc_samples
                 work += 2.0 * m * (d * n + n * k + k * k / 2 + k * d) + 3 * 30.0 * k**3
-            memory[f"spectra:{protocol}"] = BYTES * (4 * p * p + MC_CHUNK * (n + p + d))
+            memory[f"spectra:{protocol}"] = BYTES * (4 * p * p + MC_CHUNK * (n + p + d)) + sizes.data_bytes
     if request.simulation is not None:
         sim = request.simulation
         seeds = len(sim.seeds)
-        n_train = [max(1, round(a * n)) for a in request.alphas]
+        n_train = [target_samples(a, n) for a in request.alphas]
         widest = max(dims.values(), default=n)
         # fits per (seed, alpha): one, plus grid x folds on 4/5 of the samples when cross-validating lambda
         folds = CROSS_VALIDATION_FOLDS
         fits = 1 + (len(CROSS_VALIDATION_GRID) * (folds - 1) if request.readout.optimal and request.theory is None else 0)
         for p in dims.values():
-            per_seed = 2.0 * sim.test_samples * (d * n + n * p)
+            per_seed = 2.0 * sizes.simulation_test * (d * n + n * p)
             per_seed += sum(2.0 * t * (d * n + n * p) + 4.0 * READOUT_ITERATIONS * t * p * fits for t in n_train)
             work += seeds * per_seed
         epochs = request.target_training.epochs
         network_protocols = len(request.protocols) - len(dims)
         work += network_protocols * seeds * sum(4.0 * t * n * k * epochs for t in n_train)
-        memory["simulation"] = BYTES * (max(n_train) * (n + 2 * widest) + sim.test_samples * (n + len(dims) * widest))
+        memory["simulation"] = BYTES * (max(n_train) * (n + 2 * widest) + sizes.simulation_test * (n + len(dims) * widest))
+        memory["simulation"] += sizes.data_bytes
     return Cost(work=work, memory=max(memory.values()), training=training)
 
 
@@ -106,9 +142,10 @@ def _check_memory(cost: Cost, settings: Settings) -> None:
                              f"{settings.max_memory_bytes / 1e9:.3g} GB: reduce sizes or sample counts")
 
 
-def check_learning_curve(request: LearningCurveRequest, settings: Settings) -> None:
+def check_learning_curve(request: LearningCurveRequest, settings: Settings,
+                         datasets: Mapping[str, DatasetDescription] | None = None) -> None:
     """Raise BudgetExceeded, naming estimate and limit, when a request is too large to run."""
-    cost = learning_curve_cost(request)
+    cost = learning_curve_cost(request, datasets)
     if cost.work > settings.max_work:
         raise BudgetExceeded(f"estimated work {cost.work:.3g} floating-point operations exceeds the limit "
                              f"{settings.max_work:.3g}: reduce network.epochs, network.n_samples, sizes, "

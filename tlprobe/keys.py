@@ -18,6 +18,36 @@ def artifact(key: str) -> str:
     return f"{PREFIX}:artifact:{key}"
 
 
+def dataset(dataset_id: str) -> str:
+    """Hash of an uploaded dataset: its arrays (framed bytes, ``tlprobe.arrays``) and its description."""
+    return f"{PREFIX}:dataset:{dataset_id}"
+
+
+def datasets_index() -> str:
+    """Sorted set of dataset ids by upload time (entries of expired datasets are pruned when read)."""
+    return f"{PREFIX}:datasets:index"
+
+
+def datasets_bytes() -> str:
+    """Hash: dataset id -> bytes stored, for the total-storage bound (pruned like the index)."""
+    return f"{PREFIX}:datasets:bytes"
+
+
+def dataset_users(dataset_id: str) -> str:
+    """Set of the ids of jobs submitted to read a dataset (ended ones are ignored when deleting)."""
+    return f"{PREFIX}:dataset:users:{dataset_id}"
+
+
+def dataset_lock(dataset_id: str) -> str:
+    """Held while a dataset is stored, deleted, or reserved by a submission."""
+    return f"{PREFIX}:lock:dataset:{dataset_id}"
+
+
+def datasets_lock() -> str:
+    """Held while an upload checks the total storage and stores (one upload at a time)."""
+    return f"{PREFIX}:lock:datasets"
+
+
 def batch(batch_id: str) -> str:
     return f"{PREFIX}:batch:{batch_id}"
 

@@ -36,6 +36,9 @@ class JobKind:
     assemble: Callable[..., dict[str, Any]] | None = None
     #: (job_id, request, validated result, redis, settings): called once the result is stored
     on_stored: Callable[..., None] | None = None
+    #: request -> [(location, dataset id)]: the uploaded datasets a job reads (checked, renewed and
+    #: reserved at submission; its budget then also takes their descriptions as ``datasets=``)
+    datasets: Callable[[Any], list[tuple[tuple, str]]] | None = None
 
     def job_id(self, request: BaseModel) -> str:
         return cache_key.job_id(self, request)
@@ -48,7 +51,8 @@ KINDS: dict[str, JobKind] = {
     kind.name: kind
     for kind in (
         JobKind("learning_curve", "lc", LearningCurveRequest, LearningCurveResult, "worker.tasks.run_learning_curve",
-                "learning_curve_timeout", budget.check_learning_curve, renderer="learning_curve"),
+                "learning_curve_timeout", budget.check_learning_curve, renderer="learning_curve",
+                datasets=lambda request: request.dataset_fields),
         JobKind("gcm", "gcm", GCMRequest, GCMResult, "worker.tasks.run_gcm", "gcm_timeout", budget.check_gcm),
         JobKind("phase_diagram", "pd", PhaseDiagramRequest, PhaseDiagramResult, "worker.tasks.run_phase_diagram",
                 "phase_diagram_timeout", budget.check_phase_diagram, renderer="phase_diagram",

@@ -43,6 +43,16 @@ class Settings(BaseSettings):
     max_memory_bytes: float = Field(3e9, description="Largest estimated peak memory of one job (bytes).")
     max_gcm_work: float = Field(5e10, description="Largest estimated work (iterations x points x spectrum size) of one GCM job.")
 
+    # datasets (MODEL.md section 7)
+    dataset_ttl: int = Field(30 * DAY, description="How long an uploaded dataset is kept after its last use (s).")
+    max_dataset_upload_bytes: int = Field(64 * 1024 * 1024, description="Largest .npz body of POST /v1/datasets "
+                                                                        "(JSON uploads stay under max_body_bytes).")
+    max_dataset_samples: int = Field(100_000, ge=2, description="Most samples n of one dataset.")
+    max_dataset_input_dim: int = Field(4000, ge=1, description="Largest input dimension N of a dataset.")
+    max_dataset_bytes: int = Field(256 * 1024 * 1024, description="Largest stored size of one dataset (inputs as "
+                                                                  "float64: 8 n N bytes, plus n for the labels).")
+    max_datasets_bytes: int = Field(1024 * 1024 * 1024, description="Largest total size of all stored datasets.")
+
     # HTTP
     max_body_bytes: int = Field(8 * 1024 * 1024, description="Larger request bodies get 413.")
     max_wait: float = Field(60.0, description="Longest long-poll (?wait=) on a job, seconds.")

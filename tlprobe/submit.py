@@ -22,7 +22,7 @@ from rq.job import Dependency, Job
 from rq.registry import DeferredJobRegistry
 from rq.serializers import JSONSerializer
 
-from . import keys, results
+from . import datasets, keys, results
 from .contract.jobs import BatchJob, BatchView, JobStatus, JobView, Submission
 from .kinds import JobKind, kind_of_job
 from .settings import Settings
@@ -82,11 +82,13 @@ def is_stale(redis: Redis, view: JobView) -> bool:
 
 def submit(redis: Redis, settings: Settings, kind: JobKind, request: BaseModel, depends_on: list[str] | None = None,
            meta: dict | None = None) -> Submission:
+    """Raises ``datasets.DatasetMissing`` when a dataset the job would read is not stored."""
     job_id = kind.job_id(request)
     result = results.get(redis, job_id)
     if result is not None:
         return Submission(**finished_view(job_id, kind).model_dump(), cached=True, result=result)
-    with submission_lock(redis, job_id):
+    dataset_ids = list(dict.fromkeys(i for _, i in kind.datasets(request))) if kind.datasets else []
+    with datasets.reserved(redis, settings, dataset_ids, job_id), submission_lock(redis, job_id):
         result = results.get(redis, job_id)  # it may have finished while we waited
         if result is not None:
             return Submission(**finished_view(job_id, kind).model_dump(), cached=True, result=result)

@@ -1,19 +1,19 @@
-"""Redis-backed storage of the engine's artifacts: numpy arrays (trained networks, feature means, spectra).
+"""Redis-backed storage of the engine's artifacts (trained networks, feature means, spectra) and the
+loading of uploaded datasets as arrays for the engine.
 
-An artifact is one Redis hash; each field is one array, stored as a JSON header line
-({"dtype": "<f8", "shape": [800, 800]}) followed by the raw bytes: no pickle, so nothing stored can
-execute code on load, and object dtypes are refused both ways. Artifacts expire after
-``artifact_ttl``; reading one renews it.
+An artifact is one Redis hash; each field is one array in the format of ``tlprobe.arrays`` (a JSON
+header line, then the raw bytes): no pickle, so nothing stored can execute code on load, and object
+dtypes are refused both ways. Artifacts expire after ``artifact_ttl``; reading one renews it.
 """
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 from redis import Redis
 
-from tlprobe import keys
+from tlprobe import datasets, keys
+from tlprobe.arrays import frame, unframe
+from worker.science.data import Dataset
 
 Arrays = dict[str, np.ndarray]
 
@@ -24,17 +24,15 @@ def encode_array(array: np.ndarray) -> bytes:
         array = array.copy(order="C")
     if array.dtype.hasobject:
         raise TypeError("object arrays cannot be stored")
-    header = json.dumps({"dtype": array.dtype.str, "shape": list(array.shape)}).encode()
-    return header + b"\n" + array.tobytes()
+    return frame(array.dtype.str, array.shape, array.tobytes())
 
 
 def decode_array(data: bytes) -> np.ndarray:
-    header, _, body = data.partition(b"\n")
-    meta = json.loads(header)
-    dtype = np.dtype(meta["dtype"])
+    dtype, shape, body = unframe(data)
+    dtype = np.dtype(dtype)
     if dtype.hasobject:
         raise TypeError("object arrays cannot be loaded")
-    return np.frombuffer(body, dtype=dtype).reshape(meta["shape"])
+    return np.frombuffer(body, dtype=dtype).reshape(shape)
 
 
 class RedisArtifactStore:
@@ -61,3 +59,10 @@ class RedisArtifactStore:
             pipe.expire(name, self.ttl)
             pipe.hincrby(keys.computed_counter(), key.split(":", 1)[0], 1)
             pipe.execute()
+
+
+def load_dataset(redis: Redis, dataset_id: str, ttl: int) -> Dataset:
+    """An uploaded dataset as the engine's arrays (float64 inputs, labels +-1), renewing its lifetime;
+    ``datasets.DatasetMissing`` names it when it was deleted or expired."""
+    arrays = {name: decode_array(data) for name, data in datasets.load_arrays(redis, dataset_id, ttl).items()}
+    return Dataset.checked(arrays["inputs"], arrays["labels"].astype(np.float64), name=dataset_id)

@@ -26,10 +26,12 @@ from tlprobe.cache_key import cache_key
 from tlprobe.contract.gcm import GCMRequest
 from tlprobe.contract.learning_curve import LearningCurveRequest
 from tlprobe.contract.phase_diagram import PhaseDiagramRequest, SourceNetworkRequest
+from tlprobe.datasets import DatasetMissing
 from tlprobe.kinds import KINDS, JobKind
 from tlprobe.settings import Settings, get_settings
-from worker.artifacts import RedisArtifactStore
+from worker.artifacts import RedisArtifactStore, load_dataset
 from worker.libraries import libraries
+from worker.science.dataset_curve import run_dataset_curve
 from worker.science.errors import InvalidSpec
 from worker.science.gcm.custom import solve_custom
 from worker.science.learning_curve import ensure_source_network
@@ -61,11 +63,18 @@ def exception_reason(exc: Exception, timeout: int | None) -> str:
         return f"timeout: the job ran longer than its limit of {timeout} s"
     if isinstance(exc, InvalidSpec):
         return f"invalid input: {exc}"
+    if isinstance(exc, DatasetMissing):
+        return f"missing dataset: {exc}"
     return f"error: {type(exc).__name__}: {exc}"[:500]
 
 
 def _learning_curve(request: LearningCurveRequest, redis: Redis, settings: Settings, progress) -> dict[str, Any]:
-    return engine_learning_curve(request, RedisArtifactStore(redis, settings.artifact_ttl), progress)
+    store = RedisArtifactStore(redis, settings.artifact_ttl)
+    if request.uses_datasets:  # the engine gets arrays: read them here
+        progress("load_datasets", 0, len(request.dataset_ids))
+        loaded = {dataset_id: load_dataset(redis, dataset_id, settings.dataset_ttl) for dataset_id in request.dataset_ids}
+        return run_dataset_curve(request, loaded[request.source.dataset], loaded[request.target.dataset], store, progress)
+    return engine_learning_curve(request, store, progress)
 
 
 def _gcm(request: GCMRequest, redis: Redis, settings: Settings, progress) -> dict[str, Any]:

@@ -113,6 +113,10 @@ def render_learning_curve(result: dict[str, Any], fmt: str) -> bytes:
             points = [(a, e) for a, e in zip(alphas, curve["theory"]["test_error"]) if e is not None]
             if points:
                 axes.plot(*zip(*points), "-", color=colour, label=f"{protocol} theory")
+        if curve.get("gaussian_equivalent") is not None:
+            points = [(a, e) for a, e in zip(alphas, curve["gaussian_equivalent"]["test_error"]) if e is not None]
+            if points:
+                axes.plot(*zip(*points), "--", color=colour, label=f"{protocol} Gaussian-equivalent (approx.)")
         if curve["simulation"] is not None:
             sim = curve["simulation"]
             rows = [(a, m, s or 0.0) for a, m, s in zip(alphas, sim["test_error_mean"], sim["test_error_sem"])
@@ -124,7 +128,12 @@ def render_learning_curve(result: dict[str, Any], fmt: str) -> bytes:
     axes.set_xscale("log")
     axes.set_xlabel("alpha = n_t / N")
     axes.set_ylabel("test error")
-    axes.set_title(f"source test error {result['source_test_error']:.3f}", fontsize=9)
+    title = f"source test error {result['source_test_error']:.3f}"
+    if result.get("data"):
+        data = result["data"]
+        title = (f"datasets {data['source']['dataset'][:11]} -> {data['target']['dataset'][:11]} (N={data['input_dim']}, "
+                 f"test on {data['target']['test_samples']} held out) | {title}")
+    axes.set_title(title, fontsize=8)
     axes.legend(fontsize=8)
     axes.grid(alpha=0.3)
     return _save(figure, fmt)

@@ -4,14 +4,13 @@ from fastapi import APIRouter
 from fastapi.exceptions import RequestValidationError
 
 from tlprobe import submit
-from tlprobe.budget import BudgetExceeded
 from tlprobe.contract.jobs import BatchJob, BatchRequest, BatchView
 from tlprobe.kinds import KINDS
 
 from .. import access
 from ..access import ReadAccess, WriteAccess
 from ..deps import MetricsDep, RedisDep, SettingsDep
-from .submissions import ERRORS
+from .submissions import ERRORS, check_request, missing_dataset_as_422
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
 
@@ -24,16 +23,16 @@ def submit_batch(body: BatchRequest, redis: RedisDep, settings: SettingsDep, met
     errors = []
     for index, item in enumerate(body.requests):
         try:
-            KINDS[item.kind].budget(item.request, settings)
-        except BudgetExceeded as exc:
-            errors.append({"type": "budget", "loc": ("body", "requests", index, "request"), "msg": str(exc),
-                           "input": None})
+            check_request(KINDS[item.kind], item.request, redis, settings, ("body", "requests", index, "request"))
+        except RequestValidationError as exc:
+            errors.extend(exc.errors())
     if errors:
         raise RequestValidationError(errors)
     access.charge(redis, settings, token, submissions=len(body.requests))
     items = [(KINDS[i.kind], i.request) for i in body.requests]
     submit.check_capacity(redis, settings, new_jobs=len({kind.job_id(request) for kind, request in items}))
-    batch_id, submissions = submit.submit_batch(redis, settings, items)
+    with missing_dataset_as_422():
+        batch_id, submissions = submit.submit_batch(redis, settings, items)
     for submission in submissions:
         metrics.submissions.labels(submission.kind, "cached" if submission.cached else "queued").inc()
     return submit.batch_of(batch_id, [BatchJob(job_id=s.job_id, kind=s.kind, status=s.status) for s in submissions])

@@ -18,8 +18,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from redis import Redis
 
+from tlprobe import datasets, results
 from tlprobe import submit as submission
 from tlprobe.budget import BudgetExceeded
+from tlprobe.contract.datasets import DatasetDescription
 from tlprobe.contract.jobs import Submission
 from tlprobe.diagrams.plan import InvalidCell
 from tlprobe.kinds import JobKind
@@ -59,6 +61,50 @@ def check_budget(kind: JobKind, request: BaseModel, settings: Settings, location
         kind.budget(request, settings, **extra)
 
 
+def _dataset_error(location: tuple, msg: str) -> dict:
+    return {"type": "dataset", "loc": location, "msg": msg, "input": None}
+
+
+def check_datasets(kind: JobKind, request: BaseModel, redis: Redis,
+                   location: tuple = ("body",)) -> dict[str, DatasetDescription] | None:
+    """For a kind that reads datasets: their descriptions (a 422 naming the field when one is not
+    stored, or when the request asks more of them than they hold). None for other kinds."""
+    if kind.datasets is None:
+        return None
+    fields = kind.datasets(request)
+    described, errors = {}, []
+    for field, dataset_id in fields:
+        description = datasets.describe(redis, dataset_id)
+        if description is None:
+            errors.append(_dataset_error(location + field, str(datasets.DatasetMissing(dataset_id))))
+        described[dataset_id] = description
+    if not errors:
+        errors = [_dataset_error(location + loc, msg) for loc, msg in request.dataset_problems(described)]
+    if errors:
+        raise RequestValidationError(errors)
+    return described
+
+
+def check_request(kind: JobKind, request: BaseModel, redis: Redis, settings: Settings,
+                  location: tuple = ("body",)) -> None:
+    """Everything checked before a request is accepted beyond its schema: datasets, then budget. A
+    request on datasets whose result is cached is answered from the cache, even once its datasets
+    are deleted or expired (the result is keyed by their content)."""
+    if kind.datasets is not None and kind.datasets(request) and results.exists(redis, kind.job_id(request)):
+        return
+    described = check_datasets(kind, request, redis, location)
+    check_budget(kind, request, settings, location, **({} if described is None else {"datasets": described}))
+
+
+@contextmanager
+def missing_dataset_as_422(location: tuple = ("body",)):
+    """A dataset deleted between the checks and the submission (a race) is refused like one never stored."""
+    try:
+        yield
+    except datasets.DatasetMissing as exc:
+        raise RequestValidationError([_dataset_error(location, str(exc))]) from None
+
+
 async def from_cache(kind: JobKind, job_id: str, http: Request) -> Response | None:
     """200 with the cached result when there is one for good (a phase diagram with failed cells is
     not: a resubmission retries them), else None."""
@@ -81,9 +127,10 @@ async def submit(kind: JobKind, request: BaseModel, http: Request, response: Res
 
 def submit_uncached(kind: JobKind, request: BaseModel, redis: Redis, settings: Settings, metrics: Metrics,
                     response: Response, token_id: str | None) -> Submission:
-    check_budget(kind, request, settings)
+    check_request(kind, request, redis, settings)
     access.charge(redis, settings, token_id)
-    result = submission.submit(redis, settings, kind, request)
+    with missing_dataset_as_422():
+        result = submission.submit(redis, settings, kind, request)
     response.status_code = 200 if result.cached else 202
     metrics.submissions.labels(kind.name, "cached" if result.cached else "queued").inc()
     return result

@@ -40,14 +40,22 @@ def test_writes_need_a_valid_token_and_reads_stay_open(secured, redis):
     assert secured.get(f"/v1/jobs/{job_id}").status_code == 200  # reads open by default
     assert secured.delete(f"/v1/jobs/{job_id}").status_code == 401
     assert secured.delete(f"/v1/jobs/{job_id}", headers=bearer("alpha-token-0123456789")).status_code == 200
-    for path in ("/v1/learning-curves", "/v1/phase-diagrams", "/v1/batches"):
+    for path in ("/v1/learning-curves", "/v1/phase-diagrams", "/v1/batches", "/v1/datasets"):
         assert secured.post(path, json={}).status_code == 401
+    upload = {"inputs": [[0.0], [1.0]], "labels": [0, 1]}
+    created = secured.post("/v1/datasets", json=upload, headers=bearer("alpha-token-0123456789"))
+    assert created.status_code == 201
+    dataset = f"/v1/datasets/{created.json()['dataset_id']}"
+    assert secured.get(dataset).status_code == 200 and secured.get("/v1/datasets").status_code == 200
+    assert secured.delete(dataset).status_code == 401
+    assert secured.delete(dataset, headers=bearer("beta-token-9876543210")).status_code == 204
 
 
 def test_reads_can_be_protected_too(settings):
     app = create_app(Settings(redis_url=settings.redis_url, api_tokens=TOKENS, protect_reads=True))
     with TestClient(app) as client:
-        for path in ("/v1/jobs/gcm-" + "0" * 40, "/v1/phase-diagrams", "/v1/batches/" + "0" * 32):
+        for path in ("/v1/jobs/gcm-" + "0" * 40, "/v1/phase-diagrams", "/v1/batches/" + "0" * 32, "/v1/datasets",
+                     "/v1/datasets/ds-" + "0" * 40):
             assert client.get(path).status_code == 401
             assert client.get(path, headers=bearer("alpha-token-0123456789")).status_code in (200, 404)
         assert client.get("/healthz").status_code == 200

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Mapping
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, WrapValidator, field_validator, model_validator
 from pydantic import Strict as StrictType
 
 from .common import (
@@ -24,6 +24,7 @@ from .common import (
     UnitInterval,
     is_optimal,
 )
+from .datasets import DatasetDescription, DatasetSource, DatasetTarget, by_shape, training_split
 
 MAX_SEEDS = 32
 MAX_ALPHAS = 64
@@ -89,15 +90,21 @@ class SimulationParams(Strict):
     @field_validator("seeds")
     @classmethod
     def _seed_list(cls, value: int | list[int]) -> list[int]:
-        seeds = list(range(value)) if isinstance(value, int) else value
-        if not 1 <= len(seeds) <= MAX_SEEDS:
+        count = value if isinstance(value, int) else len(value)
+        if not 1 <= count <= MAX_SEEDS:  # before building the list: a count of 10^9 must not be materialised
             raise ValueError(f"between 1 and {MAX_SEEDS} seeds")
+        seeds = list(range(value)) if isinstance(value, int) else value
         if len(set(seeds)) != len(seeds):
             raise ValueError("seeds must be distinct")
         return seeds
 
 
 Alpha = Annotated[float, StrictType(), Field(gt=0.0, le=64.0)]
+
+
+def target_samples(alpha: float, input_dim: int) -> int:
+    """n_t = round(alpha N), at least 1: how many target samples a sample complexity alpha means."""
+    return max(1, int(round(alpha * input_dim)))
 
 
 def check_latent_change(source: SourceParams, latent_change: float, name: str = "latent_change") -> None:
@@ -112,9 +119,15 @@ def check_computable(theory: TheoryParams | None, simulation: SimulationParams |
         raise ValueError("theory and simulation are both null: nothing to compute")
 
 
+#: the source and target of a request: the synthetic model's parameters, or a dataset reference
+Source = Annotated[SourceParams | DatasetSource, WrapValidator(by_shape(DatasetSource, SourceParams))]
+Target = Annotated[TargetParams | DatasetTarget, WrapValidator(by_shape(DatasetTarget, TargetParams))]
+
+
 class LearningCurveRequest(Strict):
-    source: SourceParams = SourceParams()
-    target: TargetParams = TargetParams()
+    source: Source = Field(SourceParams(), description="The synthetic source task, or {\"dataset\": ID, ...}: an "
+                                                       "uploaded dataset (then the target must be one too).")
+    target: Target = Field(TargetParams(), description="The synthetic target task, or {\"dataset\": ID, ...}.")
     network: NetworkParams = NetworkParams()
     readout: ReadoutParams = ReadoutParams()
     alphas: list[Alpha] = Field([0.25, 0.5, 1.0, 2.0, 4.0], min_length=1, max_length=MAX_ALPHAS,
@@ -127,7 +140,10 @@ class LearningCurveRequest(Strict):
     def _consistent(self) -> "LearningCurveRequest":
         if len(set(self.protocols)) != len(self.protocols):
             raise ValueError("protocols must be distinct")
-        check_latent_change(self.source, self.target.latent_change, "target.latent_change")
+        if isinstance(self.source, DatasetSource) != isinstance(self.target, DatasetTarget):
+            raise ValueError("source and target must both be datasets ({\"dataset\": ID}) or both synthetic")
+        if not self.uses_datasets:
+            check_latent_change(self.source, self.target.latent_change, "target.latent_change")
         check_computable(self.theory, self.simulation)
         if self.simulation is None and not self.readout_protocols:
             raise ValueError("scratch and finetune have no theory: add a simulation or a readout protocol")
@@ -137,6 +153,54 @@ class LearningCurveRequest(Strict):
     def readout_protocols(self) -> list[Protocol]:
         """The requested protocols that fit a readout on fixed features (in request order)."""
         return [p for p in self.protocols if p in READOUT_PROTOCOLS]
+
+    @property
+    def uses_datasets(self) -> bool:
+        return isinstance(self.source, DatasetSource)
+
+    @property
+    def dataset_fields(self) -> list[tuple[tuple, str]]:
+        """(location, dataset id) of every dataset reference in the request."""
+        if not self.uses_datasets:
+            return []
+        return [(("source", "dataset"), self.source.dataset), (("target", "dataset"), self.target.dataset)]
+
+    @property
+    def dataset_ids(self) -> list[str]:
+        """The datasets the request reads (source first; one entry when both are the same set)."""
+        return list(dict.fromkeys(dataset_id for _, dataset_id in self.dataset_fields))
+
+    def dataset_problems(self, described: Mapping[str, DatasetDescription]) -> list[tuple[tuple, str]]:
+        """What the request asks of its datasets that they cannot give, as (location, reason) pairs:
+        the same N for source and target, n_s within the source's training split, every alpha within
+        what the target's training split can supply (the reason names the largest possible alpha).
+        ``described`` maps each of ``dataset_ids`` to its description."""
+        if not self.uses_datasets:
+            return []
+        source, target = described[self.source.dataset], described[self.target.dataset]
+        problems: list[tuple[tuple, str]] = []
+        if source.input_dim != target.input_dim:
+            problems.append((("target", "dataset"), f"target dataset {target.dataset_id} has N = {target.input_dim} "
+                             f"inputs but source dataset {source.dataset_id} has N = {source.input_dim}: they must "
+                             "be equal"))
+        for name, ref, data in (("source", self.source, source), ("target", self.target, target)):
+            if training_split(data.samples, ref.test_fraction) < 1:
+                problems.append(((name, "test_fraction"), f"holding out {ref.test_fraction:g} of the {data.samples} "
+                                 f"samples of {data.dataset_id} leaves none to train on"))
+        source_pool = training_split(source.samples, self.source.test_fraction)
+        if self.network.n_samples > source_pool >= 1:
+            problems.append((("network", "n_samples"), f"n_samples {self.network.n_samples} exceeds the {source_pool} "
+                             f"samples of the training split of source dataset {source.dataset_id} ({source.samples} "
+                             f"samples, test_fraction {self.source.test_fraction:g})"))
+        pool, n_inputs = training_split(target.samples, self.target.test_fraction), target.input_dim
+        if pool >= 1:
+            for index, alpha in enumerate(self.alphas):
+                needed = target_samples(alpha, n_inputs)
+                if needed > pool:
+                    problems.append((("alphas", index), f"alpha {alpha:g} needs n_t = {needed} target samples but the "
+                                     f"training split of target dataset {target.dataset_id} has {pool}: the largest "
+                                     f"possible alpha is {pool / n_inputs:.6g} (= {pool} / N, N = {n_inputs})"))
+        return problems
 
     @property
     def target_training(self) -> NetworkParams:
@@ -159,8 +223,9 @@ class TheoryCurve(SolvedCurve):
 class SimulationCurve(Strict):
     n_samples: list[int] = Field(description="n_t = round(alpha N) per alpha.")
     regularisation: list[float] | None = Field(description="The readout's lambda per alpha (readout protocols).")
-    regularisation_chosen_by: Literal["fixed", "theory", "cross_validation"] | None = Field(
-        None, description="How lambda was chosen: given by the request, the theory's optimum, or cross-validation.")
+    regularisation_chosen_by: Literal["fixed", "theory", "gaussian_equivalent", "cross_validation"] | None = Field(
+        None, description="How lambda was chosen: given by the request, the optimum of the theory (on datasets: of "
+                          "the Gaussian-equivalent curve), or cross-validation on the training sets.")
     test_error_mean: list[float | None]
     test_error_sem: list[float | None] = Field(description="Standard error of the mean over seeds (null with one seed).")
     test_errors: list[list[float | None]] = Field(description="[alpha][seed] test errors.")
@@ -169,10 +234,44 @@ class SimulationCurve(Strict):
     optimiser_converged: list[bool]
 
 
+class GaussianEquivalentCurve(TheoryCurve):
+    """An approximation, on datasets only: the GCM with Omega, Phi and Psi estimated from the target set
+    and, as teacher, the least-squares linear rule on the (centred, standardised) target inputs. Real
+    labels come from no such teacher; ``gap_to_simulation`` says how far the approximation is."""
+
+    test_error_mc_error: list[float | None] | None = Field(
+        description="Error of the estimate from the finite target set: bias + spread from its two halves.")
+    gap_to_simulation: list[float | None] | None = Field(
+        description="Gaussian-equivalent test error minus the simulation's mean, per alpha (null without simulation).")
+
+
 class ProtocolCurve(Strict):
     feature_dim: int | None = Field(description="p: feature dimension of a readout protocol.")
-    theory: TheoryCurve | None
+    theory: TheoryCurve | None = Field(description="GCM theory (synthetic tasks; null on datasets).")
     simulation: SimulationCurve | None
+    gaussian_equivalent: GaussianEquivalentCurve | None = Field(
+        None, description="On datasets: the Gaussian-equivalent approximation (readout protocols, with theory).")
+
+
+class SplitSummary(Strict):
+    dataset: str
+    samples: int
+    training_split: int = Field(description="Samples left to train on after holding out the test split.")
+    held_out: int
+    test_samples: int = Field(description="Held-out samples actually used for testing.")
+
+
+class DataSummary(Strict):
+    """How a learning curve on datasets used them."""
+
+    source: SplitSummary
+    target: SplitSummary
+    input_dim: int = Field(description="N")
+    largest_alpha: float = Field(description="Target training split / N: the largest alpha this split supports.")
+    constant_features: int = Field(description="Features constant on the source training split: centred, not scaled.")
+    teacher_fit_error: float | None = Field(
+        description="Share of the target labels (whole set) that the least-squares linear teacher of the "
+                    "Gaussian-equivalent model gets wrong: how far the labels are from a linear rule (null without theory).")
 
 
 class LearningCurveResult(Strict):
@@ -181,6 +280,7 @@ class LearningCurveResult(Strict):
     source_test_error: float
     source_train_error: float
     source_train_loss: float
-    target_latent_dim: int
+    target_latent_dim: int | None = Field(description="D_t of the synthetic target (null on datasets).")
     curves: dict[Protocol, ProtocolCurve]
+    data: DataSummary | None = Field(None, description="On datasets: splits, standardisation, linear teacher.")
     meta: dict[str, Any]

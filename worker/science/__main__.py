@@ -8,6 +8,7 @@ A spec is validated by the same contract as the API (``tlprobe.contract``), so t
 accepts exactly what the API accepts; the service's deployment budgets (``TLPROBE_MAX_WORK``, ...)
 are not applied here: on your own machine, the size of a run is yours to choose. The result is
 printed as JSON on stdout; progress goes to stderr. An invalid spec exits with 2 and names the field.
+Learning curves on uploaded datasets ({"dataset": ID}) run through the API, which stores the datasets.
 """
 
 from __future__ import annotations
@@ -49,8 +50,15 @@ def _stderr_progress(min_interval: float = 1.0):
     return report
 
 
+def _synthetic_curve(request: LearningCurveRequest) -> dict:
+    if request.uses_datasets:
+        raise InvalidSpec("source", "learning curves on uploaded datasets run through the API (POST /v1/datasets, "
+                                    "then POST /v1/learning-curves): the command line has no dataset store")
+    return run_learning_curve(request, progress=_stderr_progress())
+
+
 COMMANDS = {
-    "learning-curve": (LearningCurveRequest, lambda request: run_learning_curve(request, progress=_stderr_progress())),
+    "learning-curve": (LearningCurveRequest, _synthetic_curve),
     "gcm": (GCMRequest, solve_custom),
 }
 

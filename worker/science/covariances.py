@@ -16,6 +16,7 @@ using each input's actual v_i removes the O(1/sqrt(D)) mismatch of finite-D colu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 import numpy as np
 from scipy.linalg.blas import dsyrk
@@ -74,12 +75,18 @@ class _Accumulator:
 def monte_carlo_covariances(task: Task, feature_map: FeatureMap, n_samples: int, rng: np.random.Generator,
                             chunk_size: int = 2048, progress=None) -> MonteCarloCovariances:
     """Omega, Phi from ``n_samples`` fresh target samples; the first and second halves kept apart."""
-    p, k = feature_map.dim, task.latent_dim
+    chunks = ((latents, feature_map(inputs)) for latents, inputs, _ in task.sample_chunks(n_samples, rng, chunk_size))
+    return sample_covariances(chunks, feature_map.dim, task.latent_dim, n_samples, progress)
+
+
+def sample_covariances(chunks: Iterable[tuple[Array, Array]], p: int, k: int, n_samples: int,
+                       progress=None) -> MonteCarloCovariances:
+    """Omega = mean phi phi^T and Phi = mean phi c^T over ``n_samples`` (latent c, features phi) pairs
+    given in chunks; the first n_samples // 2 and the rest are also kept apart as two halves."""
     halves = (_Accumulator(p, k), _Accumulator(p, k))
     first_half = n_samples // 2
     done = 0
-    for latents, inputs, _ in task.sample_chunks(n_samples, rng, chunk_size):
-        features = feature_map(inputs)
+    for latents, features in chunks:
         split = min(max(first_half - done, 0), latents.shape[0])
         if split:
             halves[0].add(features[:split], latents[:split])

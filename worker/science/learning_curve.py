@@ -39,7 +39,7 @@ from .gcm.spectrum import Spectrum, reduce_to_spectrum
 from .network import TwoLayerNetwork, initial_network, train_network
 from .results import finite_or_none, gcm_points
 from .seeding import Stream, generator
-from .simulate import ReadoutProtocol, cross_validated_regularisation, sample_sizes, simulate
+from .simulate import ReadoutProtocol, TargetSamples, TaskSamples, cross_validated_regularisation, sample_sizes, simulate
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -52,7 +52,7 @@ def _silent(stage: str, done: int, total: int) -> None:
 class ReadoutFeatures:
     """How a readout protocol's feature map is made, and what determines it."""
 
-    build: Callable[[LearningCurveRequest, Task, TwoLayerNetwork], FeatureMap]
+    build: Callable[[LearningCurveRequest, int, TwoLayerNetwork], FeatureMap]  # (spec, N, source network)
     #: what, besides source and target, determines the map (part of its artifacts' keys)
     dependencies: Callable[[LearningCurveRequest], dict[str, Any]]
     #: covariances by Monte Carlo (True) or in closed form (False)
@@ -61,22 +61,24 @@ class ReadoutFeatures:
 
 READOUT_FEATURES: dict[Protocol, ReadoutFeatures] = {
     Protocol.tf: ReadoutFeatures(
-        build=lambda spec, target, network: transferred_features(network),
+        build=lambda spec, input_dim, network: transferred_features(network),
         dependencies=lambda spec: {"protocol": "tf", "network": spec.network}, monte_carlo=True),
     Protocol.rf: ReadoutFeatures(
-        build=lambda spec, target, network: random_features(
-            spec.network.hidden_units, target.input_dim, spec.network.activation.value,
+        build=lambda spec, input_dim, network: random_features(
+            spec.network.hidden_units, input_dim, spec.network.activation.value,
             generator(spec.network.seed, Stream.RANDOM_FEATURES)),
         dependencies=lambda spec: {"protocol": "rf", "hidden_units": spec.network.hidden_units,
                                    "activation": spec.network.activation.value, "seed": spec.network.seed},
         monte_carlo=True),
     Protocol.linear: ReadoutFeatures(
-        build=lambda spec, target, network: linear_features(target.input_dim),
+        build=lambda spec, input_dim, network: linear_features(input_dim),
         dependencies=lambda spec: {"protocol": "linear"}, monte_carlo=False),
 }
 
 
-class _Run:
+class CurveRun:
+    """One learning curve's run: the spec, the artifact store, progress, timings and the artifacts used."""
+
     def __init__(self, spec: LearningCurveRequest, store: ArtifactStore, progress: ProgressFn) -> None:
         self.spec, self.store, self.progress = spec, store, progress
         self.timings: dict[str, float] = {}
@@ -98,34 +100,42 @@ class _Run:
         return arrays
 
     # --- source network -------------------------------------------------------------------
-    def source_network(self, source: Task) -> tuple[TwoLayerNetwork, dict[str, float]]:
-        spec = self.spec
+    def source_network(self, key: str, input_dim: int, training: Callable[[], tuple[np.ndarray, np.ndarray]],
+                       test_error: Callable[[TwoLayerNetwork], float]) -> tuple[TwoLayerNetwork, dict[str, float]]:
+        """Train (or reuse, by ``key``) the source network on ``training()`` (inputs, labels), and
+        measure its source test error with ``test_error``."""
+        net_spec = self.spec.network
 
         def compute() -> dict[str, np.ndarray]:
-            net_spec = spec.network
-            _, inputs, labels = source.sample(net_spec.n_samples, generator(net_spec.seed, Stream.SOURCE_TRAIN_DATA))
-            start = initial_network(net_spec.hidden_units, source.input_dim, net_spec.activation.value,
+            inputs, labels = training()
+            start = initial_network(net_spec.hidden_units, input_dim, net_spec.activation.value,
                                     generator(net_spec.seed, Stream.NETWORK_INIT))
             trained = train_network(start, inputs, labels, epochs=net_spec.epochs,
                                     learning_rate=net_spec.learning_rate, weight_decay=net_spec.weight_decay,
                                     batch_size=net_spec.batch_size, rng=generator(net_spec.seed, Stream.MINIBATCH_ORDER),
                                     progress=lambda d, t: self.progress("source_network", d, t))
-            test_error = _chunked_error(trained.network, source, net_spec.test_samples,
-                                        generator(net_spec.seed, Stream.SOURCE_TEST_DATA))
             return {"first_layer": trained.network.first_layer, "second_layer": trained.network.second_layer,
-                    "test_error": np.array(test_error), "train_error": np.array(trained.train_error),
+                    "test_error": np.array(test_error(trained.network)), "train_error": np.array(trained.train_error),
                     "train_loss": np.array(trained.train_loss)}
 
         with self.timed("source_network"):
-            arrays = self.cached("network", network_key(spec), compute)
-        network = TwoLayerNetwork(arrays["first_layer"], arrays["second_layer"], spec.network.activation.value)
+            arrays = self.cached("network", key, compute)
+        network = TwoLayerNetwork(arrays["first_layer"], arrays["second_layer"], net_spec.activation.value)
         summary = {name: float(arrays[name]) for name in ("test_error", "train_error", "train_loss")}
         return network, summary
+
+    def synthetic_source_network(self, source: Task) -> tuple[TwoLayerNetwork, dict[str, float]]:
+        net_spec = self.spec.network
+        return self.source_network(
+            network_key(self.spec), source.input_dim,
+            lambda: source.sample(net_spec.n_samples, generator(net_spec.seed, Stream.SOURCE_TRAIN_DATA))[1:],
+            lambda network: _chunked_error(network, source, net_spec.test_samples,
+                                           generator(net_spec.seed, Stream.SOURCE_TEST_DATA)))
 
     # --- feature maps ---------------------------------------------------------------------
     def feature_map(self, protocol: Protocol, target: Task, network: TwoLayerNetwork) -> FeatureMap:
         spec = self.spec
-        fmap = READOUT_FEATURES[protocol].build(spec, target, network)
+        fmap = READOUT_FEATURES[protocol].build(spec, target.input_dim, network)
         if is_odd(fmap, target) or fmap.weights is None:  # zero, or exact quadrature for linear
             return centred(fmap, target, rng=generator(spec.target.seed, Stream.FEATURE_MEAN))
         key = artifact_key("feature_mean", source=spec.source, target=spec.target,
@@ -143,25 +153,28 @@ class _Run:
             if not monte_carlo:
                 cov = linear_covariances(target)
                 full = reduce_to_spectrum(cov.omega, cov.phi, target.teacher)
-                return _spectrum_arrays(full, "")
+                return spectrum_arrays(full, "")
             estimate = monte_carlo_covariances(
                 target, fmap, theory.mc_samples, generator(theory.seed, Stream.MC_COVARIANCE),
                 progress=lambda d, t: self.progress(f"covariances:{protocol.value}", d, t))
             arrays: dict[str, np.ndarray] = {"relative_spread": np.array(estimate.relative_spread)}
             for label, cov in (("", estimate.full), ("_a", estimate.halves[0]), ("_b", estimate.halves[1])):
-                arrays.update(_spectrum_arrays(reduce_to_spectrum(cov.omega, cov.phi, target.teacher), label))
+                arrays.update(spectrum_arrays(reduce_to_spectrum(cov.omega, cov.phi, target.teacher), label))
             return arrays
 
         key = spectra_key(self.spec, protocol)
         with self.timed(f"covariances:{protocol.value}"):
             return self.cached(f"spectra:{protocol.value}", key, compute)
 
-    def theory(self, protocol: Protocol, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    def theory(self, protocol: Protocol, arrays: dict[str, np.ndarray], input_dim: int,
+               stage: str = "theory") -> dict[str, Any]:
+        """The GCM curve on the spectra in ``arrays`` over alpha_p = alpha N / p, with the error from
+        the spectra of the two halves of the samples when they are there."""
         spec, theory = self.spec, self.spec.theory
         full = _spectrum_from_arrays(arrays, "")
-        alphas_p = [alpha * spec.source.input_dim / full.p for alpha in spec.alphas]
-        with self.timed(f"theory:{protocol.value}"):
-            self.progress(f"theory:{protocol.value}", 0, 1)
+        alphas_p = [alpha * input_dim / full.p for alpha in spec.alphas]
+        with self.timed(f"{stage}:{protocol.value}"):
+            self.progress(f"{stage}:{protocol.value}", 0, 1)
             points = solve_curve(full, spec.readout.loss.value, spec.readout.regularisation, alphas_p, theory.solver)
             mc_error: list[float] | None = None
             if "omega_a" in arrays:
@@ -170,25 +183,62 @@ class _Run:
                                     theory) for label in ("_a", "_b")]
                 mc_error = [abs(p.test_error - 0.5 * (a.test_error + b.test_error)) + 0.5 * abs(a.test_error - b.test_error)
                             for p, a, b in zip(points, *halves)]
-            self.progress(f"theory:{protocol.value}", 1, 1)
+            self.progress(f"{stage}:{protocol.value}", 1, 1)
         return {**gcm_points(points, full), "test_error_mc_error": None if mc_error is None else finite_or_none(mc_error)}
 
 
-def _simulation_regularisation(spec: LearningCurveRequest, run: _Run, target: Task, maps: dict[Protocol, FeatureMap],
-                               curves: dict[str, dict[str, Any]]) -> tuple[dict[str, list[float]], str]:
+def empty_curves(spec: LearningCurveRequest, maps: dict[Protocol, FeatureMap]) -> dict[str, dict[str, Any]]:
+    return {p.value: {"feature_dim": (maps[p].dim if p in maps else None), "theory": None, "simulation": None,
+                      "gaussian_equivalent": None} for p in spec.protocols}
+
+
+def _simulation_regularisation(run: CurveRun, maps: dict[Protocol, FeatureMap], samples: TargetSamples,
+                               solved: dict[str, dict[str, Any] | None], solved_by: str
+                               ) -> tuple[dict[str, list[float]], str]:
     """Each readout protocol's lambda per alpha in the simulation, and how it was chosen: the request's
-    fixed lambda, the theory's optimum ('optimal' with a theory), or cross-validation on the
-    training sets ('optimal' without one)."""
+    fixed lambda; with 'optimal', the lambda its solved curve chose (``solved_by``: the theory, or on
+    datasets the Gaussian-equivalent curve), or without one, cross-validation on the training sets."""
+    spec = run.spec
     names = [p.value for p in spec.readout_protocols]
     if not spec.readout.optimal:
         return {name: [float(spec.readout.regularisation)] * len(spec.alphas) for name in names}, "fixed"
-    if spec.theory is not None:
-        return {name: curves[name]["theory"]["regularisation"] for name in names}, "theory"
+    if all(solved.get(name) is not None for name in names):
+        return {name: solved[name]["regularisation"] for name in names}, solved_by
     with run.timed("cross_validation"):
         chosen = cross_validated_regularisation(
-            target, spec.alphas, spec.simulation.seeds, {p.value: maps[p] for p in spec.readout_protocols},
+            samples, spec.alphas, spec.simulation.seeds, {p.value: maps[p] for p in spec.readout_protocols},
             spec.readout.loss.value, progress=lambda d, t: run.progress("cross_validation", d, t))
     return chosen, "cross_validation"
+
+
+def simulation_curves(run: CurveRun, maps: dict[Protocol, FeatureMap], network: TwoLayerNetwork,
+                      samples: TargetSamples, solved: dict[str, dict[str, Any] | None],
+                      solved_by: str) -> dict[str, dict[str, Any]]:
+    """Simulate every requested protocol on ``samples`` (readouts on ``maps``; scratch from a seeded
+    initialisation, finetune from ``network``), each readout at the lambda of
+    ``_simulation_regularisation``."""
+    spec = run.spec
+    lambdas, chosen_by = _simulation_regularisation(run, maps, samples, solved, solved_by)
+    readouts = {p.value: ReadoutProtocol(maps[p], spec.readout.loss.value, lambdas[p.value])
+                for p in spec.readout_protocols}
+    # where the network protocols start on the target: a random initialisation, or the source network
+    starts = {Protocol.scratch: None, Protocol.finetune: network}
+    networks = {p.value: starts[p] for p in spec.protocols if p in starts}
+    with run.timed("simulation"):
+        sims = simulate(samples, spec.alphas, spec.simulation.seeds, readouts=readouts, networks=networks,
+                        network_spec=spec.target_training, progress=lambda d, t: run.progress("simulation", d, t))
+    sizes = sample_sizes(spec.alphas, samples.input_dim)
+    return {protocol: {
+        "n_samples": sizes,
+        "regularisation": sim.regularisation,
+        "regularisation_chosen_by": chosen_by if sim.regularisation is not None else None,
+        "test_error_mean": finite_or_none(sim.mean),
+        "test_error_sem": finite_or_none(sim.sem),
+        "test_errors": [finite_or_none(row) for row in sim.test_errors.T],  # [alpha][seed]
+        "train_error_mean": finite_or_none(sim.train_errors.mean(axis=0)),
+        "train_loss_mean": None if sim.train_losses is None else finite_or_none(sim.train_losses.mean(axis=0)),
+        "optimiser_converged": [bool(x) for x in sim.converged.all(axis=0)],
+    } for protocol, sim in sims.items()}
 
 
 def _solve_at(spectrum: Spectrum, loss: str, lambdas: list[float], alphas_p: list[float],
@@ -205,7 +255,7 @@ def _chunked_error(network: TwoLayerNetwork, task: Task, n: int, rng: np.random.
     return wrong / n
 
 
-def _spectrum_arrays(spectrum: Spectrum, label: str) -> dict[str, np.ndarray]:
+def spectrum_arrays(spectrum: Spectrum, label: str) -> dict[str, np.ndarray]:
     return {f"omega{label}": spectrum.omega, f"t{label}": spectrum.t,
             f"rho{label}": np.array(spectrum.rho), f"gamma{label}": np.array(spectrum.gamma)}
 
@@ -229,46 +279,26 @@ def spectra_key(spec: LearningCurveRequest, protocol: Protocol) -> str:
 def run_learning_curve(spec: LearningCurveRequest, store: ArtifactStore | None = None,
                        progress: ProgressFn | None = None) -> dict[str, Any]:
     """Theory and simulation of every requested protocol over ``spec.alphas`` (alpha = n_t / N)."""
-    run = _Run(spec, store if store is not None else MemoryArtifactStore(), progress or _silent)
+    run = CurveRun(spec, store if store is not None else MemoryArtifactStore(), progress or _silent)
     source = make_source(spec.source)
     target = make_target(source, spec.target)
-    network, source_summary = run.source_network(source)
+    network, source_summary = run.synthetic_source_network(source)
     readout_protocols = spec.readout_protocols
     maps = {p: run.feature_map(p, target, network) for p in readout_protocols}
-    curves: dict[str, dict[str, Any]] = {p.value: {"feature_dim": (maps[p].dim if p in maps else None),
-                                                   "theory": None, "simulation": None} for p in spec.protocols}
+    curves = empty_curves(spec, maps)
     monte_carlo: dict[str, Any] = {}
     if spec.theory is not None:
         for protocol in readout_protocols:
             arrays = run.spectra(protocol, maps[protocol], target, spec.theory)
-            curves[protocol.value]["theory"] = run.theory(protocol, arrays)
+            curves[protocol.value]["theory"] = run.theory(protocol, arrays, spec.source.input_dim)
             if "relative_spread" in arrays:
                 monte_carlo[protocol.value] = {"samples": spec.theory.mc_samples,
                                                "relative_spread": float(arrays["relative_spread"])}
     if spec.simulation is not None:
-        lambdas, chosen_by = _simulation_regularisation(spec, run, target, maps, curves)
-        readouts = {p.value: ReadoutProtocol(maps[p], spec.readout.loss.value, lambdas[p.value])
-                    for p in readout_protocols}
-        # where the network protocols start on the target: a random initialisation, or the source network
-        starts = {Protocol.scratch: None, Protocol.finetune: network}
-        networks = {p.value: starts[p] for p in spec.protocols if p in starts}
-        with run.timed("simulation"):
-            sims = simulate(target, spec.alphas, spec.simulation.seeds, spec.simulation.test_samples,
-                            readouts=readouts, networks=networks, network_spec=spec.target_training,
-                            progress=lambda d, t: run.progress("simulation", d, t))
-        sizes = sample_sizes(spec.alphas, spec.source.input_dim)
-        for protocol, sim in sims.items():
-            curves[protocol]["simulation"] = {
-                "n_samples": sizes,
-                "regularisation": sim.regularisation,
-                "regularisation_chosen_by": chosen_by if sim.regularisation is not None else None,
-                "test_error_mean": finite_or_none(sim.mean),
-                "test_error_sem": finite_or_none(sim.sem),
-                "test_errors": [finite_or_none(row) for row in sim.test_errors.T],  # [alpha][seed]
-                "train_error_mean": finite_or_none(sim.train_errors.mean(axis=0)),
-                "train_loss_mean": None if sim.train_losses is None else finite_or_none(sim.train_losses.mean(axis=0)),
-                "optimiser_converged": [bool(x) for x in sim.converged.all(axis=0)],
-            }
+        solved = {p.value: curves[p.value]["theory"] for p in readout_protocols}
+        samples = TaskSamples(target, spec.simulation.test_samples)
+        for protocol, curve in simulation_curves(run, maps, network, samples, solved, "theory").items():
+            curves[protocol]["simulation"] = curve
     return {
         "alphas": list(spec.alphas),
         "source_test_error": source_summary["test_error"],
@@ -276,6 +306,7 @@ def run_learning_curve(spec: LearningCurveRequest, store: ArtifactStore | None =
         "source_train_loss": source_summary["train_loss"],
         "target_latent_dim": target.latent_dim,
         "curves": curves,
+        "data": None,
         "meta": {
             "science_version": SCIENCE_VERSION,
             "numerics": {"quadrature": "composite Gauss-Legendre panels adapted to the label step",
@@ -292,8 +323,8 @@ def ensure_source_network(source: SourceParams, network: NetworkParams, store: A
                           progress: ProgressFn | None = None) -> dict[str, Any]:
     """Train (or reuse) the source network alone: what a phase diagram's parts share."""
     spec = LearningCurveRequest(source=source, network=network, simulation=None)
-    run = _Run(spec, store if store is not None else MemoryArtifactStore(), progress or _silent)
-    _, summary = run.source_network(make_source(source))
+    run = CurveRun(spec, store if store is not None else MemoryArtifactStore(), progress or _silent)
+    _, summary = run.synthetic_source_network(make_source(source))
     return {"source_test_error": summary["test_error"], "source_train_error": summary["train_error"],
             "source_train_loss": summary["train_loss"],
             "meta": {"science_version": SCIENCE_VERSION, "timings": run.timings, "artifacts": run.artifacts}}

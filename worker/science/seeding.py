@@ -26,11 +26,12 @@ class Stream(IntEnum):
     MINIBATCH_ORDER = 13  # (training seed): shuffling of mini-batches
     RANDOM_FEATURES = 14  # network.seed: W_0 of the rf protocol
     FEATURE_MEAN = 20  # target.seed: Monte Carlo population mean of non-odd feature maps
-    MC_COVARIANCE = 21  # theory.seed: Monte Carlo samples of Omega, Phi
-    SIM_TRAIN_DATA = 30  # simulation seed: target training samples (nested in n_t)
+    MC_COVARIANCE = 21  # theory.seed: Monte Carlo samples of Omega, Phi (a dataset: the order of its samples)
+    SIM_TRAIN_DATA = 30  # simulation seed: target training samples (nested in n_t; a dataset: its training split's order)
     SIM_TEST_DATA = 31  # simulation seed: fresh target test samples
     SIM_NETWORK_INIT = 32  # simulation seed: random init of the scratch protocol
     CV_FOLDS = 33  # (simulation seed, alpha index): folds of the cross-validated readout lambda
+    DATASET_SPLIT = 40  # source.seed / target.seed of a dataset reference: held-out and training splits
 
 
 def generator(seed: int, stream: Stream, *more: int) -> np.random.Generator:

@@ -1,8 +1,10 @@
 """Finite-size simulations on the target task (MODEL.md section 3).
 
-For every simulation seed: one set of fresh test samples, and for every alpha the first
-n_t = round(alpha N) samples of the seed's training stream (so the training sets are nested in
-alpha). All protocols see the same samples for a given seed and alpha, which pairs their errors.
+For every simulation seed: one test set, and for every alpha the first n_t = round(alpha N)
+samples of the seed's training stream (so the training sets are nested in alpha). Where samples come
+from is a ``TargetSamples``: fresh draws of the synthetic task (``TaskSamples``), or a dataset's
+held-out split and seeded orders of its training split (``data.SplitSamples``). All protocols see
+the same samples for a given seed and alpha, which pairs their errors.
 Readout protocols fit the l2 readout on their (centred) features; ``scratch`` trains the two-layer
 network from a seeded random initialisation, ``finetune`` from the source network, both with the
 optimiser settings passed as ``network_spec`` (the source network's, unless the simulation
@@ -12,11 +14,11 @@ overrides epochs or learning rate).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from tlprobe.contract.learning_curve import NetworkParams
+from tlprobe.contract.learning_curve import NetworkParams, target_samples
 
 from .chmm import Task
 from .features import FeatureMap
@@ -29,8 +31,40 @@ ProgressFn = Callable[[int, int], None]
 
 
 def sample_sizes(alphas: Sequence[float], input_dim: int) -> list[int]:
-    """n_t = round(alpha N), at least 1."""
-    return [max(1, int(round(alpha * input_dim))) for alpha in alphas]
+    """n_t = round(alpha N), at least 1 (``target_samples``)."""
+    return [target_samples(alpha, input_dim) for alpha in alphas]
+
+
+class TargetSamples(Protocol):
+    """Where a simulation's samples come from: (inputs, labels) pairs, reproducible from the seed."""
+
+    @property
+    def input_dim(self) -> int: ...
+
+    def test_set(self, seed: int) -> tuple[Array, Array]: ...
+
+    def training_set(self, seed: int, n: int) -> tuple[Array, Array]:
+        """The first n samples of the seed's training order (nested in n)."""
+
+
+@dataclass(frozen=True)
+class TaskSamples:
+    """Fresh samples of a synthetic task: ``test_samples`` per seed for testing."""
+
+    task: Task
+    test_samples: int
+
+    @property
+    def input_dim(self) -> int:
+        return self.task.input_dim
+
+    def test_set(self, seed: int) -> tuple[Array, Array]:
+        _, inputs, labels = self.task.sample(self.test_samples, generator(seed, Stream.SIM_TEST_DATA))
+        return inputs, labels
+
+    def training_set(self, seed: int, n: int) -> tuple[Array, Array]:
+        _, inputs, labels = self.task.sample(n, generator(seed, Stream.SIM_TRAIN_DATA))
+        return inputs, labels
 
 
 @dataclass(frozen=True)
@@ -75,18 +109,18 @@ class _Results:
         return self.by_protocol[protocol]
 
 
-def cross_validated_regularisation(task: Task, alphas: Sequence[float], seeds: Sequence[int],
+def cross_validated_regularisation(samples: TargetSamples, alphas: Sequence[float], seeds: Sequence[int],
                                     feature_maps: dict[str, FeatureMap], loss: str,
                                     progress: ProgressFn | None = None) -> dict[str, list[float]]:
     """Per protocol and alpha, the lambda of ``CV_GRID`` with the fewest held-out errors in k-fold
     cross-validation on the training sets of every seed, pooled: one lambda per alpha, as the theory
-    gives. The training sets are the ones ``simulate`` fits (the same streams)."""
-    sizes = sample_sizes(alphas, task.input_dim)
+    gives. The training sets are the ones ``simulate`` fits (the same samples)."""
+    sizes = sample_sizes(alphas, samples.input_dim)
     wrong = {name: np.zeros((len(sizes), len(CV_GRID))) for name in feature_maps}
     total, done = len(seeds) * len(sizes) * len(feature_maps), 0
     for seed in seeds:
         for a, n_train in enumerate(sizes):
-            _, inputs, labels = task.sample(n_train, generator(seed, Stream.SIM_TRAIN_DATA))
+            inputs, labels = samples.training_set(seed, n_train)
             for name, feature_map in feature_maps.items():
                 wrong[name][a] += cross_validation_errors(feature_map(inputs), labels, loss,
                                                           generator(seed, Stream.CV_FOLDS, a))
@@ -96,19 +130,19 @@ def cross_validated_regularisation(task: Task, alphas: Sequence[float], seeds: S
     return {name: [best_regularisation(row) for row in table] for name, table in wrong.items()}
 
 
-def simulate(task: Task, alphas: Sequence[float], seeds: Sequence[int], test_samples: int, *,
+def simulate(samples: TargetSamples, alphas: Sequence[float], seeds: Sequence[int], *,
              readouts: dict[str, ReadoutProtocol], networks: dict[str, TwoLayerNetwork | None],
              network_spec: NetworkParams, progress: ProgressFn | None = None) -> dict[str, ProtocolSimulation]:
     """Test errors per protocol, seed and alpha. ``networks`` maps scratch -> None, finetune -> source net."""
-    sizes = sample_sizes(alphas, task.input_dim)
+    sizes = sample_sizes(alphas, samples.input_dim)
     results = _Results((len(seeds), len(alphas)))
     total = len(seeds) * len(alphas) * (len(readouts) + len(networks))
     done = 0
     for s, seed in enumerate(seeds):
-        _, test_inputs, test_labels = task.sample(test_samples, generator(seed, Stream.SIM_TEST_DATA))
+        test_inputs, test_labels = samples.test_set(seed)
         test_features = {name: proto.feature_map(test_inputs) for name, proto in readouts.items()}
         for a, n_train in enumerate(sizes):
-            _, inputs, labels = task.sample(n_train, generator(seed, Stream.SIM_TRAIN_DATA))
+            inputs, labels = samples.training_set(seed, n_train)
             for name, proto in readouts.items():
                 features = proto.feature_map(inputs)
                 readout = fit_readout(features, labels, proto.loss, proto.regularisation[a])
@@ -122,7 +156,7 @@ def simulate(task: Task, alphas: Sequence[float], seeds: Sequence[int], test_sam
                     progress(done, total)
             for name, start in networks.items():
                 if start is None:
-                    start = initial_network(network_spec.hidden_units, task.input_dim, network_spec.activation.value,
+                    start = initial_network(network_spec.hidden_units, samples.input_dim, network_spec.activation.value,
                                             generator(seed, Stream.SIM_NETWORK_INIT))
                 trained = train_network(start, inputs, labels, epochs=network_spec.epochs,
                                         learning_rate=network_spec.learning_rate,

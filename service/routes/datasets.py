@@ -1,0 +1,114 @@
+"""Datasets as a resource: upload (.npz or JSON), describe, list, delete (MODEL.md section 7)."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from tlprobe import datasets
+from tlprobe.contract.datasets import DATASET_ID_PATTERN, DatasetDescription, DatasetPage, DatasetUpload
+from tlprobe.settings import Settings
+
+from .. import access
+from ..access import ReadAccess, WriteAccess
+from ..deps import RedisDep, SettingsDep
+
+router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
+NOT_FOUND = {404: {"description": "No such dataset (never uploaded, deleted, or expired)."}}
+DatasetIdPath = Path(description="The dataset's id (ds-...).")
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"},
+                                     "example": "(the bytes of numpy.savez(file, inputs=X, labels=y))"},
+        "application/json": {"schema": DatasetUpload.model_json_schema()},
+    },
+}
+
+
+def _store(body: bytes, content_type: str, redis, settings: Settings) -> tuple[DatasetDescription, bool]:
+    from ..uploads import read_upload  # numpy: loaded on the first upload, never at start-up
+
+    dataset = read_upload(body, content_type, settings)
+    return datasets.put(redis, settings, dataset.description, dataset.arrays)
+
+
+@router.post("", name="upload_dataset", status_code=201, response_model=DatasetDescription,
+             openapi_extra={"requestBody": UPLOAD_BODY},
+             responses={200: {"model": DatasetDescription, "description": "That content is already stored: its "
+                                                                          "description (its lifetime is renewed)."},
+                        401: {"description": "A bearer token is required (when the service is configured with tokens)."},
+                        413: {"description": "The body is larger than TLPROBE_MAX_DATASET_UPLOAD_BYTES (a JSON body: "
+                                             "TLPROBE_MAX_BODY_BYTES), the dataset larger than TLPROBE_MAX_DATASET_BYTES, "
+                                             "or storing it would exceed TLPROBE_MAX_DATASETS_BYTES in total."},
+                        415: {"description": "Neither application/octet-stream (.npz) nor application/json."},
+                        422: {"description": "The content is refused: each error names the array and the reason "
+                                             "(missing array, shape, dtype, non-finite value, a single class, "
+                                             "object arrays or pickles, a malformed file, n or N over its bound)."},
+                        429: {"description": "Too many writes for this token in this minute (see Retry-After)."},
+                        503: {"description": "Redis unreachable: retry later."}})
+async def upload_dataset(request: Request, response: Response, redis: RedisDep, settings: SettingsDep,
+                         token: WriteAccess) -> DatasetDescription:
+    """Upload a labelled dataset: an `.npz` file with arrays `inputs` (n x N numbers) and `labels` (n
+    values, all in {-1, +1} or all in {0, 1}) sent as `application/octet-stream`, or for small sets
+    JSON `{"inputs": [[...], ...], "labels": [...]}`.
+
+    The id is derived from the content (inputs as float64, labels as +-1), so the same data is stored
+    once however often, and in whatever encoding, it is sent: `201` when stored now, `200` when it
+    already was. Arrays are never unpickled."""
+    from ..uploads import UploadRefused
+
+    body = await request.body()
+    await run_in_threadpool(access.charge, redis, settings, token)
+    try:
+        description, created = await run_in_threadpool(_store, body, request.headers.get("content-type", ""), redis,
+                                                       settings)
+    except UploadRefused as exc:
+        if exc.status == 422:
+            raise RequestValidationError([{"type": "dataset", "loc": exc.loc, "msg": exc.reason, "input": None}]) from None
+        return JSONResponse({"detail": exc.reason}, status_code=exc.status)
+    except datasets.StorageFull as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=413)
+    response.status_code = 201 if created else 200
+    return description
+
+
+@router.get("", name="list_datasets", response_model=DatasetPage)
+def list_datasets(redis: RedisDep, _: ReadAccess, offset: int = Query(0, ge=0),
+                  limit: int = Query(20, ge=1, le=100)) -> DatasetPage:
+    """The stored datasets, newest first, paginated."""
+    return datasets.page(redis, offset, limit)
+
+
+@router.get("/{dataset_id}", name="get_dataset", response_model=DatasetDescription, responses=NOT_FOUND)
+def get_dataset(redis: RedisDep, _: ReadAccess, dataset_id: str = DatasetIdPath) -> DatasetDescription | JSONResponse:
+    """A dataset's description: size, class balance, per-feature mean and scale summary, lifetime."""
+    description = datasets.describe(redis, dataset_id) if _well_formed(dataset_id) else None
+    if description is None:
+        return JSONResponse({"detail": f"no such dataset: {dataset_id}"}, status_code=404)
+    return description
+
+
+@router.delete("/{dataset_id}", name="delete_dataset", status_code=204, response_class=Response,
+               responses={**NOT_FOUND, 409: {"description": "A queued or running job reads the dataset: the reason "
+                                                            "names the jobs."}})
+def delete_dataset(redis: RedisDep, _: WriteAccess, dataset_id: str = DatasetIdPath) -> Response:
+    """Delete a dataset. Refused with 409 while a queued or running job reads it. Results computed
+    from it stay cached."""
+    try:
+        if not _well_formed(dataset_id):
+            raise datasets.DatasetMissing(dataset_id)
+        datasets.delete(redis, dataset_id)
+    except datasets.DatasetMissing:
+        return JSONResponse({"detail": f"no such dataset: {dataset_id}"}, status_code=404)
+    except datasets.DatasetInUse as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+    return Response(status_code=204)
+
+
+def _well_formed(dataset_id: str) -> bool:
+    return re.fullmatch(DATASET_ID_PATTERN, dataset_id) is not None

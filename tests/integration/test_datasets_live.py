@@ -1,0 +1,105 @@
+"""End to end on datasets: a real uvicorn, real RQ workers, a real Redis. Upload (twice: one id, one
+copy), a learning curve with all five protocols on the digits, the engine's own numbers, a cached
+second request, and results that outlive their dataset."""
+
+import io
+import math
+from pathlib import Path
+
+import httpx2 as httpx
+import numpy as np
+import pytest
+
+from tests.integration.test_live import executions, wait_finished
+from tlprobe import keys
+from tlprobe.contract.learning_curve import LearningCurveRequest
+from worker.science.data import Dataset
+from worker.science.dataset_curve import run_dataset_curve
+
+pytestmark = pytest.mark.e2e
+DIGITS = Path(__file__).resolve().parents[2] / "examples" / "data" / "digits.npz"
+
+
+def digit_tasks() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Source: digit < 5 on one half of the images; target: even digit on the other half."""
+    with np.load(DIGITS, allow_pickle=False) as data:
+        images, digits = data["images"], data["digits"]
+    order = np.random.default_rng(0).permutation(len(images))
+    source, target = order[:899], order[899:]
+    return ((images[source], np.where(digits[source] < 5, 1, 0)),
+            (images[target].astype(np.float64), np.where(digits[target] % 2 == 0, 1, -1)))
+
+
+def assert_same_numbers(got, expected, path="result"):
+    """Equal up to the last bits of floating point (the workers run BLAS on one thread, this process may not)."""
+    if isinstance(expected, dict):
+        assert got.keys() == expected.keys(), path
+        for key in expected:
+            assert_same_numbers(got[key], expected[key], f"{path}.{key}")
+    elif isinstance(expected, list):
+        assert len(got) == len(expected), path
+        for index, (a, b) in enumerate(zip(got, expected)):
+            assert_same_numbers(a, b, f"{path}[{index}]")
+    elif isinstance(expected, float) and not isinstance(got, bool):
+        assert math.isclose(got, expected, rel_tol=1e-8, abs_tol=1e-12), (path, got, expected)
+    else:
+        assert got == expected, path
+
+
+def test_upload_then_a_learning_curve_with_all_protocols_then_a_cached_second_request(live):
+    api, redis = live["api"].url, live["redis"]
+    (source_x, source_y), (target_x, target_y) = digit_tasks()
+    buffer = io.BytesIO()
+    np.savez(buffer, inputs=source_x, labels=source_y)
+    sent = [httpx.post(f"{api}/v1/datasets", content=buffer.getvalue(),
+                       headers={"content-type": "application/octet-stream"}, timeout=30) for _ in range(2)]
+    assert [r.status_code for r in sent] == [201, 200] and sent[0].json()["dataset_id"] == sent[1].json()["dataset_id"]
+    source = sent[0].json()
+    constant = int(np.sum(source_x.max(axis=0) == source_x.min(axis=0)))  # blank corner pixels
+    assert (source["samples"], source["input_dim"], source["constant_features"]) == (899, 64, constant) and constant
+    target = httpx.post(f"{api}/v1/datasets", json={"inputs": target_x.tolist(), "labels": target_y.tolist()},
+                        timeout=30).json()
+    stored = [k for k in redis.keys(keys.dataset("ds-*")) if k.decode().split(":")[-1] in
+              (source["dataset_id"], target["dataset_id"])]
+    assert len(stored) == 2  # one copy each
+
+    request = {"source": {"dataset": source["dataset_id"]}, "target": {"dataset": target["dataset_id"]},
+               "network": {"hidden_units": 20, "n_samples": 300, "epochs": 60}, "alphas": [0.5, 2.0],
+               "protocols": ["tf", "rf", "linear", "scratch", "finetune"], "simulation": {"seeds": 2}}
+    response = httpx.post(f"{api}/v1/learning-curves", json=request)
+    assert response.status_code == 202
+    job_id = response.json()["job_id"]
+    assert wait_finished(api, job_id)["status"] == "finished"
+    result = httpx.get(f"{api}/v1/jobs/{job_id}/result").json()
+
+    for protocol, curve in result["curves"].items():
+        assert curve["theory"] is None and len(curve["simulation"]["test_errors"]) == 2
+        assert all(0.0 <= e <= 1.0 for e in curve["simulation"]["test_error_mean"])
+        equivalent = curve["gaussian_equivalent"]
+        assert (equivalent is not None) == (protocol in ("tf", "rf", "linear"))
+        if equivalent is not None:
+            assert all(equivalent["converged"])
+            assert equivalent["gap_to_simulation"] == pytest.approx(
+                [g - s for g, s in zip(equivalent["test_error"], curve["simulation"]["test_error_mean"])], abs=1e-15)
+    assert result["data"]["target"] == {"dataset": target["dataset_id"], "samples": 898, "training_split": 718,
+                                        "held_out": 180, "test_samples": 180}
+    expected = run_dataset_curve(LearningCurveRequest.model_validate(request),
+                                 Dataset(source_x.astype(float), np.where(source_y > 0, 1.0, -1.0)),
+                                 Dataset(target_x, target_y.astype(float)))
+    assert_same_numbers({k: v for k, v in result.items() if k not in ("meta", "kind")},
+                        {k: v for k, v in expected.items() if k != "meta"})
+    assert result["meta"]["cache_key"][:40] == job_id[3:]
+
+    before = executions(redis, "learning_curve")
+    again = httpx.post(f"{api}/v1/learning-curves", json=request)
+    assert again.status_code == 200 and again.json()["cached"] and again.json()["result"] == result
+    assert executions(redis, "learning_curve") == before
+    png = httpx.get(f"{api}/v1/jobs/{job_id}/plot.png")
+    assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
+
+    # the job has ended: the datasets can go, and the result stays cached (it is keyed by their content)
+    assert httpx.delete(f"{api}/v1/datasets/{source['dataset_id']}").status_code == 204
+    assert httpx.post(f"{api}/v1/learning-curves", json=request).status_code == 200
+    other = {**request, "alphas": [1.0]}
+    refused = httpx.post(f"{api}/v1/learning-curves", json=other)
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "source", "dataset"]

@@ -1,0 +1,145 @@
+"""A learning curve on datasets: its numbers rebuilt by hand from the documented rules, the
+Gaussian-equivalent model against a direct computation, and against simulation on data that is
+exactly Gaussian with a linear teacher (where the approximation should hold up to finite size)."""
+
+import numpy as np
+import pytest
+from scipy.special import erf
+
+from tlprobe.contract.common import Protocol
+from tlprobe.contract.learning_curve import LearningCurveRequest
+from worker.science.artifacts import MemoryArtifactStore
+from worker.science.data import Dataset, Standardisation, linear_teacher
+from worker.science.dataset_curve import centred_on, gaussian_equivalent_key, gaussian_equivalent_spectra, run_dataset_curve
+from worker.science.errors import InvalidSpec
+from worker.science.features import random_features
+from worker.science.gcm.spectrum import reduce_to_spectrum
+from worker.science.learning_curve import network_key
+from worker.science.readout import fit_readout
+from worker.science.seeding import Stream, generator
+
+SOURCE, TARGET = "ds-" + "a" * 40, "ds-" + "b" * 40
+#: finite-size allowance of the Gaussian-equivalent curve on exactly Gaussian data at N = K = 50, beyond
+#: the statistical errors: on this test's data the gaps (tf, rf, linear; alpha 0.5..4) were <= 0.027
+#: with statistical errors (seeds and test set) of 0.008..0.02; on another draw <= 0.014
+FINITE_SIZE = 0.01
+
+
+def gaussian_task(samples: int, input_dim: int, rng, shift: float = 0.0) -> Dataset:
+    theta = np.random.default_rng(99).standard_normal(input_dim)
+    inputs = rng.standard_normal((samples, input_dim))
+    return Dataset(inputs + shift, np.where(inputs @ theta >= 0, 1.0, -1.0))
+
+
+def spec(**changes) -> LearningCurveRequest:
+    body = {"source": {"dataset": SOURCE}, "target": {"dataset": TARGET},
+            "network": {"hidden_units": 12, "n_samples": 150, "epochs": 20}, "alphas": [0.5, 2.0],
+            "protocols": ["tf", "rf", "linear", "scratch", "finetune"], "theory": {"mc_samples": 100_000},
+            "simulation": {"seeds": [3, 8], "test_samples": 1000},
+            "readout": {"regularisation": 0.1}}  # fixed: the hand-made fits below use it
+    body.update(changes)
+    return LearningCurveRequest.model_validate(body)
+
+
+def small_sets(input_dim: int = 8):
+    rng = np.random.default_rng(0)
+    return gaussian_task(200, input_dim, rng, shift=2.0), gaussian_task(180, input_dim, rng, shift=-1.0)
+
+
+def test_the_simulation_follows_the_documented_splits_by_hand():
+    source, target = small_sets()
+    request = spec()
+    store = MemoryArtifactStore()
+    result = run_dataset_curve(request, source, target, store)
+    # rebuild every step from the rules in worker/science/data.py, by hand
+    order = generator(0, Stream.DATASET_SPLIT).permutation(200)
+    source_pool, source_test = source.inputs[order[40:]], source.inputs[order[:40]]
+    mean, scale = source_pool.mean(axis=0), source_pool.std(axis=0)
+    target_x = (target.inputs - mean) / scale
+    order = generator(1, Stream.DATASET_SPLIT).permutation(180)
+    pool_x, pool_y = target_x[order[36:]], target.labels[order[36:]]
+    test_x, test_y = target_x[order[:36]], target.labels[order[:36]]
+    assert result["data"]["target"] == {"dataset": TARGET, "samples": 180, "training_split": 144, "held_out": 36,
+                                        "test_samples": 36}
+    assert result["data"]["largest_alpha"] == 144 / 8
+    # linear readout, seed 8, alpha 2: the first 16 of seed 8's order of the training split
+    chosen = generator(8, Stream.SIM_TRAIN_DATA).permutation(144)[:16]
+    centre = target_x.mean(axis=0)  # features are centred by their mean over the whole target set
+    readout = fit_readout(pool_x[chosen] - centre, pool_y[chosen], "logistic", 0.1)
+    expected = np.mean(np.where((test_x - centre) @ readout.weights >= 0, 1.0, -1.0) != test_y)
+    assert result["curves"]["linear"]["simulation"]["test_errors"][1][1] == expected
+    # the source network: trained on the first 150 of the source training split, tested on its held-out split
+    arrays = store.arrays[network_key(request)]
+    hidden = erf(((source_test - mean) / scale) @ arrays["first_layer"].T / np.sqrt(8))
+    outputs = hidden @ arrays["second_layer"] / np.sqrt(12)
+    source_labels = source.labels[generator(0, Stream.DATASET_SPLIT).permutation(200)[:40]]
+    assert result["source_test_error"] == np.mean(np.where(outputs >= 0, 1.0, -1.0) != source_labels)
+    assert set(result["curves"]) == {"tf", "rf", "linear", "scratch", "finetune"}
+    assert all(curve["theory"] is None for curve in result["curves"].values())
+    assert result["curves"]["scratch"]["gaussian_equivalent"] is None and result["target_latent_dim"] is None
+
+
+def test_gaussian_equivalent_spectra_match_a_direct_computation():
+    source, target = small_sets()
+    data = Standardisation.fit(source.inputs)(target)
+    feature_map = centred_on(random_features(10, 8, "relu", np.random.default_rng(1)), data)
+    teacher = linear_teacher(data)
+    arrays = gaussian_equivalent_spectra(feature_map, data, teacher, 150, np.random.default_rng(2))
+    order = np.random.default_rng(2).permutation(180)[:150]
+    features = np.maximum(data.inputs[order] @ feature_map.weights.T / np.sqrt(8), 0) - feature_map.mean
+    latents = data.inputs[order] - data.inputs.mean(axis=0)
+    for label, rows in (("", slice(0, 150)), ("_a", slice(0, 75)), ("_b", slice(75, 150))):
+        phi, c = features[rows], latents[rows]
+        m = phi.shape[0]
+        expected = reduce_to_spectrum(phi.T @ phi / m, phi.T @ c / m, teacher.theta,
+                                      float(np.mean((c @ teacher.theta) ** 2)) / 8)
+        np.testing.assert_allclose(arrays[f"omega{label}"], expected.omega, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(arrays[f"t{label}"], expected.t, rtol=1e-7, atol=1e-12)
+        assert float(arrays[f"rho{label}"]) == pytest.approx(expected.rho, rel=1e-12)
+        assert float(arrays[f"gamma{label}"]) == 8 / 10
+
+
+def test_keys_depend_on_the_datasets_and_artifacts_are_reused():
+    source, target = small_sets()
+    store = MemoryArtifactStore()
+    first = run_dataset_curve(spec(simulation=None), source, target, store)
+    again = run_dataset_curve(spec(simulation=None, alphas=[1.0], readout={"regularisation": 0.01}), source, target, store)
+    assert all(a["reused"] for a in again["meta"]["artifacts"].values()) and len(store.saves) == 4
+    assert set(store.saves.values()) == {1}
+    assert first["curves"]["tf"]["simulation"] is None and first["curves"]["tf"]["gaussian_equivalent"]["converged"]
+    other = spec(target={"dataset": "ds-" + "c" * 40})
+    assert gaussian_equivalent_key(other, Protocol.rf) != gaussian_equivalent_key(spec(), Protocol.rf)
+    assert network_key(spec(source={"dataset": "ds-" + "c" * 40})) != network_key(spec())
+    # the target's split seed does not change the model (it uses the whole target set)
+    assert gaussian_equivalent_key(spec(target={"dataset": TARGET, "seed": 5}), Protocol.rf) == \
+        gaussian_equivalent_key(spec(), Protocol.rf)
+
+
+def test_the_engine_refuses_what_its_arrays_cannot_give():
+    source, target = small_sets()
+    with pytest.raises(InvalidSpec, match="network.n_samples"):
+        run_dataset_curve(spec(network={"n_samples": 161}), source, target)
+    with pytest.raises(InvalidSpec, match="target.dataset"):
+        run_dataset_curve(spec(), source, small_sets(input_dim=9)[1])
+
+
+@pytest.mark.slow
+def test_on_gaussian_data_with_a_linear_teacher_the_approximation_matches_simulation():
+    rng = np.random.default_rng(5)
+    source, target = gaussian_task(5000, 50, rng), gaussian_task(5000, 50, rng)
+    request = spec(network={"hidden_units": 50, "n_samples": 2000, "epochs": 60}, alphas=[0.5, 1.0, 2.0, 4.0],
+                   protocols=["tf", "rf", "linear"], theory={"mc_samples": 1_000_000},
+                   simulation={"seeds": 6, "test_samples": 1000})
+    result = run_dataset_curve(request, source, target)
+    assert result["data"]["teacher_fit_error"] < 0.03  # the fitted rule is close to the true one
+    for protocol in ("tf", "rf", "linear"):
+        curve = result["curves"][protocol]
+        equivalent, sim = curve["gaussian_equivalent"], curve["simulation"]
+        assert all(equivalent["converged"])
+        gap = np.array(equivalent["gap_to_simulation"])
+        np.testing.assert_allclose(gap, np.array(equivalent["test_error"]) - np.array(sim["test_error_mean"]))
+        # the test set is one fixed held-out split (1000 samples): its binomial error is not in the seeds' sem
+        errors = np.array(sim["test_error_mean"])
+        statistical = np.sqrt(np.array(sim["test_error_sem"]) ** 2 + errors * (1 - errors) / 1000)
+        allowed = 3 * statistical + np.array(equivalent["test_error_mc_error"]) + FINITE_SIZE
+        assert np.all(np.abs(gap) <= allowed), (protocol, gap, allowed)
