@@ -368,7 +368,7 @@ async function viewJob(page, id) {
 // ---------------------------------------------------------------- the learning-curve form
 /** The schema's variants of a field: [{type, ...}], without null; and whether null is allowed. */
 function variants(spec, schema) {
-  const options = (schema.anyOf || [schema]).map((s) => resolve(spec, s));
+  const options = (schema.anyOf || schema.oneOf || [schema]).map((s) => resolve(spec, s));
   return { nullable: options.some((s) => s.type === "null"), options: options.filter((s) => s.type !== "null") };
 }
 
@@ -403,14 +403,24 @@ function parse(text, { nullable, options }) {
   throw new Error(`not ${options.map((o) => o.const ? `"${o.const}"` : o.type === "array" ? "a list of numbers" : `a ${o.type}`).join(" or ")}`);
 }
 
+/** The object variant the form composes: the only one, or among several (a synthetic task or a dataset)
+ * the one whose fields hold the default value; the form offers synthetic tasks, datasets go through the API. */
+function objectVariant(options, value) {
+  const objects = options.filter((option) => option.properties);
+  if (objects.length !== options.length || objects.length === 0) return null;
+  if (objects.length === 1) return objects[0];
+  const keys = Object.keys(value || {});
+  return objects.find((option) => keys.length && keys.every((key) => key in option.properties)) || null;
+}
+
 /** Inputs for an object schema; returns a function reading the current value. */
 function objectFields(spec, schema, defaults, path, container, registry) {
   const readers = [];
   for (const [name, property] of Object.entries(schema.properties || {})) {
     const fieldPath = [...path, name];
     const kinds = variants(spec, property);
-    const sub = kinds.options.length === 1 && kinds.options[0].properties ? kinds.options[0] : null;
     const value = defaults && name in defaults ? defaults[name] : property.default ?? null;
+    const sub = objectVariant(kinds.options, value);
     const description = property.description || (sub ? sub.description : "") || "";
     if (sub) {  // a nested object (a nullable one can be switched off)
       const set = h("fieldset", { "data-path": fieldPath.join(".") });
