@@ -10,7 +10,7 @@ on), gain = error(scratch) - error(tf), simulated (a diagram on datasets always 
 Gaussian-equivalent curve of tf beside it.
 
 Writes OUTPUT_DIR/digits_diagram.png (the service's picture) and digits_diagram.json (the grids),
-and prints the gain table. About ten minutes on two cores when nothing is cached.
+and prints the gain table. About three minutes on two cores when nothing is cached.
 """
 
 from __future__ import annotations
