@@ -413,8 +413,11 @@ function objectFields(spec, schema, defaults, path, container, registry) {
   for (const [name, property] of Object.entries(schema.properties || {})) {
     const fieldPath = [...path, name];
     const kinds = variants(spec, property);
-    const sub = kinds.options.length === 1 && kinds.options[0].properties ? kinds.options[0] : null;
     const value = defaults && name in defaults ? defaults[name] : property.default ?? null;
+    // a nested object; of several object variants (the synthetic task or a dataset), the one the default fits
+    const objects = kinds.options.filter((option) => option.properties);
+    const fits = (option) => value && Object.keys(value).every((key) => key in option.properties);
+    const sub = objects.length === kinds.options.length && objects.length ? objects.find(fits) || objects[0] : null;
     const description = property.description || (sub ? sub.description : "") || "";
     if (sub) {  // a nested object (a nullable one can be switched off)
       const set = h("fieldset", { "data-path": fieldPath.join(".") });
