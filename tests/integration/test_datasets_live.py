@@ -3,7 +3,11 @@ copy), a learning curve with all five protocols on the digits, the engine's own 
 second request, and results that outlive their dataset."""
 
 import io
+import json
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx2 as httpx
@@ -11,7 +15,7 @@ import numpy as np
 import pytest
 
 from tests.integration.test_live import executions, wait_finished
-from tlprobe import keys
+from tlprobe import Client, keys
 from tlprobe.contract.learning_curve import LearningCurveRequest
 from worker.science.data import Dataset
 from worker.science.dataset_curve import run_dataset_curve
@@ -156,5 +160,11 @@ def test_a_diagram_on_the_digits_equals_the_learning_curves_of_its_cells(live):
             assert result["gain"][yi][xi] == pytest.approx(simulated["rf"] - simulated["tf"], abs=1e-15)
     listed = httpx.get(f"{api}/v1/phase-diagrams", params={"dataset": source}).json()
     assert diagram_id in [item["diagram_id"] for item in listed["items"]]
+    with Client(api) as client:  # the catalogue filter from the client and the command line
+        assert diagram_id in [entry.diagram_id for entry in client.diagrams(dataset=target)]
+    command = subprocess.run([str(Path(sys.executable).with_name("tlprobe")), "diagrams", "--dataset", source,
+                              "--format", "json"], env={**os.environ, "TLPROBE_URL": api}, capture_output=True,
+                             text=True, timeout=60)
+    assert command.returncode == 0 and diagram_id in [entry["diagram_id"] for entry in json.loads(command.stdout)]
     png = httpx.get(f"{api}/v1/phase-diagrams/{diagram_id}.png")
     assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
