@@ -275,8 +275,12 @@ async function viewCatalogue(page) {
 
 function keyParameters(parameters, axes) {
   const p = parameters;
-  const parts = [`D=${p["source.latent_dim"]} N=${p["source.input_dim"]} K=${p["network.hidden_units"]} n_s=${p["network.n_samples"]}`,
-    `${p["readout.loss"]} lambda=${p["readout.regularisation"]}`];
+  // on datasets the source and target are their ids; a parameter on an axis has no fixed value
+  const sizes = p["source.dataset"] ? [`data ${p["source.dataset"].slice(0, 11)} \u2192 ${p["target.dataset"].slice(0, 11)}`]
+    : [`D=${p["source.latent_dim"]}`, `N=${p["source.input_dim"]}`];
+  const network = [["K", "network.hidden_units"], ["n_s", "network.n_samples"]]
+    .filter(([, path]) => p[path] !== undefined).map(([symbol, path]) => `${symbol}=${p[path]}`);
+  const parts = [[...sizes, ...network].join(" "), `${p["readout.loss"]} lambda=${p["readout.regularisation"]}`];
   const knobs = ["feature_noise", "teacher_noise", "feature_substitution", "latent_change"]
     .filter((knob) => !axes.includes(knob) && p[`target.${knob}`]).map((knob) => `${knob}=${p[`target.${knob}`]}`);
   if (!axes.includes("alpha")) knobs.push(`alpha=${p.alpha}`);
