@@ -1,0 +1,347 @@
+"""The seed paper's questions, answered through the API with the Python client (docs/findings.md).
+
+    make run                                          # in another terminal
+    python examples/findings.py [URL] [--out DIR] [--data FILE] [--only SECTION,...]
+
+URL defaults to $TLPROBE_URL or http://127.0.0.1:8000; pictures go to DIR (default docs/img, files
+findings_*.png) and the numbers to FILE (default docs/data/findings.json). Sections:
+
+    curves       learning curves of tf, rf, scratch and finetune, one target per knob
+    tf_rf        tf against rf, phase diagrams over (knob, alpha), theory
+    tf_scratch   tf against scratch, phase diagrams over (knob, alpha), simulation
+    source_size  the gain of tf over rf against the source size n_s and alpha, theory
+    nested       complex -> simple against simple -> complex, theory and simulation
+
+``--only curves,tf_scratch`` re-runs those sections and keeps the others' numbers from FILE;
+``--only finetune`` names exactly the sections that train networks on the target (curves and
+tf_scratch), the ones to re-run when the scratch or finetune defaults change. "Where transfer
+turns negative" is read off the tf_rf and tf_scratch diagrams and recomputed whenever either runs.
+Everything runs at the default sizes (D = 50, N = K = 200, n_s = 2000), readouts at their optimal
+lambda (the default), 2 simulation seeds. From an empty cache: about 35 minutes on one worker.
+Every request is stored in FILE next to its numbers (``requests``), so each figure can be redone
+by hand with ``POST /v1/learning-curves`` or ``POST /v1/phase-diagrams``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from tlprobe import Client
+
+KNOBS = ["feature_noise", "teacher_noise", "feature_substitution", "latent_change"]
+SECTIONS = ["curves", "tf_rf", "tf_scratch", "source_size", "nested"]
+#: the sections that train networks on the target (scratch, finetune): re-run them when their defaults change
+FINETUNE_SECTIONS = ["curves", "tf_scratch"]
+
+CURVE_ALPHAS = [0.25, 0.5, 1.0, 2.0, 4.0]
+SIMULATION = {"seeds": 2}
+#: one learning curve per knob at a middling value, and the source task itself as the reference
+CURVE_TARGETS = {"same_task": {}, "feature_noise": {"feature_noise": 0.5}, "teacher_noise": {"teacher_noise": 0.5},
+                 "feature_substitution": {"feature_substitution": 0.5}, "latent_change": {"latent_change": 25}}
+#: the tf-against-rf diagrams' grid: feature_noise and teacher_noise are those of examples/phase_diagrams.py
+DIAGRAM_ALPHAS = [0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 4.0]
+UNIT = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+LATENT = [-45, -40, -30, -20, -10, 0, 10, 25, 50, 100, 150]
+KNOB_VALUES = {"feature_noise": UNIT, "teacher_noise": UNIT, "feature_substitution": UNIT, "latent_change": LATENT}
+#: the coarser tf-against-scratch grid (25 cells x 2 seeds = 50 trainings per diagram)
+SCRATCH_ALPHAS = [0.25, 0.5, 1.0, 2.0, 4.0]
+SCRATCH_VALUES = {"feature_noise": [0.0, 0.25, 0.5, 0.75, 1.0], "teacher_noise": [0.0, 0.25, 0.5, 0.75, 1.0],
+                  "feature_substitution": [0.0, 0.25, 0.5, 0.75, 1.0], "latent_change": [-40, -25, 0, 25, 50]}
+SOURCE_SIZES = [250, 500, 1000, 2000, 4000, 8000]
+SOURCE_SIZE_TARGETS = {"same_task": {}, "teacher_noise": {"teacher_noise": 0.5}}
+#: the same pair of tasks (D = 25 and D = 50 of one nested sequence) with the roles swapped, and each
+#: task transferring to itself as the reference
+NESTED = {"complex_to_simple": (50, -25), "simple_to_complex": (25, 25), "simple_to_simple": (25, 0),
+          "complex_to_complex": (50, 0)}
+COLOURS = {"tf": "C0", "rf": "C1", "scratch": "C3", "finetune": "C4"}
+
+
+# ---- requests -------------------------------------------------------------------------------------------
+
+def curve_requests() -> dict[str, dict]:
+    return {name: {"target": target, "alphas": CURVE_ALPHAS, "protocols": ["tf", "rf", "scratch", "finetune"],
+                   "simulation": SIMULATION} for name, target in CURVE_TARGETS.items()}
+
+
+def tf_rf_requests() -> dict[str, dict]:
+    return {knob: {"x_axis": {"name": "alpha", "values": DIAGRAM_ALPHAS},
+                   "y_axis": {"name": knob, "values": KNOB_VALUES[knob]}, "baseline": "rf"} for knob in KNOBS}
+
+
+def tf_scratch_requests() -> dict[str, dict]:
+    return {knob: {"x_axis": {"name": "alpha", "values": SCRATCH_ALPHAS},
+                   "y_axis": {"name": knob, "values": SCRATCH_VALUES[knob]}, "baseline": "scratch",
+                   "simulation": SIMULATION} for knob in KNOBS}
+
+
+def source_size_requests() -> dict[str, dict]:
+    return {name: {"target": target, "x_axis": {"name": "alpha", "values": CURVE_ALPHAS},
+                   "y_axis": {"name": "n_samples", "values": SOURCE_SIZES}, "baseline": "rf"}
+            for name, target in SOURCE_SIZE_TARGETS.items()}
+
+
+def nested_requests() -> dict[str, dict]:
+    return {name: {"source": {"latent_dim": d}, "target": {"latent_change": change}, "alphas": CURVE_ALPHAS,
+                   "protocols": ["tf", "rf"], "simulation": SIMULATION} for name, (d, change) in NESTED.items()}
+
+
+REQUESTS = {"curves": ("learning_curve", curve_requests), "tf_rf": ("phase_diagram", tf_rf_requests),
+            "tf_scratch": ("phase_diagram", tf_scratch_requests),
+            "source_size": ("phase_diagram", source_size_requests), "nested": ("learning_curve", nested_requests)}
+
+
+# ---- running --------------------------------------------------------------------------------------------
+
+def run_all(client: Client, kind: str, requests: dict[str, dict]) -> dict[str, Any]:
+    """Submit every request first (so the workers never idle), then wait for each in turn."""
+    submit = client.learning_curve if kind == "learning_curve" else client.phase_diagram
+    jobs = {}
+    for name, request in requests.items():
+        submission = submit(request, wait=False)
+        jobs[name] = submission.job_id
+        print(f"  {name}: {submission.job_id} ({'cached' if submission.cached else 'queued'})", flush=True)
+    results = {}
+    for name, job_id in jobs.items():
+        started = time.monotonic()
+        view = client.wait(job_id)
+        results[name] = client.result(job_id)
+        print(f"  {name}: {view.status.value} after {time.monotonic() - started:.0f} s", flush=True)
+    return {"jobs": jobs, "results": results}
+
+
+def curve_numbers(result) -> dict[str, Any]:
+    numbers: dict[str, Any] = {"alphas": result.alphas, "source_test_error": result.source_test_error,
+                               "target_latent_dim": result.target_latent_dim, "protocols": {}}
+    for protocol, curve in result.curves.items():
+        entry: dict[str, Any] = {}
+        if curve.theory is not None:
+            entry["theory"] = curve.theory.test_error
+            entry["regularisation"] = curve.theory.regularisation
+        if curve.simulation is not None:
+            entry["simulation_mean"] = curve.simulation.test_error_mean
+            entry["simulation_sem"] = curve.simulation.test_error_sem
+        numbers["protocols"][protocol.value] = entry
+    return numbers
+
+
+def diagram_numbers(result) -> dict[str, Any]:
+    return {"x": result.x_axis.values, "y": result.y_axis.values, "baseline": result.baseline.value,
+            "gain_basis": result.gain_basis, "gain": result.gain, "complete": result.complete,
+            "test_error": {p.value: grid for p, grid in result.test_error.items()},
+            "test_error_sem": None if result.test_error_sem is None else
+            {p.value: grid for p, grid in result.test_error_sem.items()},
+            "boundary": [row.model_dump() for row in result.boundary],
+            "source_test_errors": result.source_test_errors}
+
+
+# ---- pictures -------------------------------------------------------------------------------------------
+
+def _figure(columns: int, rows: int = 1, width: float = 3.4, height: float = 3.0):
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width * columns, height * rows), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False)
+    return figure, axes
+
+
+def _curve_panel(ax, numbers: dict, protocols: list[str], label_prefix: str = "", style: str = "-") -> None:
+    alphas = numbers["alphas"]
+    for protocol in protocols:
+        entry = numbers["protocols"][protocol]
+        colour = COLOURS[protocol]
+        if "theory" in entry:
+            ax.plot(alphas, entry["theory"], style, color=colour, label=f"{label_prefix}{protocol} theory")
+        if "simulation_mean" in entry:
+            line = "none" if "theory" in entry else style
+            ax.errorbar(alphas, entry["simulation_mean"], yerr=[s or 0 for s in entry["simulation_sem"]],
+                        marker="o", ms=4, linestyle=line, color=colour, capsize=2,
+                        label=f"{label_prefix}{protocol} simulation")
+    ax.set_xscale("log")
+    ax.set_xlabel("alpha = n_t / N")
+    ax.grid(alpha=0.3)
+
+
+def plot_curves(data: dict, out: Path) -> None:
+    figure, axes = _figure(len(CURVE_TARGETS))
+    for ax, name in zip(axes[0], CURVE_TARGETS):
+        _curve_panel(ax, data["curves"][name], ["tf", "rf", "scratch", "finetune"])
+        target = CURVE_TARGETS[name]
+        ax.set_title("source task itself" if not target else ", ".join(f"{k} {v:g}" for k, v in target.items()),
+                     fontsize=10)
+    axes[0][0].set_ylabel("target test error")
+    axes[0][0].legend(fontsize=7)
+    figure.savefig(out / "findings_curves.png", dpi=110)
+
+
+def plot_source_size(data: dict, out: Path) -> None:
+    figure, axes = _figure(len(SOURCE_SIZE_TARGETS) + 1, width=3.6)
+    for ax, name in zip(axes[0], SOURCE_SIZE_TARGETS):
+        numbers = data["source_size"][name]
+        for j, alpha in enumerate(numbers["x"]):
+            ax.plot(numbers["y"], [row[j] for row in numbers["gain"]], "o-", ms=4, label=f"alpha {alpha:g}")
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_xlabel("source samples n_s")
+        ax.set_title("gain of tf over rf: " + ("source task itself" if name == "same_task" else "teacher noise 0.5"),
+                     fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("error(rf) - error(tf)")
+    axes[0][0].legend(fontsize=7)
+    ax = axes[0][-1]
+    numbers = data["source_size"]["same_task"]
+    ax.plot(numbers["y"], [row[0] for row in numbers["source_test_errors"]], "ko-", ms=4)
+    ax.set_xscale("log")
+    ax.set_xlabel("source samples n_s")
+    ax.set_ylabel("source test error")
+    ax.set_title("the source network", fontsize=10)
+    ax.grid(alpha=0.3)
+    figure.savefig(out / "findings_source_size.png", dpi=110)
+
+
+def plot_nested(data: dict, out: Path) -> None:
+    figure, axes = _figure(2, width=4.2, height=3.4)
+    panels = [("simple target (D = 25)", "complex_to_simple", "simple_to_simple", "D = 50", "D = 25"),
+              ("complex target (D = 50)", "simple_to_complex", "complex_to_complex", "D = 25", "D = 50")]
+    for ax, (title, other, itself, other_label, itself_label) in zip(axes[0], panels):
+        nested = data["nested"]
+        _curve_panel(ax, nested[other], ["tf"], f"from {other_label}: ")
+        _curve_panel(ax, nested[itself], ["tf"], f"from {itself_label} (itself): ", style="--")
+        _curve_panel(ax, nested[other], ["rf"])
+        ax.get_lines()  # styles: the transfer from the other task solid, from the task itself dashed
+        ax.set_title(title, fontsize=10)
+        ax.set_ylabel("target test error")
+        ax.legend(fontsize=7)
+    for ax in axes[0]:
+        for line in ax.get_lines():
+            if "itself" in str(line.get_label()):
+                line.set_color("C2")
+    figure.savefig(out / "findings_nested.png", dpi=110)
+
+
+def plot_negative(data: dict, out: Path) -> None:
+    figure, axes = _figure(len(KNOBS), width=3.2)
+    for ax, knob in zip(axes[0], KNOBS):
+        for section, marker, label in (("tf_rf", "o-", "tf vs rf (theory)"), ("tf_scratch", "s--", "tf vs scratch (sim.)")):
+            if section not in data:
+                continue
+            crossing = data["negative"][section][knob]["alpha_crossing"]
+            values = [v for v, a in zip(data["negative"][section][knob]["values"], crossing) if a is not None]
+            ax.plot(values, [a for a in crossing if a is not None], marker, ms=4, label=label)
+        ax.set_yscale("log")
+        ax.set_xlabel(knob.replace("_", " "))
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("alpha where the gain turns negative")
+    axes[0][0].legend(fontsize=7)
+    figure.savefig(out / "findings_negative.png", dpi=110)
+
+
+# ---- summaries (the numbers the page quotes) ---------------------------------------------------------------
+
+def negative_summary(diagram: dict) -> dict[str, Any]:
+    """Per knob value: the alpha where the gain turns from positive to negative (first crossing),
+    whether the gain is negative at every alpha, and the most negative gain."""
+    crossings, everywhere = [], []
+    for row, boundary in zip(diagram["gain"], diagram["boundary"]):
+        known = [g for g in row if g is not None]
+        everywhere.append(bool(known) and all(g < 0 for g in known))
+        crossings.append(boundary["crossings"][0] if boundary["crossings"] else None)
+    known = [(g, i, j) for i, row in enumerate(diagram["gain"]) for j, g in enumerate(row) if g is not None]
+    worst = min(known)
+    return {"values": diagram["y"], "alpha_crossing": crossings, "negative_everywhere": everywhere,
+            "most_negative": {"gain": worst[0], "knob": diagram["y"][worst[1]], "alpha": diagram["x"][worst[2]]},
+            "first_value_negative_somewhere": next((v for v, row in zip(diagram["y"], diagram["gain"])
+                                                    if any(g is not None and g < 0 for g in row)), None)}
+
+
+def summarise(data: dict) -> None:
+    if "tf_rf" in data or "tf_scratch" in data:
+        data["negative"] = {section: {knob: negative_summary(data[section][knob]) for knob in KNOBS}
+                            for section in ("tf_rf", "tf_scratch") if section in data}
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+
+
+def report(data: dict) -> None:
+    """A table of the headline numbers, printed (the page quotes them from the JSON)."""
+    if "curves" in data:
+        print("\nlearning curves (simulation means; tf, rf also theory):")
+        for name, numbers in data["curves"].items():
+            for protocol, entry in numbers["protocols"].items():
+                means = " ".join(_fmt(v) for v in entry.get("simulation_mean", []))
+                theory = " ".join(_fmt(v) for v in entry.get("theory", []))
+                print(f"  {name:22s} {protocol:9s} sim {means}   theory {theory}")
+    if "negative" in data:
+        print("\nwhere the gain turns negative (alpha of the first crossing per knob value):")
+        for section, knobs in data["negative"].items():
+            for knob, summary in knobs.items():
+                cells = ", ".join(f"{v:g}:{_fmt(a, 2)}" for v, a in zip(summary["values"], summary["alpha_crossing"]))
+                print(f"  {section:10s} {knob:20s} {cells}")
+
+
+# ---- main -------------------------------------------------------------------------------------------------
+
+def parse_sections(only: str | None) -> list[str]:
+    if not only:
+        return list(SECTIONS)
+    wanted: list[str] = []
+    for name in only.split(","):
+        names = FINETUNE_SECTIONS if name == "finetune" else [name]
+        for section in names:
+            if section not in SECTIONS:
+                raise SystemExit(f"unknown section {section!r}: choose from {', '.join(SECTIONS)} or finetune")
+            if section not in wanted:
+                wanted.append(section)
+    return wanted
+
+
+def main(url: str | None = None, out: str = "docs/img", data_file: str = "docs/data/findings.json",
+         only: str | None = None) -> dict:
+    out_dir, data_path = Path(out), Path(data_file)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data_path.parent.mkdir(parents=True, exist_ok=True)
+    data: dict[str, Any] = json.loads(data_path.read_text()) if data_path.exists() else {}
+    data.setdefault("requests", {})
+    data.setdefault("jobs", {})
+    with Client(url, timeout=60.0) as client:
+        for section in parse_sections(only):
+            kind, make = REQUESTS[section]
+            requests = make()
+            print(f"{section} ({len(requests)} {kind.replace('_', ' ')}s)", flush=True)
+            ran = run_all(client, kind, requests)
+            numbers = curve_numbers if kind == "learning_curve" else diagram_numbers
+            data[section] = {name: numbers(result) for name, result in ran["results"].items()}
+            data["requests"][section] = requests
+            data["jobs"][section] = ran["jobs"]
+            if section == "tf_rf" or section == "tf_scratch":
+                for knob, job_id in ran["jobs"].items():
+                    client.plot(job_id, out_dir / f"findings_{section}_{knob}.png")
+            summarise(data)
+            data_path.write_text(json.dumps(data, indent=1) + "\n")  # after each section: nothing done is lost
+    if "curves" in data:
+        plot_curves(data, out_dir)
+    if "source_size" in data:
+        plot_source_size(data, out_dir)
+    if "nested" in data:
+        plot_nested(data, out_dir)
+    if "negative" in data:
+        plot_negative(data, out_dir)
+    report(data)
+    print(f"saved {data_path} and the pictures in {out_dir}/findings_*.png")
+    return data
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("url", nargs="?", default=None)
+    parser.add_argument("--out", default="docs/img")
+    parser.add_argument("--data", default="docs/data/findings.json")
+    parser.add_argument("--only", default=None, help="comma-separated sections (or 'finetune')")
+    arguments = parser.parse_args()
+    main(arguments.url, arguments.out, arguments.data, arguments.only)
