@@ -149,27 +149,32 @@ def _figure(columns: int, rows: int = 1, width: float = 3.4, height: float = 3.0
     return figure, axes
 
 
-def _curve_panel(ax, numbers: dict, protocols: list[str], label_prefix: str = "", style: str = "-") -> None:
-    alphas = numbers["alphas"]
-    for protocol in protocols:
-        entry = numbers["protocols"][protocol]
-        colour = COLOURS[protocol]
-        if "theory" in entry:
-            ax.plot(alphas, entry["theory"], style, color=colour, label=f"{label_prefix}{protocol} theory")
-        if "simulation_mean" in entry:
-            line = "none" if "theory" in entry else style
-            ax.errorbar(alphas, entry["simulation_mean"], yerr=[s or 0 for s in entry["simulation_sem"]],
-                        marker="o", ms=4, linestyle=line, color=colour, capsize=2,
-                        label=f"{label_prefix}{protocol} simulation")
+def _alpha_axis(ax, alphas: list[float]) -> None:
     ax.set_xscale("log")
+    ax.set_xticks(alphas, [f"{a:g}" for a in alphas])
+    ax.minorticks_off()
     ax.set_xlabel("alpha = n_t / N")
     ax.grid(alpha=0.3)
+
+
+def _curve(ax, alphas: list[float], entry: dict, colour: str, label: str, style: str = "-") -> None:
+    """Theory as a line and simulation as points with standard errors; a protocol without theory
+    (scratch, finetune) joins its points with the line instead."""
+    if "theory" in entry:
+        ax.plot(alphas, entry["theory"], style, color=colour, label=f"{label} (theory)")
+    if "simulation_mean" in entry:
+        ax.errorbar(alphas, entry["simulation_mean"], yerr=[s or 0 for s in entry["simulation_sem"]],
+                    marker="o", ms=4, linestyle="none" if "theory" in entry else style, color=colour, capsize=2,
+                    label=f"{label} (simulation)")
 
 
 def plot_curves(data: dict, out: Path) -> None:
     figure, axes = _figure(len(CURVE_TARGETS))
     for ax, name in zip(axes[0], CURVE_TARGETS):
-        _curve_panel(ax, data["curves"][name], ["tf", "rf", "scratch", "finetune"])
+        numbers = data["curves"][name]
+        for protocol in ("tf", "rf", "scratch", "finetune"):
+            _curve(ax, numbers["alphas"], numbers["protocols"][protocol], COLOURS[protocol], protocol)
+        _alpha_axis(ax, numbers["alphas"])
         target = CURVE_TARGETS[name]
         ax.set_title("source task itself" if not target else ", ".join(f"{k} {v:g}" for k, v in target.items()),
                      fontsize=10)
@@ -186,6 +191,8 @@ def plot_source_size(data: dict, out: Path) -> None:
             ax.plot(numbers["y"], [row[j] for row in numbers["gain"]], "o-", ms=4, label=f"alpha {alpha:g}")
         ax.axhline(0, color="k", lw=0.8)
         ax.set_xscale("log")
+        ax.set_xticks(numbers["y"], [f"{n:g}" for n in numbers["y"]])
+        ax.minorticks_off()
         ax.set_xlabel("source samples n_s")
         ax.set_title("gain of tf over rf: " + ("source task itself" if name == "same_task" else "teacher noise 0.5"),
                      fontsize=10)
@@ -196,6 +203,8 @@ def plot_source_size(data: dict, out: Path) -> None:
     numbers = data["source_size"]["same_task"]
     ax.plot(numbers["y"], [row[0] for row in numbers["source_test_errors"]], "ko-", ms=4)
     ax.set_xscale("log")
+    ax.set_xticks(numbers["y"], [f"{n:g}" for n in numbers["y"]])
+    ax.minorticks_off()
     ax.set_xlabel("source samples n_s")
     ax.set_ylabel("source test error")
     ax.set_title("the source network", fontsize=10)
@@ -205,21 +214,18 @@ def plot_source_size(data: dict, out: Path) -> None:
 
 def plot_nested(data: dict, out: Path) -> None:
     figure, axes = _figure(2, width=4.2, height=3.4)
-    panels = [("simple target (D = 25)", "complex_to_simple", "simple_to_simple", "D = 50", "D = 25"),
-              ("complex target (D = 50)", "simple_to_complex", "complex_to_complex", "D = 25", "D = 50")]
+    panels = [("complex to simple: target D = 25", "complex_to_simple", "simple_to_simple", "D = 50", "D = 25"),
+              ("simple to complex: target D = 50", "simple_to_complex", "complex_to_complex", "D = 25", "D = 50")]
+    nested = data["nested"]
     for ax, (title, other, itself, other_label, itself_label) in zip(axes[0], panels):
-        nested = data["nested"]
-        _curve_panel(ax, nested[other], ["tf"], f"from {other_label}: ")
-        _curve_panel(ax, nested[itself], ["tf"], f"from {itself_label} (itself): ", style="--")
-        _curve_panel(ax, nested[other], ["rf"])
-        ax.get_lines()  # styles: the transfer from the other task solid, from the task itself dashed
+        alphas = nested[other]["alphas"]
+        _curve(ax, alphas, nested[other]["protocols"]["tf"], "C0", f"tf, source {other_label}")
+        _curve(ax, alphas, nested[itself]["protocols"]["tf"], "C2", f"tf, source {itself_label} (itself)", "--")
+        _curve(ax, alphas, nested[other]["protocols"]["rf"], "C1", "rf")
+        _alpha_axis(ax, alphas)
         ax.set_title(title, fontsize=10)
         ax.set_ylabel("target test error")
         ax.legend(fontsize=7)
-    for ax in axes[0]:
-        for line in ax.get_lines():
-            if "itself" in str(line.get_label()):
-                line.set_color("C2")
     figure.savefig(out / "findings_nested.png", dpi=110)
 
 
