@@ -169,17 +169,22 @@ def _curve(ax, alphas: list[float], entry: dict, colour: str, label: str, style:
 
 
 def plot_curves(data: dict, out: Path) -> None:
-    figure, axes = _figure(len(CURVE_TARGETS))
-    for ax, name in zip(axes[0], CURVE_TARGETS):
+    figure, axes = _figure(3, rows=2, width=3.6, height=3.0)
+    panels = list(axes.flat)
+    for ax, name in zip(panels, CURVE_TARGETS):
         numbers = data["curves"][name]
         for protocol in ("tf", "rf", "scratch", "finetune"):
             _curve(ax, numbers["alphas"], numbers["protocols"][protocol], COLOURS[protocol], protocol)
         _alpha_axis(ax, numbers["alphas"])
         target = CURVE_TARGETS[name]
-        ax.set_title("source task itself" if not target else ", ".join(f"{k} {v:g}" for k, v in target.items()),
-                     fontsize=10)
-    axes[0][0].set_ylabel("target test error")
-    axes[0][0].legend(fontsize=7)
+        ax.set_title("the source task itself" if not target else
+                     ", ".join(f"{k.replace('_', ' ')} {v:+g}" if k == "latent_change" else f"{k.replace('_', ' ')} {v:g}"
+                               for k, v in target.items()), fontsize=10)
+        ax.set_ylabel("target test error")
+    legend = panels[-1]
+    legend.axis("off")
+    legend.legend(*panels[0].get_legend_handles_labels(), loc="center", fontsize=9,
+                  title="D = 50, N = K = 200, n_s = 2000\n2 seeds; readouts at their optimal lambda")
     figure.savefig(out / "findings_curves.png", dpi=110)
 
 
