@@ -235,44 +235,134 @@ def plot_nested(data: dict, out: Path) -> None:
 
 
 def plot_negative(data: dict, out: Path) -> None:
-    figure, axes = _figure(len(KNOBS), width=3.2)
-    for ax, knob in zip(axes[0], KNOBS):
-        for section, marker, label in (("tf_rf", "o-", "tf vs rf (theory)"), ("tf_scratch", "s--", "tf vs scratch (sim.)")):
+    """Per knob, the cells where tf loses: shaded where the gain over rf (theory) or over scratch
+    (simulation) is negative, with the gain = 0 contour."""
+    figure, axes = _figure(2, rows=2, width=4.2, height=3.3)
+    styles = {"tf_rf": ("C3", "tf loses to rf (theory)", 0.35), "tf_scratch": ("C1", "tf loses to scratch (simulation)", 0.3)}
+    for ax, knob in zip(axes.flat, KNOBS):
+        for section, (colour, label, shade) in styles.items():
             if section not in data:
                 continue
-            crossing = data["negative"][section][knob]["alpha_crossing"]
-            values = [v for v, a in zip(data["negative"][section][knob]["values"], crossing) if a is not None]
-            ax.plot(values, [a for a in crossing if a is not None], marker, ms=4, label=label)
-        ax.set_yscale("log")
-        ax.set_xlabel(knob.replace("_", " "))
+            diagram = data[section][knob]
+            gain = [[math.nan if g is None else g for g in row] for row in diagram["gain"]]
+            if min(min(row) for row in gain) < 0:
+                ax.contourf(diagram["x"], diagram["y"], gain, levels=[-1.0, 0.0], colors=[colour], alpha=shade)
+                ax.contour(diagram["x"], diagram["y"], gain, levels=[0.0], colors=[colour], linewidths=1.2)
+            losing = [(x, y) for y, row in zip(diagram["y"], gain) for x, g in zip(diagram["x"], row) if g < 0]
+            ax.plot([x for x, _ in losing], [y for _, y in losing], "x" if section == "tf_rf" else "o", ms=5,
+                    color=colour, label=f"{label}: cells")
+            ax.plot([], [], "s", color=colour, alpha=0.6, label=f"{label}: region")
+        ax.set_xscale("log")
+        ticks = [0.1, 0.25, 0.5, 1, 2, 4]
+        ax.set_xticks(ticks, [f"{a:g}" for a in ticks])
+        ax.minorticks_off()
+        ax.set_xlim(DIAGRAM_ALPHAS[0] * 0.9, DIAGRAM_ALPHAS[-1] * 1.1)
+        values = [v for section in styles if section in data for v in data[section][knob]["y"]]
+        pad = 0.04 * (max(values) - min(values))
+        ax.set_ylim(min(values) - pad, max(values) + pad)
+        ax.set_xlabel("alpha = n_t / N")
+        ax.set_ylabel(knob.replace("_", " "))
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("alpha where the gain turns negative")
-    axes[0][0].legend(fontsize=7)
+    figure.legend(*axes[0][0].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=8)
     figure.savefig(out / "findings_negative.png", dpi=110)
 
 
 # ---- summaries (the numbers the page quotes) ---------------------------------------------------------------
 
 def negative_summary(diagram: dict) -> dict[str, Any]:
-    """Per knob value: the alpha where the gain turns from positive to negative (first crossing),
-    whether the gain is negative at every alpha, and the most negative gain."""
-    crossings, everywhere = [], []
-    for row, boundary in zip(diagram["gain"], diagram["boundary"]):
-        known = [g for g in row if g is not None]
-        everywhere.append(bool(known) and all(g < 0 for g in known))
-        crossings.append(boundary["crossings"][0] if boundary["crossings"] else None)
-    known = [(g, i, j) for i, row in enumerate(diagram["gain"]) for j, g in enumerate(row) if g is not None]
-    worst = min(known)
-    return {"values": diagram["y"], "alpha_crossing": crossings, "negative_everywhere": everywhere,
+    """Per knob value (row): where the gain turns from positive to negative along alpha (linear
+    interpolation, as the diagram's boundary), whether it is negative already at the smallest alpha,
+    and at which alphas it is negative; over the diagram, the most negative cell and the smallest
+    knob value with a negative cell."""
+    turns, from_start, negative_alphas, everywhere = [], [], [], []
+    for row in diagram["gain"]:
+        known = [(x, g) for x, g in zip(diagram["x"], row) if g is not None]
+        turn = next((x0 + (x1 - x0) * g0 / (g0 - g1) for (x0, g0), (x1, g1) in zip(known, known[1:])
+                     if g0 > 0 >= g1), None)
+        turns.append(turn)
+        from_start.append(bool(known) and known[0][1] < 0)
+        negative_alphas.append([x for x, g in known if g < 0])
+        everywhere.append(bool(known) and all(g < 0 for _, g in known))
+    cells = [(g, i, j) for i, row in enumerate(diagram["gain"]) for j, g in enumerate(row) if g is not None]
+    worst = min(cells)
+    return {"values": diagram["y"], "turns_negative_at": turns, "negative_at_smallest_alpha": from_start,
+            "negative_alphas": negative_alphas, "negative_everywhere": everywhere,
             "most_negative": {"gain": worst[0], "knob": diagram["y"][worst[1]], "alpha": diagram["x"][worst[2]]},
-            "first_value_negative_somewhere": next((v for v, row in zip(diagram["y"], diagram["gain"])
-                                                    if any(g is not None and g < 0 for g in row)), None)}
+            "first_value_negative_somewhere": next((v for v, alphas in zip(diagram["y"], negative_alphas) if alphas),
+                                                   None)}
 
 
 def summarise(data: dict) -> None:
     if "tf_rf" in data or "tf_scratch" in data:
         data["negative"] = {section: {knob: negative_summary(data[section][knob]) for knob in KNOBS}
                             for section in ("tf_rf", "tf_scratch") if section in data}
+
+
+def _row(diagram: dict, y: float) -> list:
+    return diagram["gain"][diagram["y"].index(y)]
+
+
+def _below_one(diagram: dict) -> float:
+    """The smallest gain of the rows with knob value below 1 (a related target)."""
+    return min(g for y, row in zip(diagram["y"], diagram["gain"]) if y < 1 for g in row if g is not None)
+
+
+def quoted(data: dict) -> dict[str, str]:
+    """Every number docs/findings.md quotes, formatted as the page prints it (a test checks the page
+    holds each one): re-running a section changes these, and the page must follow."""
+    f3 = "{:.3f}".format
+    q: dict[str, str] = {}
+    if "curves" in data:
+        curves = data["curves"]
+
+        def sim(name: str, protocol: str, index: int) -> float:
+            return curves[name]["protocols"][protocol]["simulation_mean"][index]
+
+        for name in CURVE_TARGETS:
+            for protocol in ("tf", "scratch"):
+                q[f"curve {name} {protocol} 0.25"] = f3(sim(name, protocol, 0))
+        q["curve feature_noise tf 4"], q["curve feature_noise scratch 4"] = f3(sim("feature_noise", "tf", -1)), \
+            f3(sim("feature_noise", "scratch", -1))
+        q["curve same tf 4"], q["curve same scratch 4"] = f3(sim("same_task", "tf", -1)), f3(sim("same_task", "scratch", -1))
+        q["source test error"] = f3(curves["same_task"]["source_test_error"])
+        q["finetune - scratch"] = f3(max(abs(a - b) for numbers in curves.values() for a, b in
+                                         zip(numbers["protocols"]["finetune"]["simulation_mean"],
+                                             numbers["protocols"]["scratch"]["simulation_mean"])))
+    if "tf_rf" in data:
+        diagrams = data["tf_rf"]
+        for knob in ("feature_noise", "teacher_noise", "feature_substitution"):
+            q[f"tf_rf smallest {knob}"] = f3(_below_one(diagrams[knob]))
+        q["tf_rf smallest latent_change"] = f3(min(g for row in diagrams["latent_change"]["gain"] for g in row))
+        q["tf_rf same 0.1"], q["tf_rf same 4"] = f3(_row(diagrams["feature_noise"], 0.0)[0]), \
+            f3(_row(diagrams["feature_noise"], 0.0)[-1])
+        q["tf_rf teacher 0.5"], q["tf_rf feature 0.5"] = f3(_row(diagrams["teacher_noise"], 0.5)[0]), \
+            f3(_row(diagrams["feature_noise"], 0.5)[0])
+    if "source_size" in data:
+        for name, short in (("same_task", "same"), ("teacher_noise", "teacher")):
+            diagram = data["source_size"][name]
+            for n_s in (SOURCE_SIZES[0], SOURCE_SIZES[-1]):
+                q[f"n_s {short} {n_s} 0.25"] = f3(_row(diagram, n_s)[0])
+                q[f"n_s {short} {n_s} 4"] = f3(_row(diagram, n_s)[-1])
+        errors = data["source_size"]["same_task"]["source_test_errors"]
+        q["n_s source error 250"], q["n_s source error 8000"] = f3(errors[0][0]), f3(errors[-1][0])
+    if "nested" in data:
+        nested = data["nested"]
+
+        def tf(name: str, kind: str, index: int = 0) -> float:
+            return nested[name]["protocols"]["tf"][kind][index]
+
+        def gain(name: str, kind: str, index: int = 0) -> float:
+            return nested[name]["protocols"]["rf"][kind][index] - tf(name, kind, index)
+
+        for name in NESTED:
+            q[f"nested {name} tf theory"] = f3(tf(name, "theory"))
+            q[f"nested {name} tf simulation"] = f3(tf(name, "simulation_mean"))
+        for name in ("complex_to_simple", "simple_to_complex"):
+            q[f"nested {name} gain theory"] = f3(gain(name, "theory"))
+            q[f"nested {name} gain simulation"] = f3(gain(name, "simulation_mean"))
+            q[f"nested {name} gain theory 4"] = f3(gain(name, "theory", -1))
+        q["nested simple gap"] = f3(tf("simple_to_simple", "theory") - tf("simple_to_simple", "simulation_mean"))
+    return q
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
@@ -289,10 +379,11 @@ def report(data: dict) -> None:
                 theory = " ".join(_fmt(v) for v in entry.get("theory", []))
                 print(f"  {name:22s} {protocol:9s} sim {means}   theory {theory}")
     if "negative" in data:
-        print("\nwhere the gain turns negative (alpha of the first crossing per knob value):")
+        print("\nwhere the gain turns negative along alpha, per knob value ('<': negative at the smallest alpha):")
         for section, knobs in data["negative"].items():
             for knob, summary in knobs.items():
-                cells = ", ".join(f"{v:g}:{_fmt(a, 2)}" for v, a in zip(summary["values"], summary["alpha_crossing"]))
+                cells = ", ".join(f"{v:g}:{'<' if start else ''}{_fmt(a, 2)}" for v, a, start in
+                                  zip(summary["values"], summary["turns_negative_at"], summary["negative_at_smallest_alpha"]))
                 print(f"  {section:10s} {knob:20s} {cells}")
 
 

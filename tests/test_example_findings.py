@@ -56,15 +56,16 @@ def test_only_picks_sections_and_finetune_names_the_target_trainings(example):
         example.parse_sections("curves,nope")
 
 
-def test_negative_summary_reads_the_first_crossing_and_the_worst_cell(example):
-    diagram = {"x": [0.5, 1.0, 2.0], "y": [0.0, 0.5, 1.0],
-               "gain": [[0.3, 0.2, 0.1], [0.1, -0.1, -0.2], [-0.1, None, -0.3]],
-               "boundary": [{"y_index": 0, "y": 0.0, "crossings": []},
-                            {"y_index": 1, "y": 0.5, "crossings": [0.75]},
-                            {"y_index": 2, "y": 1.0, "crossings": []}]}
+def test_negative_summary_finds_where_the_gain_turns_negative_and_the_worst_cell(example):
+    diagram = {"x": [0.5, 1.0, 2.0], "y": [0.0, 0.5, 0.75, 1.0],
+               "gain": [[0.3, 0.2, 0.1], [0.1, -0.1, -0.2], [-0.1, 0.1, -0.1], [-0.1, None, -0.3]],
+               "boundary": []}
     summary = example.negative_summary(diagram)
-    assert summary["alpha_crossing"] == [None, 0.75, None]
-    assert summary["negative_everywhere"] == [False, False, True]
+    # row 2 goes negative -> positive -> negative: it turns negative (from positive) between 1 and 2
+    assert summary["turns_negative_at"] == [None, 0.75, 1.5, None]
+    assert summary["negative_at_smallest_alpha"] == [False, False, True, True]
+    assert summary["negative_alphas"] == [[], [1.0, 2.0], [0.5, 2.0], [0.5, 2.0]]
+    assert summary["negative_everywhere"] == [False, False, False, True]
     assert summary["most_negative"] == {"gain": -0.3, "knob": 1.0, "alpha": 2.0}
     assert summary["first_value_negative_somewhere"] == 0.5
 
