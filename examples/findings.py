@@ -323,6 +323,8 @@ def quoted(data: dict) -> dict[str, str]:
                 q[f"curve {name} {protocol} 0.25"] = f3(sim(name, protocol, 0))
         q["curve feature_noise tf 4"], q["curve feature_noise scratch 4"] = f3(sim("feature_noise", "tf", -1)), \
             f3(sim("feature_noise", "scratch", -1))
+        q["curve teacher_noise tf 4"], q["curve teacher_noise scratch 4"] = f3(sim("teacher_noise", "tf", -1)), \
+            f3(sim("teacher_noise", "scratch", -1))
         q["curve same tf 4"], q["curve same scratch 4"] = f3(sim("same_task", "tf", -1)), f3(sim("same_task", "scratch", -1))
         q["source test error"] = f3(curves["same_task"]["source_test_error"])
         q["finetune - scratch"] = f3(max(abs(a - b) for numbers in curves.values() for a, b in
@@ -337,6 +339,33 @@ def quoted(data: dict) -> dict[str, str]:
             f3(_row(diagrams["feature_noise"], 0.0)[-1])
         q["tf_rf teacher 0.5"], q["tf_rf feature 0.5"] = f3(_row(diagrams["teacher_noise"], 0.5)[0]), \
             f3(_row(diagrams["feature_noise"], 0.5)[0])
+    if "tf_rf" in data:
+        for knob in ("feature_noise", "teacher_noise", "feature_substitution"):
+            unrelated = data["tf_rf"][knob]["boundary"][-1]["crossings"]  # the row at knob value 1
+            q[f"tf_rf unrelated {knob} turns positive"] = "{:.2f}".format(unrelated[0])
+        q["tf_rf unrelated worst"] = f3(-min(min(_row(data["tf_rf"][knob], 1.0)) for knob in
+                                             ("feature_noise", "teacher_noise", "feature_substitution")))
+    if "tf_scratch" in data:
+        diagrams, turns = data["tf_scratch"], data["negative"]["tf_scratch"]
+        q["tf_scratch same 0.25"] = f3(_row(diagrams["feature_noise"], 0.0)[0])
+        q["tf_scratch same 4"] = f3(_row(diagrams["feature_noise"], 0.0)[-1])
+        q["tf_scratch feature_noise 0.25 4"] = f3(_row(diagrams["feature_noise"], 0.25)[-1])
+        for knob in KNOBS:
+            for value, alpha in zip(turns[knob]["values"], turns[knob]["turns_negative_at"]):
+                if alpha is not None and (knob == "latent_change" or value < 1):  # unrelated targets: below
+                    q[f"tf_scratch {knob} {value:g} turns negative"] = "{:.2f}".format(alpha)
+        q["tf_scratch smallest related 0.25"] = f3(min(row[0] for knob in KNOBS
+                                                       for y, row in zip(diagrams[knob]["y"], diagrams[knob]["gain"])
+                                                       if knob == "latent_change" or y < 1))
+        related = [g for knob in KNOBS for y, row in zip(diagrams[knob]["y"], diagrams[knob]["gain"])
+                   if knob == "latent_change" or y < 1 for g in row if g is not None]
+        q["tf_scratch related worst"] = f3(-min(related))
+        q["tf_scratch unrelated worst"] = f3(-min(g for knob in KNOBS if knob != "latent_change"
+                                                  for g in _row(diagrams[knob], 1.0) if g is not None))
+        sem = {knob: diagrams[knob]["test_error_sem"] for knob in KNOBS}
+        sems = sorted((a * a + b * b) ** 0.5 for knob in KNOBS for row_tf, row_s in zip(sem[knob]["tf"], sem[knob]["scratch"])
+                      for a, b in zip(row_tf, row_s) if a is not None and b is not None)
+        q["tf_scratch gain sem median"] = f3(sems[len(sems) // 2])
     if "source_size" in data:
         for name, short in (("same_task", "same"), ("teacher_noise", "teacher")):
             diagram = data["source_size"][name]
