@@ -77,3 +77,12 @@ def test_the_page_quotes_the_numbers_the_script_wrote(example):
     assert quoted, "the page quotes numbers"
     missing = {key: text for key, text in quoted.items() if text not in page}
     assert not missing, f"docs/findings.md does not quote these numbers of findings.json: {missing}"
+
+
+def test_the_nested_pair_shares_its_targets_in_the_stored_numbers():
+    """Complex to simple has the same target as the simple task itself (and simple to complex as the
+    complex one), and rf's features do not depend on the source: their rf curves are the same numbers."""
+    nested = json.loads((ROOT / "docs" / "data" / "findings.json").read_text())["nested"]
+    assert nested["complex_to_simple"]["protocols"]["rf"] == nested["simple_to_simple"]["protocols"]["rf"]
+    assert nested["simple_to_complex"]["protocols"]["rf"] == nested["complex_to_complex"]["protocols"]["rf"]
+    assert nested["complex_to_simple"]["target_latent_dim"] == 25 and nested["simple_to_complex"]["target_latent_dim"] == 50
