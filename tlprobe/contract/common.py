@@ -97,7 +97,8 @@ class SolvedCurve(Strict):
     train_loss: list[float | None] = Field(description="Mean training loss, without the penalty.")
     overlaps: dict[str, list[float | None]] = Field(description="The overlaps v, q, m per point.")
     converged: list[bool]
-    status: list[str] = Field(description="converged, max_iterations, non_finite or negative_teacher_variance.")
+    status: list[str] = Field(description="converged, max_iterations, non_finite, negative_teacher_variance or "
+                                          "degenerate (no valid start: Omega = 0, or rho underflowing).")
     iterations: list[int]
     residual: list[float | None] = Field(description="Last relative change of V, q, m.")
     p: int
