@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Mapping
 
-from pydantic import Field, WrapValidator, field_validator, model_validator
+from pydantic import Field, ValidationInfo, WrapValidator, field_validator, model_validator
 from pydantic import Strict as StrictType
 
 from .common import (
@@ -107,6 +107,20 @@ def target_samples(alpha: float, input_dim: int) -> int:
     return max(1, int(round(alpha * input_dim)))
 
 
+def smallest_alpha(input_dim: int) -> float:
+    """1 / N: the smallest alpha that means at least one target sample (n_t = alpha N >= 1). Below
+    it n_t would round to 0 and the simulation would run on a clamped size the theory knows nothing of."""
+    return 1.0 / input_dim
+
+
+def alpha_problem(alpha: float, input_dim: int, where: str) -> str | None:
+    """Why ``alpha`` is too small for N = ``input_dim`` (``where`` says where N comes from), or None."""
+    if alpha * input_dim >= 1.0 - 1e-9:
+        return None
+    return (f"alpha {alpha:g} is below the smallest alpha 1/N = {smallest_alpha(input_dim):.6g} ({where} N = "
+            f"{input_dim}): alpha N = {alpha * input_dim:.3g} target samples, less than one")
+
+
 def check_latent_change(source: SourceParams, latent_change: float, name: str = "latent_change") -> None:
     if source.latent_dim + latent_change < 1:
         raise ValueError(f"{name} {latent_change:g} would empty the latent space "
@@ -135,6 +149,18 @@ class LearningCurveRequest(Strict):
     protocols: list[Protocol] = Field(list(READOUT_PROTOCOLS), min_length=1, max_length=5)
     theory: TheoryParams | None = Field(TheoryParams(), description="null: no theory (scratch/finetune have none).")
     simulation: SimulationParams | None = Field(SimulationParams(), description="null: theory only.")
+
+    @field_validator("alphas")
+    @classmethod
+    def _at_least_one_sample(cls, alphas: list[float], info: ValidationInfo) -> list[float]:
+        """Synthetic source: N is source.input_dim (on datasets, ``dataset_problems`` checks the target's N)."""
+        source = info.data.get("source")
+        if isinstance(source, SourceParams):
+            for index, alpha in enumerate(alphas):
+                problem = alpha_problem(alpha, source.input_dim, "source.input_dim:")
+                if problem is not None:
+                    raise ValueError(f"alphas[{index}]: {problem}")
+        return alphas
 
     @model_validator(mode="after")
     def _consistent(self) -> "LearningCurveRequest":
@@ -196,7 +222,10 @@ class LearningCurveRequest(Strict):
         if pool >= 1:
             for index, alpha in enumerate(self.alphas):
                 needed = target_samples(alpha, n_inputs)
-                if needed > pool:
+                too_small = alpha_problem(alpha, n_inputs, f"target dataset {target.dataset_id} has")
+                if too_small is not None:
+                    problems.append((("alphas", index), too_small))
+                elif needed > pool:
                     problems.append((("alphas", index), f"alpha {alpha:g} needs n_t = {needed} target samples but the "
                                      f"training split of target dataset {target.dataset_id} has {pool}: the largest "
                                      f"possible alpha is {pool / n_inputs:.6g} (= {pool} / N, N = {n_inputs})"))

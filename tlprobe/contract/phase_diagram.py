@@ -18,6 +18,7 @@ from .learning_curve import (
     SourceParams,
     TargetParams,
     TheoryParams,
+    alpha_problem,
     check_computable,
     check_latent_change,
 )
@@ -83,10 +84,23 @@ class PhaseDiagramRequest(Strict):
         smallest_d = min(self._axis_values(AxisName.latent_dim) or [self.source.latent_dim])
         for change in self._axis_values(AxisName.latent_change) or [self.target.latent_change]:
             check_latent_change(self.source.model_copy(update={"latent_dim": int(smallest_d)}), change)
+        self._at_least_one_sample()
         if self.baseline in (Baseline.scratch, Baseline.finetune) and self.simulation is None:
             raise ValueError(f"baseline {self.baseline.value} exists only in simulation: give 'simulation'")
         check_computable(self.theory, self.simulation)
         return self
+
+    def _at_least_one_sample(self) -> None:
+        """Every cell's alpha N >= 1: the smallest alpha against the smallest N of the grid."""
+        alphas, where = self._axis_values(AxisName.alpha), "alpha axis"
+        if not alphas:
+            alphas, where = [self.alpha], "alpha"
+        sizes, size_from = self._axis_values(AxisName.input_dim), "the smallest input_dim on the axis:"
+        if not sizes:
+            sizes, size_from = [self.source.input_dim], "source.input_dim:"
+        problem = alpha_problem(min(alphas), int(min(sizes)), size_from)
+        if problem is not None:
+            raise ValueError(f"{where}: {problem}")
 
     def _axis_values(self, name: AxisName) -> list[float]:
         return [v for axis in (self.x_axis, self.y_axis) if axis.name is name for v in axis.values]

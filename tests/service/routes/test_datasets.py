@@ -177,6 +177,8 @@ def test_learning_curves_on_datasets_are_checked_against_them(client, redis):
         (curve_on(source, target, network={"n_samples": 49}), ["body", "network", "n_samples"],
          "n_samples 49 exceeds the 48 samples of the training split"),
         (curve_on(source, target, alphas=[1.0, 9.0]), ["body", "alphas", 1], "the largest possible alpha is 8 (= 40 / N"),
+        # issue 12: alpha N < 1 would mean less than one target sample (N = 5 here: the smallest alpha is 0.2)
+        (curve_on(source, target, alphas=[1.0, 0.1]), ["body", "alphas", 1], "below the smallest alpha 1/N = 0.2"),
         ({**curve_on(source, target), "target": {"feature_noise": 0.1}}, ["body"], "both be datasets"),
     ]
     for body, loc, reason in cases:
