@@ -41,7 +41,15 @@ async def submit_phase_diagram(body: PhaseDiagramRequest, request: Request, resp
     protocol's test error per cell, the gain of tf over the baseline, and the gain = 0 boundary.
 
     The work fans out over the workers: the source network once, one theory job per distinct target
-    (its spectra serve every alpha), simulation chunks when asked; the diagram's id is its job id."""
+    (its spectra serve every alpha), simulation chunks when asked; the diagram's id is its job id.
+
+    Rules beyond the schema (422 before anything is queued): x_axis and y_axis differ; each axis's
+    values strictly increase and each is a value its field accepts (integers for D, N, K, n_s,
+    epochs, latent_change; the field's bounds); at most 400 cells; a field an axis sets is not also
+    given another value; the smallest alpha at least 1/N for the smallest N of the grid; no cell
+    empties the target's latent space; at most `TLPROBE_MAX_DIAGRAM_TRAINING_RUNS` scratch/finetune
+    trainings, and the estimated work and memory within their limits. (A scratch or finetune
+    baseline needing a simulation, something to compute, and distinct protocols are in the schema.)"""
     cached = await from_cache(KIND, KIND.job_id(body), request)
     if cached is not None:
         return cached

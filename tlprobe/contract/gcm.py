@@ -20,10 +20,10 @@ from itertools import repeat
 from operator import gt, mul, sub
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic import Strict as StrictType
 
-from .common import Float, Loss, Regularisation, SolvedCurve, SolverParams, Strict
+from .common import Float, Loss, Regularisation, SolvedCurve, SolverParams, Strict, given, one_of
 
 MAX_SPECTRUM = 20_000
 MAX_COVARIANCE_DIM = 600
@@ -117,7 +117,7 @@ class CovarianceParams(Strict):
     omega: Matrix = Field(description="E[phi phi^T], p x p, symmetric positive semi-definite (p <= 600).")
     phi: Matrix = Field(description="E[phi c^T], p x k (p = rows of omega, k <= 600); with omega and psi, a positive "
                                     "semi-definite joint covariance [[psi, phi^T], [phi, omega]].")
-    psi: Matrix | None = Field(None, validate_default=True,
+    psi: Matrix | None = Field(None, validate_default=True, json_schema_extra=one_of,
                                description="E[c c^T], k x k, symmetric positive semi-definite (default identity).")
     theta: Row = Field(description="Teacher vector, k entries, with theta^T psi theta > 0.")
 
@@ -181,8 +181,14 @@ class CovarianceParams(Strict):
 
 
 class GCMRequest(Strict):
-    spectrum: SpectrumParams | None = None
-    covariances: CovarianceParams | None = None
+    # exactly one of spectrum and covariances, as an object
+    model_config = ConfigDict(json_schema_extra={"oneOf": [given("spectrum"), given("covariances")]})
+
+    spectrum: SpectrumParams | None = Field(None, json_schema_extra=one_of,
+                                            description="The model as a spectrum (exactly one of spectrum and covariances).")
+    covariances: CovarianceParams | None = Field(None, json_schema_extra=one_of,
+                                                 description="The model as covariances (exactly one of spectrum and "
+                                                             "covariances).")
     loss: Loss = Loss.logistic
     regularisation: Regularisation = 0.1
     sample_complexities: list[Annotated[float, StrictType(), Field(gt=0.0, le=1e4)]] = Field(

@@ -7,10 +7,10 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from .axes import AXES, AxisName, check_axis_values
-from .common import READOUT_PROTOCOLS, Float, Protocol, Strict
+from .common import READOUT_PROTOCOLS, Float, Protocol, Strict, given, one_of
 from .learning_curve import (
     NetworkParams,
     ReadoutParams,
@@ -31,7 +31,7 @@ class Axis(Strict):
     name: AxisName = Field(description="The knob, alpha, or the parameter the axis sets: latent_dim and input_dim "
                                        "(source), hidden_units, n_samples and epochs (network: one source network per "
                                        "value), regularisation (the readout's lambda).")
-    values: list[Float] = Field(min_length=1, max_length=MAX_AXIS_VALUES,
+    values: list[Float] = Field(min_length=1, max_length=MAX_AXIS_VALUES, json_schema_extra={"uniqueItems": True},
                                 description="Strictly increasing; each within the bounds of the field it sets.")
 
     @model_validator(mode="after")
@@ -49,19 +49,35 @@ class Baseline(str, Enum):
     finetune = "finetune"
 
 
+#: the rules between fields that JSON Schema can state (the rest: the operation's description)
+PHASE_DIAGRAM_RULES = {
+    "allOf": [
+        # a scratch or finetune baseline exists only in simulation
+        {"if": {"required": ["baseline"], "properties": {"baseline": {"enum": [Baseline.scratch.value,
+                                                                              Baseline.finetune.value]}}},
+         "then": given("simulation")},
+        # something to compute (simulation is null by default)
+        {"not": {"required": ["theory"], "properties": {"theory": {"type": "null"}, "simulation": {"type": "null"}}}},
+    ],
+}
+
+
 class PhaseDiagramRequest(Strict):
+    model_config = ConfigDict(json_schema_extra=PHASE_DIAGRAM_RULES)
+
     source: SourceParams = SourceParams()
     target: TargetParams = Field(TargetParams(), description="The knobs not on an axis are held at these values.")
     network: NetworkParams = NetworkParams()
     readout: ReadoutParams = ReadoutParams()
-    theory: TheoryParams | None = TheoryParams()
-    simulation: SimulationParams | None = Field(None, description="Needed for a scratch or finetune baseline.")
+    theory: TheoryParams | None = Field(TheoryParams(), json_schema_extra=one_of)
+    simulation: SimulationParams | None = Field(None, json_schema_extra=one_of,
+                                                description="Needed for a scratch or finetune baseline.")
     x_axis: Axis = Axis(name=AxisName.alpha, values=[0.25, 0.5, 1.0, 2.0, 4.0])
     y_axis: Axis = Axis(name=AxisName.teacher_noise, values=[0.0, 0.25, 0.5, 0.75, 1.0])
     alpha: Float = Field(1.0, gt=0.0, le=64.0, description="alpha = n_t / N of every cell when no axis is alpha.")
-    protocols: list[Protocol] = Field([Protocol.tf], min_length=1, max_length=5,
-                                      description="Protocols evaluated per cell besides tf and the baseline, which "
-                                                  "are always included.")
+    protocols: list[Protocol] = Field([Protocol.tf], min_length=1, max_length=5, json_schema_extra={"uniqueItems": True},
+                                      description="Distinct protocols evaluated per cell besides tf and the baseline, "
+                                                  "which are always included.")
     baseline: Baseline = Field(Baseline.rf, description="gain = test error of the baseline - test error of tf.")
 
     @field_validator("protocols")

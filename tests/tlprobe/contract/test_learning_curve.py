@@ -39,7 +39,7 @@ def test_non_finite_numbers_are_refused(value):
 
 def test_regression_a_huge_seed_count_is_refused_without_building_the_list():
     # found by fuzzing: {"seeds": 167836199} took 36 s and gigabytes to refuse; 2^40 would exhaust memory
-    with pytest.raises(ValidationError, match="between 1 and 32 seeds"):
+    with pytest.raises(ValidationError, match="less than or equal to 32"):
         LearningCurveRequest.model_validate({"simulation": {"seeds": 2**40}})
 
 
