@@ -69,3 +69,11 @@ def accepted(name: str, body: dict) -> bool:
 def test_the_schema_states_what_the_contract_checks(name, body, valid):
     assert schema_valid(name, body) == valid
     assert accepted(name, body) == valid
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_the_published_examples_are_valid_requests(name):
+    examples = SPEC["components"]["schemas"][name]["examples"]
+    assert examples
+    for example in examples:
+        assert schema_valid(name, example) and accepted(name, example)

@@ -182,7 +182,12 @@ class CovarianceParams(Strict):
 
 class GCMRequest(Strict):
     # exactly one of spectrum and covariances, as an object
-    model_config = ConfigDict(json_schema_extra={"oneOf": [given("spectrum"), given("covariances")]})
+    model_config = ConfigDict(json_schema_extra={
+        "oneOf": [given("spectrum"), given("covariances")],
+        "examples": [{"spectrum": {"omega": [1.0, 2.0], "t": [0.2, 0.4], "rho": 1.0, "gamma": 1.0}},
+                     {"covariances": {"omega": [[1.0, 0.2], [0.2, 1.0]], "phi": [[0.1], [0.1]], "theta": [1.0]},
+                      "regularisation": "optimal"}],
+    })
 
     spectrum: SpectrumParams | None = Field(None, json_schema_extra=one_of,
                                             description="The model as a spectrum (exactly one of spectrum and covariances).")

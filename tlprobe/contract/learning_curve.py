@@ -161,6 +161,10 @@ LEARNING_CURVE_RULES = {
         {"if": is_null("simulation"),
          "then": {"properties": {"protocols": {"contains": {"enum": [p.value for p in READOUT_PROTOCOLS]}}}}},
     ],
+    # a small curve (seconds on one core): the docs show it, and fuzzers start from it
+    "examples": [{"source": {"latent_dim": 10, "input_dim": 40}, "target": {"feature_noise": 0.3},
+                  "network": {"hidden_units": 30, "n_samples": 400, "epochs": 60}, "alphas": [0.5, 2.0],
+                  "theory": {"mc_samples": 4000}, "simulation": {"seeds": 2, "test_samples": 1000}}],
 }
 
 

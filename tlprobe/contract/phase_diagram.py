@@ -59,6 +59,11 @@ PHASE_DIAGRAM_RULES = {
         # something to compute (simulation is null by default)
         {"not": {"required": ["theory"], "properties": {"theory": {"type": "null"}, "simulation": {"type": "null"}}}},
     ],
+    # a small diagram (seconds on one core)
+    "examples": [{"source": {"latent_dim": 10, "input_dim": 40},
+                  "network": {"hidden_units": 30, "n_samples": 400, "epochs": 60}, "theory": {"mc_samples": 4000},
+                  "x_axis": {"name": "alpha", "values": [0.5, 2.0]},
+                  "y_axis": {"name": "teacher_noise", "values": [0.0, 1.0]}}],
 }
 
 
