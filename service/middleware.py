@@ -32,11 +32,10 @@ class RequestId:
                 event = {**event, "headers": [*event.get("headers", []), header]}
             await send(event)
 
-        token = logs.request_id.set(request_id)
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            logs.request_id.reset(token)
+        # not reset afterwards: the server runs each request in a task of its own (whose context ends
+        # with it), and its own lines about the request, such as an unhandled exception, carry the id
+        logs.request_id.set(request_id)
+        await self.app(scope, receive, send_with_id)
 
 
 async def _send_json(send, status: int, body: dict) -> None:

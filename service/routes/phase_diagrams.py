@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from tlprobe import results
-from tlprobe.contract.common import Protocol
+from tlprobe.contract.common import MAX_OFFSET, Protocol
 from tlprobe.contract.jobs import JobView, Submission
 from tlprobe.contract.phase_diagram import AxisName, Baseline, CataloguePage, PhaseDiagramRequest, PhaseDiagramResult
 from tlprobe.diagrams import catalogue
@@ -79,7 +79,7 @@ def list_phase_diagrams(
         range_: list[Annotated[str, Query(pattern=RANGE_PATTERN)]] = Query(
             [], alias="range", description="Value range of a fixed parameter, repeatable: path:min:max, e.g. "
                                            "source.input_dim:100:400 or target.teacher_noise::0.2 (empty = open)."),
-        offset: int = Query(0, ge=0), limit: int = Query(20, ge=1, le=100)) -> CataloguePage:
+        offset: int = Query(0, ge=0, le=MAX_OFFSET), limit: int = Query(20, ge=1, le=100)) -> CataloguePage:
     """The catalogue of computed phase diagrams, newest first, filtered and paginated."""
     try:
         ranges = dict(catalogue.parse_range(text) for text in range_)

@@ -15,6 +15,9 @@ Seed = Annotated[int, StrictType(), Field(ge=0, le=2**32 - 1, description="Rando
 UnitInterval = Annotated[float, StrictType(), Field(ge=0.0, le=1.0)]
 
 
+#: the largest ``offset`` of a paginated list (Redis takes 64-bit offsets; no list comes near this)
+MAX_OFFSET = 1_000_000_000
+
 #: the value of a readout's ``regularisation`` that asks for each protocol's best lambda per point
 OPTIMAL = "optimal"
 #: where 'optimal' looks for lambda: the theory's bounded search, and the cross-validation grid

@@ -243,3 +243,11 @@ def test_phase_diagrams_take_only_synthetic_tasks_for_now(client):
     assert response.status_code == 422
     assert {tuple(e["loc"][:3]) for e in response.json()["detail"]} == {("body", "source", "dataset"),
                                                                         ("body", "target", "dataset")}
+
+
+def test_regression_a_huge_offset_is_422_not_a_redis_error(client):
+    # found by make fuzz: offset 10675757783923881984 reached Redis (64-bit offsets) and ended in a 500
+    for path in ("/v1/datasets", "/v1/phase-diagrams"):
+        response = client.get(path, params={"offset": 10675757783923881984})
+        assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["query", "offset"]
+        assert client.get(path, params={"offset": 10**9}).json()["items"] == []
