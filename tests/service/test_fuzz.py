@@ -1,5 +1,6 @@
 """A slice of ``make fuzz`` in the suite: the same schemathesis campaign (``devtools.fuzz``: every
-operation, every phase including the stateful one, every check but ``positive_data_acceptance``)
+operation, every phase including the stateful one, every check but ``positive_data_acceptance`` and
+``use_after_free``, for the reasons given there)
 against a live stack with a worker, with a few generated examples per operation instead of 100.
 
 No check may fail (no server error, every response as the spec says, every schema-invalid request
