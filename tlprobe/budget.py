@@ -140,10 +140,11 @@ def training_runs(request: PhaseDiagramRequest) -> int:
     return cells * len(request.simulation.seeds) * len(network_protocols)
 
 
-def phase_diagram_cost(layout: Plan) -> Cost:
+def phase_diagram_cost(layout: Plan, datasets: Mapping[str, DatasetDescription] | None = None) -> Cost:
     """Each source network is trained once for the whole diagram (one per value of an axis over the
-    network or the source task); every part adds the rest of its cost."""
-    costs = [learning_curve_cost(part.request) for part in layout.parts]
+    network or the source task); every part adds the rest of its cost. ``datasets``: the descriptions
+    of the datasets a diagram on datasets reads (by id)."""
+    costs = [learning_curve_cost(part.request, datasets) for part in layout.parts]
     per_network = {part.network: cost.training for part, cost in zip(layout.parts, costs)}
     training = sum(per_network.values())
     return Cost(work=training + sum(c.work - c.training for c in costs),
@@ -174,13 +175,15 @@ def check_gcm(request: GCMRequest, settings: Settings) -> None:
                              "reduce solver.max_iterations, the number of sample_complexities or the spectrum size")
 
 
-def check_phase_diagram(request: PhaseDiagramRequest, settings: Settings, layout: Plan | None = None) -> None:
-    """``layout``: the diagram's plan when the caller has made it already (it is made once per submission)."""
+def check_phase_diagram(request: PhaseDiagramRequest, settings: Settings, layout: Plan | None = None,
+                        datasets: Mapping[str, DatasetDescription] | None = None) -> None:
+    """``layout``: the diagram's plan when the caller has made it already (it is made once per submission);
+    ``datasets``: the descriptions of the datasets it reads, on datasets."""
     runs = training_runs(request)
     if runs > settings.max_diagram_training_runs:
         raise BudgetExceeded(f"{runs} scratch/finetune training runs (cells x seeds) exceed the limit "
                              f"{settings.max_diagram_training_runs} per diagram: use fewer cells or seeds")
-    cost = phase_diagram_cost(layout or plan(request, settings.diagram_chunk_alphas))
+    cost = phase_diagram_cost(layout or plan(request, settings.diagram_chunk_alphas), datasets)
     if cost.work > settings.max_diagram_work:
         raise BudgetExceeded(f"estimated work {cost.work:.3g} floating-point operations for the whole diagram "
                              f"exceeds the limit {settings.max_diagram_work:.3g}: use fewer cells, smaller "

@@ -65,6 +65,11 @@ def accepted(name: str, body: dict) -> bool:
     ("PhaseDiagramRequest", {"theory": None, "simulation": {}}, True),
     ("PhaseDiagramRequest", {"x_axis": {"name": "alpha", "values": [1, 1]}}, False),
     ("PhaseDiagramRequest", {"protocols": ["rf", "rf"]}, False),
+    ("PhaseDiagramRequest", {"source": DATASET}, False),  # both datasets or both synthetic
+    ("PhaseDiagramRequest", {"source": DATASET, "target": DATASET, "simulation": {},
+                             "y_axis": {"name": "n_samples", "values": [100, 200]}}, True),
+    ("PhaseDiagramRequest", {"source": DATASET, "target": DATASET,  # on datasets the cells are simulated
+                             "y_axis": {"name": "n_samples", "values": [100, 200]}}, False),
 ])
 def test_the_schema_states_what_the_contract_checks(name, body, valid):
     assert schema_valid(name, body) == valid

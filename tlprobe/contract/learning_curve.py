@@ -149,12 +149,14 @@ Target = Annotated[TargetParams | DatasetTarget, WrapValidator(by_shape(DatasetT
 
 #: the rules between fields that JSON Schema can state, published with the request's schema (the
 #: validators below enforce them; the rest are listed in the operation's description)
+#: JSON Schema: source and target are both datasets or both synthetic
+BOTH_DATASETS_OR_NEITHER = [
+    {"required": ["source", "target"],
+     "properties": {"source": {"required": ["dataset"]}, "target": {"required": ["dataset"]}}},
+    {"properties": {"source": {"not": {"required": ["dataset"]}}, "target": {"not": {"required": ["dataset"]}}}},
+]
 LEARNING_CURVE_RULES = {
-    # source and target are both datasets or both synthetic
-    "oneOf": [{"required": ["source", "target"],
-               "properties": {"source": {"required": ["dataset"]}, "target": {"required": ["dataset"]}}},
-              {"properties": {"source": {"not": {"required": ["dataset"]}},
-                              "target": {"not": {"required": ["dataset"]}}}}],
+    "oneOf": BOTH_DATASETS_OR_NEITHER,
     "allOf": [
         {"not": {"allOf": [is_null("theory"), is_null("simulation")]}},  # something to compute
         # without a simulation, some protocol must have a theory

@@ -234,17 +234,6 @@ def test_concurrent_uploads_of_one_content_store_it_once(client, redis):
     assert redis.hlen(keys.datasets_bytes()) == 1
 
 
-def test_phase_diagrams_take_only_synthetic_tasks_for_now(client):
-    # their axes are alpha and the target knobs; datasets join them with the network-parameter axes
-    dataset_id = upload(client, *arrays())["dataset_id"]
-    body = {"source": {"dataset": dataset_id}, "target": {"dataset": dataset_id},
-            "y_axis": {"name": "alpha", "values": [1.0]}, "x_axis": {"name": "teacher_noise", "values": [0.0]}}
-    response = client.post("/v1/phase-diagrams", json=body)
-    assert response.status_code == 422
-    assert {tuple(e["loc"][:3]) for e in response.json()["detail"]} == {("body", "source", "dataset"),
-                                                                        ("body", "target", "dataset")}
-
-
 def test_regression_a_huge_offset_is_422_not_a_redis_error(client):
     # found by make fuzz: offset 10675757783923881984 reached Redis (64-bit offsets) and ended in a 500
     for path in ("/v1/datasets", "/v1/phase-diagrams"):
