@@ -240,3 +240,17 @@ def test_regression_a_huge_offset_is_422_not_a_redis_error(client):
         response = client.get(path, params={"offset": 10675757783923881984})
         assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["query", "offset"]
         assert client.get(path, params={"offset": 10**9}).json()["items"] == []
+
+
+def test_an_alpha_below_one_target_sample_is_refused_on_datasets(client, redis):
+    # issue 12: alpha N < 1 means no target sample; on datasets N is the target's (5 here: at least 0.2)
+    source = upload(client, *arrays(samples=60, input_dim=5))["dataset_id"]
+    target = upload(client, *arrays(samples=50, input_dim=5, seed=1))["dataset_id"]
+    diagram = {"source": {"dataset": source}, "target": {"dataset": target}, "simulation": {"seeds": 1},
+               "network": {"hidden_units": 4, "epochs": 5},
+               "x_axis": {"name": "alpha", "values": [0.1, 1.0]}, "y_axis": {"name": "n_samples", "values": [10, 20]}}
+    response = client.post("/v1/phase-diagrams", json=diagram)
+    assert response.status_code == 422
+    error = response.json()["detail"][0]
+    assert error["loc"] == ["body", "x_axis", "values", 0] and "smallest alpha 1/N = 0.2" in error["msg"], error
+    assert Queue("tlprobe", connection=redis).count == 0
