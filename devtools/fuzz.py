@@ -83,7 +83,9 @@ def run_schemathesis(api_url: str, examples: int, seed: int, report: Path, phase
                "--report", "json", "--report-json-path", str(report)]
     if max_time:
         command += ["--max-time", str(int(max_time))]
-    completed = subprocess.run(command, capture_output=True, text=True)
+    # run in the report's directory: schemathesis keeps a cache of past cases in ./.schemathesis,
+    # which would make one run depend on the ones before it
+    completed = subprocess.run(command, capture_output=True, text=True, cwd=report.parent)
     (report.parent / "schemathesis.out").write_text(completed.stdout + completed.stderr)
     if not report.exists():
         raise RuntimeError(f"schemathesis wrote no report (exit {completed.returncode}):\n{completed.stdout[-3000:]}"
