@@ -27,6 +27,17 @@ MC_CHUNK = 2048
 READOUT_ITERATIONS = 300
 #: solves per point of the optimal-lambda search (bounded Brent)
 OPTIMAL_SOLVES = 30
+#: the fixed cost of one optimiser step (Python and numpy calls, whatever the sizes), in flop-equivalents:
+#: about 100 to 200 us on the reference machine, where the work limit buys about 4e10 flops a second.
+#: Without it a batch of 1 costs nothing: make fuzz found batch_size 1 with K = 1 accepted under a 1e10
+#: budget and running 600,000 steps past a two-minute timeout.
+STEP_OVERHEAD = 5e6
+
+
+def optimiser_steps(samples: int, batch_size: int | None, epochs: int) -> int:
+    """Steps of a training run: epochs x mini-batches per epoch (one per epoch for full batch)."""
+    batch = min(batch_size or samples, samples)
+    return epochs * -(-samples // batch)
 
 
 class BudgetExceeded(ValueError):
@@ -77,6 +88,7 @@ def learning_curve_cost(request: LearningCurveRequest,
     d, n, k = sizes.latent, sizes.inputs, net.hidden_units
     batch = net.batch_size or net.n_samples
     training = 4.0 * net.n_samples * n * k * net.epochs + 2.0 * (net.n_samples + sizes.source_test) * (d * n + n * k)
+    training += STEP_OVERHEAD * optimiser_steps(net.n_samples, net.batch_size, net.epochs)
     memory = {"training": BYTES * (net.n_samples * (n + 1) + 3 * batch * k + 6 * k * n) + sizes.data_bytes}
     work = training
     dims = {p: (n if p == Protocol.linear else k) for p in request.readout_protocols}
@@ -102,9 +114,11 @@ def learning_curve_cost(request: LearningCurveRequest,
             per_seed = 2.0 * sizes.simulation_test * (d * n + n * p)
             per_seed += sum(2.0 * t * (d * n + n * p) + 4.0 * READOUT_ITERATIONS * t * p * fits for t in n_train)
             work += seeds * per_seed
-        epochs = request.target_training.epochs
+        target = request.target_training
         network_protocols = len(request.protocols) - len(dims)
-        work += network_protocols * seeds * sum(4.0 * t * n * k * epochs for t in n_train)
+        work += network_protocols * seeds * sum(4.0 * t * n * k * target.epochs
+                                                + STEP_OVERHEAD * optimiser_steps(t, target.batch_size, target.epochs)
+                                                for t in n_train)
         memory["simulation"] = BYTES * (max(n_train) * (n + 2 * widest) + sizes.simulation_test * (n + len(dims) * widest))
         memory["simulation"] += sizes.data_bytes
     return Cost(work=work, memory=max(memory.values()), training=training)

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from tlprobe import results
-from tlprobe.contract.common import Protocol
+from tlprobe.contract.common import MAX_OFFSET, Protocol
 from tlprobe.contract.datasets import DATASET_ID_PATTERN
 from tlprobe.contract.jobs import JobView, Submission
 from tlprobe.contract.phase_diagram import AxisName, Baseline, CataloguePage, PhaseDiagramRequest, PhaseDiagramResult
@@ -46,7 +46,16 @@ async def submit_phase_diagram(body: PhaseDiagramRequest, request: Request, resp
 
     On uploaded datasets (`{"dataset": ID}` as source and target) the axes are alpha, n_samples,
     hidden_units, epochs or regularisation, the cells are simulated (give `simulation`), and with
-    `theory` the Gaussian-equivalent approximation comes as its own grid."""
+    `theory` the Gaussian-equivalent approximation comes as its own grid.
+
+    Rules beyond the schema (422 before anything is queued): x_axis and y_axis differ; each axis's
+    values strictly increase and each is a value its field accepts (integers for D, N, K, n_s,
+    epochs, latent_change; the field's bounds); at most 400 cells; a field an axis sets is not also
+    given another value; the smallest alpha at least 1/N for the smallest N of the grid (on datasets,
+    the target's N); no cell empties the target's latent space; on datasets, the datasets exist and
+    fit the grid; at most `TLPROBE_MAX_DIAGRAM_TRAINING_RUNS` scratch/finetune trainings, and the
+    estimated work and memory within their limits. (A scratch or finetune baseline needing a
+    simulation, something to compute, and distinct protocols are in the schema.)"""
     cached = await from_cache(KIND, KIND.job_id(body), request)
     if cached is not None:
         return cached
@@ -81,7 +90,7 @@ def list_phase_diagrams(
         range_: list[Annotated[str, Query(pattern=RANGE_PATTERN)]] = Query(
             [], alias="range", description="Value range of a fixed parameter, repeatable: path:min:max, e.g. "
                                            "source.input_dim:100:400 or target.teacher_noise::0.2 (empty = open)."),
-        offset: int = Query(0, ge=0), limit: int = Query(20, ge=1, le=100)) -> CataloguePage:
+        offset: int = Query(0, ge=0, le=MAX_OFFSET), limit: int = Query(20, ge=1, le=100)) -> CataloguePage:
     """The catalogue of computed phase diagrams, newest first, filtered and paginated."""
     try:
         ranges = dict(catalogue.parse_range(text) for text in range_)

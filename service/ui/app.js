@@ -241,7 +241,7 @@ async function viewCatalogue(page) {
     location.hash = `#/?${next}`;
   } });
   for (const parameter of parameters) {
-    const schema = resolve(spec, (parameter.schema.anyOf || [parameter.schema]).find((s) => s.type !== "null"));
+    const schema = resolve(spec, (parameter.schema.oneOf || parameter.schema.anyOf || [parameter.schema]).find((s) => s.type !== "null"));
     let input;
     if (schema.enum || schema.type === "boolean") {
       const options = schema.enum || ["true", "false"];
@@ -372,7 +372,7 @@ async function viewJob(page, id) {
 // ---------------------------------------------------------------- the learning-curve form
 /** The schema's variants of a field: [{type, ...}], without null; and whether null is allowed. */
 function variants(spec, schema) {
-  const options = (schema.anyOf || schema.oneOf || [schema]).map((s) => resolve(spec, s));
+  const options = (schema.oneOf || schema.anyOf || [schema]).map((s) => resolve(spec, s));
   return { nullable: options.some((s) => s.type === "null"), options: options.filter((s) => s.type !== "null") };
 }
 

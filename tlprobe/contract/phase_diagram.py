@@ -15,12 +15,13 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Literal, Mapping
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from .axes import AXES, AxisName, check_axis_on_datasets, check_axis_values
-from .common import READOUT_PROTOCOLS, Float, Protocol, Strict
+from .common import READOUT_PROTOCOLS, Float, Protocol, Strict, given, one_of
 from .datasets import DatasetDescription, DatasetSource, DatasetTarget
 from .learning_curve import (
+    BOTH_DATASETS_OR_NEITHER,
     LearningCurveRequest,
     NetworkParams,
     ReadoutParams,
@@ -30,6 +31,7 @@ from .learning_curve import (
     Target,
     TargetParams,
     TheoryParams,
+    alpha_problem,
     check_computable,
     check_latent_change,
 )
@@ -42,7 +44,7 @@ class Axis(Strict):
     name: AxisName = Field(description="The knob, alpha, or the parameter the axis sets: latent_dim and input_dim "
                                        "(source), hidden_units, n_samples and epochs (network: one source network per "
                                        "value), regularisation (the readout's lambda).")
-    values: list[Float] = Field(min_length=1, max_length=MAX_AXIS_VALUES,
+    values: list[Float] = Field(min_length=1, max_length=MAX_AXIS_VALUES, json_schema_extra={"uniqueItems": True},
                                 description="Strictly increasing; each within the bounds of the field it sets.")
 
     @model_validator(mode="after")
@@ -60,22 +62,49 @@ class Baseline(str, Enum):
     finetune = "finetune"
 
 
+#: the rules between fields that JSON Schema can state (the rest: the operation's description)
+PHASE_DIAGRAM_RULES = {
+    "oneOf": BOTH_DATASETS_OR_NEITHER,
+    "allOf": [
+        # on datasets the cells are simulated
+        {"if": {"required": ["source"], "properties": {"source": {"required": ["dataset"]}}},
+         "then": given("simulation")},
+        # a scratch or finetune baseline exists only in simulation
+        {"if": {"required": ["baseline"], "properties": {"baseline": {"enum": [Baseline.scratch.value,
+                                                                              Baseline.finetune.value]}}},
+         "then": given("simulation")},
+        # something to compute (simulation is null by default)
+        {"not": {"required": ["theory"], "properties": {"theory": {"type": "null"}, "simulation": {"type": "null"}}}},
+    ],
+    # a small diagram (seconds on one core)
+    "examples": [{"source": {"latent_dim": 10, "input_dim": 40},
+                  "network": {"hidden_units": 30, "n_samples": 400, "epochs": 60}, "theory": {"mc_samples": 4000},
+                  "x_axis": {"name": "alpha", "values": [0.5, 2.0]},
+                  "y_axis": {"name": "teacher_noise", "values": [0.0, 1.0]}}],
+}
+
+
 class PhaseDiagramRequest(Strict):
-    source: Source = Field(SourceParams(), description="The synthetic source task, or {\"dataset\": ID, ...}: an "
-                                                       "uploaded dataset (then the target must be one too).")
-    target: Target = Field(TargetParams(), description="The knobs not on an axis are held at these values; or "
-                                                       "{\"dataset\": ID, ...}: an uploaded dataset.")
+    model_config = ConfigDict(json_schema_extra=PHASE_DIAGRAM_RULES)
+
+    source: Source = Field(SourceParams(), json_schema_extra=one_of,
+                           description="The synthetic source task, or {\"dataset\": ID, ...}: an uploaded dataset "
+                                       "(then the target must be one too).")
+    target: Target = Field(TargetParams(), json_schema_extra=one_of,
+                           description="The knobs not on an axis are held at these values; or {\"dataset\": ID, ...}: "
+                                       "an uploaded dataset.")
     network: NetworkParams = NetworkParams()
     readout: ReadoutParams = ReadoutParams()
-    theory: TheoryParams | None = TheoryParams()
-    simulation: SimulationParams | None = Field(None, description="Needed for a scratch or finetune baseline, and "
-                                                                  "on datasets (their cells are simulated).")
+    theory: TheoryParams | None = Field(TheoryParams(), json_schema_extra=one_of)
+    simulation: SimulationParams | None = Field(None, json_schema_extra=one_of,
+                                                description="Needed for a scratch or finetune baseline, and on datasets "
+                                                            "(their cells are simulated).")
     x_axis: Axis = Axis(name=AxisName.alpha, values=[0.25, 0.5, 1.0, 2.0, 4.0])
     y_axis: Axis = Axis(name=AxisName.teacher_noise, values=[0.0, 0.25, 0.5, 0.75, 1.0])
     alpha: Float = Field(1.0, gt=0.0, le=64.0, description="alpha = n_t / N of every cell when no axis is alpha.")
-    protocols: list[Protocol] = Field([Protocol.tf], min_length=1, max_length=5,
-                                      description="Protocols evaluated per cell besides tf and the baseline, which "
-                                                  "are always included.")
+    protocols: list[Protocol] = Field([Protocol.tf], min_length=1, max_length=5, json_schema_extra={"uniqueItems": True},
+                                      description="Distinct protocols evaluated per cell besides tf and the baseline, "
+                                                  "which are always included.")
     baseline: Baseline = Field(Baseline.rf, description="gain = test error of the baseline - test error of tf.")
 
     @field_validator("protocols")
@@ -110,10 +139,23 @@ class PhaseDiagramRequest(Strict):
             smallest_d = min(self._axis_values(AxisName.latent_dim) or [self.source.latent_dim])
             for change in self._axis_values(AxisName.latent_change) or [self.target.latent_change]:
                 check_latent_change(self.source.model_copy(update={"latent_dim": int(smallest_d)}), change)
+            self._at_least_one_sample()  # on datasets N is the target's: ``dataset_problems``
         if self.baseline in (Baseline.scratch, Baseline.finetune) and self.simulation is None:
             raise ValueError(f"baseline {self.baseline.value} exists only in simulation: give 'simulation'")
         check_computable(self.theory, self.simulation)
         return self
+
+    def _at_least_one_sample(self) -> None:
+        """Every cell's alpha N >= 1: the smallest alpha against the smallest N of the grid."""
+        alphas, where = self._axis_values(AxisName.alpha), "alpha axis"
+        if not alphas:
+            alphas, where = [self.alpha], "alpha"
+        sizes, size_from = self._axis_values(AxisName.input_dim), "the smallest input_dim on the axis:"
+        if not sizes:
+            sizes, size_from = [self.source.input_dim], "source.input_dim:"
+        problem = alpha_problem(min(alphas), int(min(sizes)), size_from)
+        if problem is not None:
+            raise ValueError(f"{where}: {problem}")
 
     def _axis_values(self, name: AxisName) -> list[float]:
         return [v for axis in (self.x_axis, self.y_axis) if axis.name is name for v in axis.values]
