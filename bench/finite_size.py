@@ -1,0 +1,212 @@
+"""The finite-size study: the theory - simulation gap against N (issue 9, section 4).
+
+For N in SIZES (D = N / 4, K = N), network activation sigma_h in {erf, relu} (inputs sigma = erf),
+two targets and alpha in ALPHAS, one learning curve of tf, rf and linear: theory (GCM on the Monte
+Carlo covariances, regression estimator) against simulation (mean over seeds). The readout lambda is
+the default, 'optimal': the theory picks lambda per protocol and alpha, and the simulation fits the
+readout at that same lambda, so theory and simulation always describe the same estimator.
+
+The compute budget (about an hour of one core for the whole study) fixes the scaling of the
+settings with N, chosen so that the gap, not the budget, is measured:
+  source network  n_s = 5 N samples, 100 full-batch Adam epochs (lr 0.01, wd 1e-4): it only has to
+                  give *some* learned feature map, the same one to theory and simulation; tf stops at
+                  N = 800 (at N = 1600 training alone would exceed the budget);
+  Monte Carlo     M = max(50000, 40 p) samples for the tf / rf covariances;
+  simulation      SEEDS[N] seeds with 10000 test samples each (fewer seeds at larger N, where a
+                  seed's error fluctuates less).
+Linear features do not depend on the network, so linear runs once per (N, target) (with erf).
+
+Each curve is cached in docs/data/finite_size.json under its key (science version included), so a
+re-run computes only what is missing: `python -m bench.finite_size [--sizes 200 400 ...]`.
+``analyse`` pools the signed gap (theory - simulation) over targets and alphas per (protocol,
+sigma_h, N) and fits |gap| = c N^-gamma by weighted least squares in log-log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tlprobe.contract.learning_curve import (
+    LearningCurveRequest,
+    NetworkParams,
+    SimulationParams,
+    SourceParams,
+    TargetParams,
+    TheoryParams,
+)
+from worker.science import SCIENCE_VERSION
+from worker.science.artifacts import MemoryArtifactStore
+from worker.science.learning_curve import run_learning_curve
+
+DATA = Path("docs/data/finite_size.json")
+SIZES = [200, 400, 800, 1600]
+TF_MAX_N = 800
+ALPHAS = [0.5, 1.0, 2.0, 4.0]
+ACTIVATIONS = ["erf", "relu"]
+TARGETS = {"feature_noise=0.3, teacher_noise=0.1": {"feature_noise": 0.3, "teacher_noise": 0.1},
+           "teacher_noise=0.5": {"teacher_noise": 0.5}}
+SEEDS = {200: 16, 400: 12, 800: 8, 1600: 6}
+TEST_SAMPLES = 10_000
+
+
+@dataclass(frozen=True)
+class Cell:
+    n: int
+    activation: str
+    target: str
+
+    @property
+    def key(self) -> str:
+        return f"v{SCIENCE_VERSION}/N={self.n}/{self.activation}/{self.target}"
+
+    def protocols(self) -> list[str]:
+        protocols = ["tf"] if self.n <= TF_MAX_N else []
+        protocols.append("rf")
+        if self.activation == ACTIVATIONS[0]:
+            protocols.append("linear")
+        return protocols
+
+
+def spec(cell: Cell) -> LearningCurveRequest:
+    n = cell.n
+    return LearningCurveRequest(
+        source=SourceParams(latent_dim=n // 4, input_dim=n), target=TargetParams(**TARGETS[cell.target]),
+        network=NetworkParams(hidden_units=n, activation=cell.activation, n_samples=5 * n, epochs=100,
+                              learning_rate=0.01, weight_decay=1e-4),
+        alphas=ALPHAS, protocols=cell.protocols(), theory=TheoryParams(mc_samples=max(50_000, 40 * n)),
+        simulation=SimulationParams(seeds=SEEDS[n], test_samples=TEST_SAMPLES))
+
+
+def summary(result: dict[str, Any], elapsed: float) -> dict[str, Any]:
+    curves = {}
+    for protocol, curve in result["curves"].items():
+        theory, sim = curve["theory"], curve["simulation"]
+        curves[protocol] = {
+            "theory": theory["test_error"], "mc_error": theory["test_error_mc_error"] or [0.0] * len(ALPHAS),
+            "regularisation": theory["regularisation"], "simulation": sim["test_error_mean"],
+            "sem": sim["test_error_sem"], "test_errors": sim["test_errors"]}
+    return {"alphas": result["alphas"], "source_test_error": result["source_test_error"], "curves": curves,
+            "timings": result["meta"]["timings"], "seconds": round(elapsed, 1)}
+
+
+def load(path: Path = DATA) -> dict[str, Any]:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def run(sizes: list[int], path: Path = DATA) -> dict[str, Any]:
+    """Compute every missing cell of ``sizes`` (saving after each), and return the whole cache."""
+    cache = load(path)
+    for n in sizes:
+        for activation in ACTIVATIONS:
+            store = MemoryArtifactStore()  # one source network per (N, sigma_h), shared by the targets
+            for target in TARGETS:
+                cell = Cell(n, activation, target)
+                if cell.key in cache:
+                    continue
+                start = time.perf_counter()
+                result = run_learning_curve(spec(cell), store)
+                cache[cell.key] = summary(result, time.perf_counter() - start)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps(cache, indent=1, sort_keys=True))
+                print(f"{cell.key}: {cache[cell.key]['seconds']:.0f}s", file=sys.stderr, flush=True)
+    return cache
+
+
+# --- analysis ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Pooled:
+    """The signed gap theory - simulation of one (protocol, sigma_h, N), pooled over targets and alphas."""
+
+    protocol: str
+    activation: str
+    n: int
+    mean: float  # mean signed gap
+    se: float  # its standard error (simulation s.e.m. and theory MC error, independent per cell)
+    largest: float  # largest |gap| of a single cell
+    cells: int
+
+
+def rows(cache: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per (N, sigma_h, target, protocol, alpha) of the current science version."""
+    out = []
+    for key, entry in cache.items():
+        version, size, activation, target = key.split("/", 3)
+        if version != f"v{SCIENCE_VERSION}":
+            continue
+        for protocol, curve in entry["curves"].items():
+            for i, alpha in enumerate(entry["alphas"]):
+                out.append({"n": int(size.split("=")[1]), "activation": activation, "target": target,
+                            "protocol": protocol, "alpha": alpha, "theory": curve["theory"][i],
+                            "mc_error": curve["mc_error"][i], "lambda": curve["regularisation"][i],
+                            "simulation": curve["simulation"][i], "sem": curve["sem"][i],
+                            "gap": curve["theory"][i] - curve["simulation"][i]})
+    return sorted(out, key=lambda r: (r["protocol"], r["activation"], r["target"], r["alpha"], r["n"]))
+
+
+def pooled(table: list[dict[str, Any]]) -> list[Pooled]:
+    groups: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    for row in table:
+        groups.setdefault((row["protocol"], row["activation"], row["n"]), []).append(row)
+    out = []
+    for (protocol, activation, n), members in sorted(groups.items()):
+        gaps = np.array([r["gap"] for r in members])
+        variance = np.sum([r["sem"] ** 2 + r["mc_error"] ** 2 for r in members]) / len(members) ** 2
+        out.append(Pooled(protocol, activation, n, float(gaps.mean()), float(np.sqrt(variance)),
+                          float(np.max(np.abs(gaps))), len(members)))
+    return out
+
+
+@dataclass(frozen=True)
+class PowerLaw:
+    """|gap| = c N^-gamma, fitted by weighted least squares on log |gap| (weights from the SEs)."""
+
+    c: float
+    gamma: float
+    gamma_se: float
+
+    def __call__(self, n: float) -> float:
+        return self.c * n ** (-self.gamma)
+
+
+def fit(points: list[Pooled]) -> PowerLaw | None:
+    """The fit over the points whose gap is resolved (|mean| > 2 SE); None with fewer than two."""
+    use = [p for p in points if abs(p.mean) > 2 * p.se]
+    if len(use) < 2:
+        return None
+    x = np.log([p.n for p in use])
+    y = np.log([abs(p.mean) for p in use])
+    w = np.array([(abs(p.mean) / p.se) ** 2 for p in use])  # 1 / Var(log |gap|)
+    design = np.stack([np.ones_like(x), x], axis=1)
+    normal = design.T @ (design * w[:, None])
+    coef = np.linalg.solve(normal, design.T @ (w * y))
+    residual = y - design @ coef
+    dof = max(len(use) - 2, 1)
+    scale = max(1.0, float(np.sum(w * residual**2)) / dof) if len(use) > 2 else 1.0
+    cov = np.linalg.inv(normal) * scale
+    return PowerLaw(c=float(np.exp(coef[0])), gamma=float(-coef[1]), gamma_se=float(np.sqrt(cov[1, 1])))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=SIZES)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    cache = run(args.sizes)
+    for point in pooled(rows(cache)):
+        print(f"{point.protocol:6s} {point.activation:4s} N={point.n:5d} gap {point.mean:+.4f} +- {point.se:.4f} "
+              f"(largest {point.largest:.4f}, {point.cells} cells)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
