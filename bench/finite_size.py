@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -56,8 +55,8 @@ ALPHAS = [0.5, 1.0, 2.0, 4.0]
 ACTIVATIONS = ["erf", "relu"]
 TARGETS = {"feature_noise=0.3, teacher_noise=0.1": {"feature_noise": 0.3, "teacher_noise": 0.1},
            "teacher_noise=0.5": {"teacher_noise": 0.5}}
-SEEDS = {200: 16, 400: 12, 800: 8, 1600: 6}
-TEST_SAMPLES = {200: 10_000, 400: 20_000, 800: 30_000, 1600: 30_000}
+SEEDS = {200: 16, 400: 12, 800: 8, 1600: 4}
+TEST_SAMPLES = {200: 10_000, 400: 20_000, 800: 30_000, 1600: 20_000}
 
 
 @dataclass(frozen=True)
@@ -118,6 +117,7 @@ def run(sizes: list[int], path: Path = DATA) -> dict[str, Any]:
                 result = run_learning_curve(spec(cell), store)
                 cache[cell.key] = summary(result, time.perf_counter() - start)
                 path.parent.mkdir(parents=True, exist_ok=True)
+                cache = {**load(path), cell.key: cache[cell.key]}  # keep what another run saved meanwhile
                 path.write_text(json.dumps(cache, indent=1, sort_keys=True))
                 print(f"{cell.key}: {cache[cell.key]['seconds']:.0f}s", file=sys.stderr, flush=True)
     return cache
@@ -201,9 +201,9 @@ def fit(points: list[Pooled]) -> PowerLaw | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=SIZES)
+    parser.add_argument("--data", type=Path, default=DATA, help="the JSON cache")
     args = parser.parse_args(argv)
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    cache = run(args.sizes)
+    cache = run(args.sizes, args.data)
     for point in pooled(rows(cache)):
         print(f"{point.protocol:6s} {point.activation:4s} N={point.n:5d} gap {point.mean:+.4f} +- {point.se:.4f} "
               f"(largest {point.largest:.4f}, {point.cells} cells)")
