@@ -20,8 +20,8 @@ Linear features do not depend on the network, so linear runs once per (N, target
 
 Each curve is cached in docs/data/finite_size.json under its key (science version included), so a
 re-run computes only what is missing: `python -m bench.finite_size [--sizes 200 400 ...]`.
-``analyse`` pools the signed gap (theory - simulation) over targets and alphas per (protocol,
-sigma_h, N) and fits |gap| = c N^-gamma by weighted least squares in log-log.
+``pooled`` averages the signed gap (theory - simulation) over targets and alphas per (protocol,
+sigma_h, N), and ``fit`` fits gap = c N^-gamma to those averages.
 """
 
 from __future__ import annotations
@@ -151,51 +151,65 @@ def rows(cache: dict[str, Any]) -> list[dict[str, Any]]:
                             "protocol": protocol, "alpha": alpha, "theory": curve["theory"][i],
                             "mc_error": curve["mc_error"][i], "lambda": curve["regularisation"][i],
                             "simulation": curve["simulation"][i], "sem": curve["sem"][i],
+                            "per_seed": curve["test_errors"][i],
                             "gap": curve["theory"][i] - curve["simulation"][i]})
     return sorted(out, key=lambda r: (r["protocol"], r["activation"], r["target"], r["alpha"], r["n"]))
 
 
 def pooled(table: list[dict[str, Any]]) -> list[Pooled]:
+    """Mean signed gap per (protocol, sigma_h, N). Its standard error comes from the spread over seeds
+    of each seed's mean gap (the cells of one seed share its test and training samples, so they are
+    not independent), with the theory's Monte Carlo errors added in quadrature."""
     groups: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     for row in table:
         groups.setdefault((row["protocol"], row["activation"], row["n"]), []).append(row)
     out = []
     for (protocol, activation, n), members in sorted(groups.items()):
         gaps = np.array([r["gap"] for r in members])
-        variance = np.sum([r["sem"] ** 2 + r["mc_error"] ** 2 for r in members]) / len(members) ** 2
-        out.append(Pooled(protocol, activation, n, float(gaps.mean()), float(np.sqrt(variance)),
-                          float(np.max(np.abs(gaps))), len(members)))
+        per_seed = np.array([[r["theory"] - e for e in r["per_seed"]] for r in members]).mean(axis=0)
+        mc = np.sqrt(np.sum([r["mc_error"] ** 2 for r in members])) / len(members)
+        se = float(np.hypot(per_seed.std(ddof=1) / np.sqrt(len(per_seed)), mc))
+        out.append(Pooled(protocol, activation, n, float(gaps.mean()), se, float(np.max(np.abs(gaps))),
+                          len(members)))
     return out
 
 
 @dataclass(frozen=True)
 class PowerLaw:
-    """|gap| = c N^-gamma, fitted by weighted least squares on log |gap| (weights from the SEs)."""
+    """gap = c N^-gamma, fitted to the signed pooled gaps by weighted least squares; gamma's interval
+    is where chi^2 rises by at most 1 (times the reduced chi^2 when that exceeds 1), within GAMMAS."""
 
     c: float
     gamma: float
-    gamma_se: float
+    gamma_low: float
+    gamma_high: float
+    chi2: float
+    dof: int
 
     def __call__(self, n: float) -> float:
         return self.c * n ** (-self.gamma)
 
 
+GAMMAS = np.linspace(0.0, 4.0, 801)
+
+
 def fit(points: list[Pooled]) -> PowerLaw | None:
-    """The fit over the points whose gap is resolved (|mean| > 2 SE); None with fewer than two."""
-    use = [p for p in points if abs(p.mean) > 2 * p.se]
-    if len(use) < 2:
+    """The fit over every size (unresolved gaps included, with their errors); None with fewer than
+    three sizes or no resolved gap at all."""
+    if len(points) < 3 or not any(abs(p.mean) > 2 * p.se for p in points):
         return None
-    x = np.log([p.n for p in use])
-    y = np.log([abs(p.mean) for p in use])
-    w = np.array([(abs(p.mean) / p.se) ** 2 for p in use])  # 1 / Var(log |gap|)
-    design = np.stack([np.ones_like(x), x], axis=1)
-    normal = design.T @ (design * w[:, None])
-    coef = np.linalg.solve(normal, design.T @ (w * y))
-    residual = y - design @ coef
-    dof = max(len(use) - 2, 1)
-    scale = max(1.0, float(np.sum(w * residual**2)) / dof) if len(use) > 2 else 1.0
-    cov = np.linalg.inv(normal) * scale
-    return PowerLaw(c=float(np.exp(coef[0])), gamma=float(-coef[1]), gamma_se=float(np.sqrt(cov[1, 1])))
+    n = np.array([p.n for p in points], dtype=float) / points[0].n
+    g = np.array([p.mean for p in points])
+    w = 1.0 / np.array([p.se for p in points]) ** 2
+    x = n[None, :] ** -GAMMAS[:, None]  # (gammas, points)
+    c = (x * g * w).sum(axis=1) / (x**2 * w).sum(axis=1)
+    chi2 = ((g - c[:, None] * x) ** 2 * w).sum(axis=1)
+    best = int(np.argmin(chi2))
+    dof = len(points) - 2
+    scale = max(1.0, chi2[best] / max(dof, 1))
+    inside = GAMMAS[chi2 <= chi2[best] + scale]
+    return PowerLaw(c=float(c[best] * points[0].n ** GAMMAS[best]), gamma=float(GAMMAS[best]),
+                    gamma_low=float(inside.min()), gamma_high=float(inside.max()), chi2=float(chi2[best]), dof=dof)
 
 
 def main(argv: list[str] | None = None) -> int:
