@@ -1,6 +1,6 @@
 """The finite-size study: the theory - simulation gap against N (issue 9, section 4).
 
-For N in SIZES (D = N / 4, K = N), network activation sigma_h in {erf, relu} (inputs sigma = erf),
+For N in SIZES = 200, 400, 800 (D = N / 4, K = N), network activation sigma_h in {erf, relu} (inputs sigma = erf),
 two targets and alpha in ALPHAS, one learning curve of tf, rf and linear: theory (GCM on the Monte
 Carlo covariances, regression estimator) against simulation (mean over seeds). The readout lambda is
 the default, 'optimal': the theory picks lambda per protocol and alpha, and the simulation fits the
@@ -49,14 +49,16 @@ from worker.science.artifacts import MemoryArtifactStore
 from worker.science.learning_curve import run_learning_curve
 
 DATA = Path("docs/data/finite_size.json")
-SIZES = [200, 400, 800, 1600]
+#: the sizes `make validate` measures; 1600 has settings (``--sizes 1600``) but was not run: rf and
+#: linear there cost about as much CPU as all of N = 800, more than the study's budget allowed
+SIZES = [200, 400, 800]
 TF_MAX_N = 800
 ALPHAS = [0.5, 1.0, 2.0, 4.0]
 ACTIVATIONS = ["erf", "relu"]
 TARGETS = {"feature_noise=0.3, teacher_noise=0.1": {"feature_noise": 0.3, "teacher_noise": 0.1},
            "teacher_noise=0.5": {"teacher_noise": 0.5}}
-SEEDS = {200: 16, 400: 12, 800: 8, 1600: 4}
-TEST_SAMPLES = {200: 10_000, 400: 20_000, 800: 30_000, 1600: 20_000}
+SEEDS = {200: 16, 400: 12, 800: 8, 1600: 6}
+TEST_SAMPLES = {200: 10_000, 400: 20_000, 800: 30_000, 1600: 30_000}
 
 
 @dataclass(frozen=True)
