@@ -7,12 +7,15 @@ from bench import finite_size as fs
 from bench.validation import checks
 
 
+SIZES = [200, 400, 800, 1600]
+
+
 def _points(gaps, ses, protocol="rf", activation="erf"):
-    return [fs.Pooled(protocol, activation, n, g, s, abs(g), 8) for n, g, s in zip(fs.SIZES, gaps, ses)]
+    return [fs.Pooled(protocol, activation, n, g, s, abs(g), 8) for n, g, s in zip(SIZES, gaps, ses)]
 
 
 def test_fit_recovers_a_power_law_and_brackets_its_exponent():
-    exact = [0.02 * (n / 200) ** -0.8 for n in fs.SIZES]
+    exact = [0.02 * (n / 200) ** -0.8 for n in SIZES]
     law = fs.fit(_points(exact, [1e-4] * 4))
     assert law.gamma == pytest.approx(0.8, abs=0.006) and law(200) == pytest.approx(0.02, rel=0.01)
     assert law.gamma_low <= law.gamma <= law.gamma_high < 1.0
