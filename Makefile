@@ -53,7 +53,7 @@ soak: redis-server install  ## five-minute soak of the live stack (the suite run
 bench: redis-server install  ## benchmarks printing ratios measured in one run
 	$(PY) -m bench
 
-validate: install     ## theory-vs-simulation gap at N = 200, 400, 800 (cached in docs/data/); asserts it shrinks; writes docs/validation.md
+validate: install     ## theory-vs-simulation gap at N = 200..1600 (cached in docs/data/); asserts it shrinks; writes docs/validation.md
 	$(PY) -m bench.validation
 
 openapi: install      ## export openapi/openapi.json from the app

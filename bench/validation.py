@@ -1,7 +1,7 @@
 """Theory against simulation, and how their gap shrinks with N: `make validate`.
 
 Runs (or reads from its cache, docs/data/finite_size.json) the finite-size study of
-``bench/finite_size.py``: N in {200, 400, 800}, D = N / 4, K = N, tf / rf / linear, erf and
+``bench/finite_size.py``: N in {200, 400, 800, 1600} (tf to 800), D = N / 4, K = N, tf / rf / linear, erf and
 relu networks, two targets, alpha in {0.5, 1, 2, 4}, each readout at the theory's optimal lambda.
 Writes docs/validation.md (tables, power-law fits, docs/img/finite_size_gap.png) with the relu study
 of ``bench/relu_gap.py`` when its cache is there, and asserts, per (protocol, sigma_h):

@@ -6,7 +6,6 @@ import pytest
 from bench import finite_size as fs
 from bench.validation import checks
 
-
 SIZES = [200, 400, 800, 1600]
 
 
