@@ -152,7 +152,8 @@ def render(path: Path = DATA) -> list[str]:
              "with the regression estimator (version 3), with 8x more samples, with the feature mean from 10x",
              "more samples; a simulation of the Gaussian covariate model with the same covariances (\"Gauss sim\");",
              "the real simulation; gap = theory (8M) - real, split into theory - Gauss sim (solver and finite n",
-             "of training) and Gauss sim - real (non-Gaussianity of the real features).", "",
+             "of training) and Gauss sim - real (non-Gaussianity of the real features). The reading is in",
+             "[model.md](model.md), \"Finite size\".", "",
              "| N | protocol | alpha | theory plain | theory reg. | theory 8M | theory recentred | Gauss sim | real sim | "
              "gap | theory - Gauss | Gauss - real |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
