@@ -144,6 +144,10 @@ def render(path: Path = DATA) -> list[str]:
     cache = json.loads(path.read_text())
     entries = sorted(((int(k.split("=")[1]), v) for k, v in cache.items() if k.startswith(f"v{SCIENCE_VERSION}/")),
                      key=lambda item: item[0])
+    if not entries:
+        return ["## The relu question: tanh source, relu network", "",
+                f"Not measured for science version {SCIENCE_VERSION}: run `python -m bench.relu_gap`, then "
+                "`make validate`.", ""]
     lines = ["## The relu question: tanh source, relu network", "",
              "Written from `docs/data/relu_gap.json` (`python -m bench.relu_gap`, module docstring for the method).",
              f"tanh inputs, relu network, D = N/5, K = N, target = source, lambda = {LAMBDA}, theory from "
