@@ -56,7 +56,7 @@ fuzz: redis-server install  ## schemathesis, every operation x 100 examples + st
 bench: redis-server install  ## benchmarks printing ratios measured in one run
 	$(PY) -m bench
 
-validate: install     ## long theory-vs-simulation validation (N=K=800); writes docs/validation.md
+validate: install     ## theory-vs-simulation gap at N = 200..1600 (cached in docs/data/); asserts it shrinks; writes docs/validation.md
 	$(PY) -m bench.validation
 
 openapi: install      ## export openapi/openapi.json from the app

@@ -2,11 +2,12 @@
 
 import shutil
 
-from bench import cached_reads, covariances, dataset_curve_cost, gcm_solver, phase_diagram_workers, training_epoch
+from bench import cached_reads, control_variate, covariances, dataset_curve_cost, gcm_solver, phase_diagram_workers, training_epoch
 
 
 def main() -> None:
     covariances.main_with()
+    control_variate.main()
     training_epoch.main_with(None)
     training_epoch.main_with(256)
     gcm_solver.main_with(30)

@@ -1,7 +1,8 @@
 """Monte Carlo covariance estimation vs the bare matrix products it needs.
 
 Per chunk of B samples the estimate needs c F (B x D x N), x W^T (B x N x K), the symmetric
-phi^T phi (a rank-B update, dsyrk) and phi^T c (B x K x D). The bare baseline runs exactly those
+phi^T phi (a rank-B update, dsyrk), phi^T c (B x K x D) and c^T c (B x D x D, for the regression
+estimator). The bare baseline runs exactly those
 products on preallocated arrays; the ratio is what sampling, activations, centring and bookkeeping
 add. Target: <= 1.5x.
 """
@@ -33,11 +34,13 @@ def run(latent_dim: int = 200, input_dim: int = 800, hidden: int = 800, samples:
     def bare() -> None:
         second = np.zeros((hidden, hidden), order="F")
         cross = np.zeros((hidden, latent_dim))
+        latent = np.zeros((latent_dim, latent_dim))
         for _ in range(samples // chunk):
             np.matmul(c, task.features, out=x)
             np.matmul(x, weights_t, out=phi)
             second = dsyrk(1.0, phi.T, beta=1.0, c=second, trans=0, overwrite_c=1)
             cross += phi.T @ c
+            latent += c.T @ c
 
     def ours() -> None:
         monte_carlo_covariances(task, fmap, samples, np.random.default_rng(2), chunk_size=chunk)

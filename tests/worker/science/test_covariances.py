@@ -6,7 +6,7 @@ import pytest
 from tlprobe.contract.gcm import GCMRequest
 from tlprobe.contract.learning_curve import SourceParams
 from worker.science.chmm import make_source
-from worker.science.covariances import linear_covariances, monte_carlo_covariances
+from worker.science.covariances import linear_covariances, monte_carlo_covariances, regression_estimate
 from worker.science.errors import InvalidSpec
 from worker.science.features import centred, linear_features, random_features
 from worker.science.gcm.solver import solve_curve
@@ -50,24 +50,86 @@ def test_linear_closed_form_for_relu():
     np.testing.assert_allclose(errors[0], errors[1], atol=0.006)
 
 
-def test_monte_carlo_is_chunk_invariant_and_splits_in_halves():
+@pytest.mark.parametrize("control_variate", [False, True])
+def test_monte_carlo_is_chunk_invariant_and_splits_in_halves(control_variate):
     task = make_source(SourceParams(latent_dim=10, input_dim=30, seed=0))
     fmap = random_features(20, 30, "relu", np.random.default_rng(3))
     fmap = centred(fmap, task, np.random.default_rng(4), n_samples=20_000)
-    one = monte_carlo_covariances(task, fmap, 5001, np.random.default_rng(5), chunk_size=5001)
-    many = monte_carlo_covariances(task, fmap, 5001, np.random.default_rng(5), chunk_size=333)
-    np.testing.assert_allclose(one.full.omega, many.full.omega, rtol=1e-12)
+
+    def estimate(chunk_size):
+        return monte_carlo_covariances(task, fmap, 5001, np.random.default_rng(5), chunk_size=chunk_size,
+                                       control_variate=control_variate)
+
+    one, many = estimate(5001), estimate(333)
+    np.testing.assert_allclose(one.full.omega, many.full.omega, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(one.full.phi, many.full.phi, rtol=1e-12, atol=1e-15)
     a, b = many.halves
     assert (a.n_samples, b.n_samples, many.full.n_samples) == (2500, 2501, 5001)
-    np.testing.assert_allclose(many.full.omega, (2500 * a.omega + 2501 * b.omega) / 5001, rtol=1e-12)
-    # direct computation of the same sample moments
+    # direct computation of the same sample moments, and of the regression estimate from them
     c, x, _ = task.sample(5001, np.random.default_rng(5))
     phi = fmap(x)
-    np.testing.assert_allclose(many.full.omega, phi.T @ phi / 5001, rtol=1e-10)
-    np.testing.assert_allclose(many.full.phi, phi.T @ c / 5001, rtol=1e-10, atol=1e-14)
+    omega_hat, phi_hat = phi.T @ phi / 5001, phi.T @ c / 5001
+    if control_variate:
+        omega_hat, phi_hat = regression_estimate(omega_hat, phi_hat, c.T @ c / 5001, np.eye(10))
+    else:
+        np.testing.assert_allclose(many.full.omega, (2500 * a.omega + 2501 * b.omega) / 5001, rtol=1e-12)
+    np.testing.assert_allclose(many.full.omega, omega_hat, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(many.full.phi, phi_hat, rtol=1e-10, atol=1e-14)
     # the centring made the features mean-free (population mean from 20000 samples: sd ~ 0.005)
     assert np.max(np.abs(phi.mean(axis=0))) < 0.05
+
+
+def _exact_erf_linear(task):
+    """Omega, Phi of the linear protocol for sigma = erf, exactly: with C = F^T F / D,
+    E[erf(u_i) erf(u_j)] = (2/pi) arcsin(2 C_ij / sqrt((1 + 2 C_ii)(1 + 2 C_jj))) and
+    E[erf(u_i) c] = (2/sqrt(pi)) / sqrt(1 + 2 C_ii) F_i / sqrt(D) (Stein)."""
+    f, d = task.features, task.latent_dim
+    cov = f.T @ f / d
+    var = np.diag(cov)
+    omega = (2 / np.pi) * np.arcsin(2 * cov / np.sqrt(np.outer(1 + 2 * var, 1 + 2 * var)))
+    phi = (2 / np.sqrt(np.pi) / np.sqrt(1 + 2 * var))[:, None] * f.T / np.sqrt(d)
+    return omega, phi
+
+
+def test_regression_estimator_has_lower_variance_than_sample_moments():
+    # Both estimators of the erf linear covariances against their exact values, over 8 independent
+    # Monte Carlo runs of M = 5000 (M / p = 50). The theory's test error from the plain sample moments
+    # scatters by ~0.012 around the exact one (the sample's Psi_hat - I leaks into every explained
+    # direction); the regression estimator's by ~0.0005 (measured: 24x and 33x lower rms at alpha
+    # 0.5 and 2). Asserted: at least 5x lower rms, and the regression estimate within 0.002 of exact
+    # (4 rms) in every run. Omega and Phi themselves: measured 2.3x and 3.3x lower rms, asserted 1.5x.
+    task = make_source(SourceParams(latent_dim=25, input_dim=100, activation="erf", seed=2))
+    omega, phi = _exact_erf_linear(task)
+    features = centred(linear_features(100), task, np.random.default_rng(0))
+
+    def test_errors(om, ph):
+        return np.array([p.test_error for p in solve_curve(reduce_to_spectrum(om, ph, task.teacher), "logistic", 0.1,
+                                                           [0.5, 2.0])])
+
+    exact = test_errors(omega, phi)
+    deviations = {False: [], True: []}
+    for run in range(8):
+        for control_variate in (False, True):
+            est = monte_carlo_covariances(task, features, 5000, np.random.default_rng(10 + run),
+                                          control_variate=control_variate).full
+            deviations[control_variate].append([
+                np.linalg.norm(est.omega - omega) / np.linalg.norm(omega),
+                np.linalg.norm(est.phi - phi) / np.linalg.norm(phi), *(test_errors(est.omega, est.phi) - exact)])
+    plain, regression = (np.array(deviations[cv]) for cv in (False, True))
+    rms_plain, rms_regression = np.sqrt(np.mean(plain**2, axis=0)), np.sqrt(np.mean(regression**2, axis=0))
+    assert np.all(rms_plain[:2] > 1.5 * rms_regression[:2])
+    assert np.all(rms_plain[2:] > 5 * rms_regression[2:])
+    assert np.max(np.abs(regression[:, 2:])) < 0.002
+
+
+def test_regression_estimate_is_a_valid_joint_covariance():
+    # Omega_reg - Phi_reg Phi_reg^T (Psi = I) is the sample residual covariance: PSD even with M < p + k.
+    rng = np.random.default_rng(0)
+    c = rng.standard_normal((40, 8))
+    features = np.tanh(c @ rng.standard_normal((8, 30))) + 0.1 * rng.standard_normal((40, 30))
+    omega, phi = regression_estimate(features.T @ features / 40, features.T @ c / 40, c.T @ c / 40, np.eye(8))
+    assert np.min(np.linalg.eigvalsh(omega - phi @ phi.T)) > -1e-10
+    np.testing.assert_allclose(omega, omega.T, atol=1e-14)
 
 
 def test_spectrum_reduction():
