@@ -2,7 +2,15 @@
 
 import shutil
 
-from bench import cached_reads, control_variate, covariances, dataset_curve_cost, gcm_solver, phase_diagram_workers, training_epoch
+from bench import (
+    cached_reads,
+    control_variate,
+    covariances,
+    dataset_curve_cost,
+    gcm_solver,
+    phase_diagram_workers,
+    training_epoch,
+)
 
 
 def main() -> None:
