@@ -102,9 +102,14 @@ def learning_curve_cost(request: LearningCurveRequest,
             per_seed = 2.0 * sizes.simulation_test * (d * n + n * p)
             per_seed += sum(2.0 * t * (d * n + n * p) + 4.0 * READOUT_ITERATIONS * t * p * fits for t in n_train)
             work += seeds * per_seed
-        epochs = request.target_training.epochs
-        network_protocols = len(request.protocols) - len(dims)
-        work += network_protocols * seeds * sum(4.0 * t * n * k * epochs for t in n_train)
+        # network protocols: scratch's epochs; finetune's twice when it trains once to choose the epochs
+        # and again on the whole training set
+        epochs = 0
+        if Protocol.scratch in request.protocols:
+            epochs += sim.scratch.epochs
+        if Protocol.finetune in request.protocols:
+            epochs += sim.finetune.epochs * (2 if sim.finetune.validation_fraction else 1)
+        work += seeds * sum(4.0 * t * n * k * epochs for t in n_train)
         memory["simulation"] = BYTES * (max(n_train) * (n + 2 * widest) + sizes.simulation_test * (n + len(dims) * widest))
         memory["simulation"] += sizes.data_bytes
     return Cost(work=work, memory=max(memory.values()), training=training)

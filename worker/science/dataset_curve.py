@@ -134,8 +134,11 @@ def run_dataset_curve(spec: LearningCurveRequest, source_data: Dataset, target_d
     test_samples = min(spec.simulation.test_samples, target_test.samples) if spec.simulation is not None else 0
     if spec.simulation is not None:
         chosen = {p.value: curves[p.value]["gaussian_equivalent"] for p in spec.readout_protocols}
+        probe_map = None
+        if Protocol.finetune in spec.protocols and Protocol.tf not in maps:
+            probe_map = centred_on(READOUT_FEATURES[Protocol.tf].build(spec, n_inputs, network), target_all)
         sims = simulation_curves(run, maps, network, SplitSamples(target_pool, target_test, test_samples), chosen,
-                                 "gaussian_equivalent")
+                                 "gaussian_equivalent", probe_map)
         for protocol, curve in sims.items():
             curves[protocol]["simulation"] = curve
             equivalent = curves[protocol]["gaussian_equivalent"]

@@ -1,10 +1,14 @@
-"""The two-layer network f(x) = sum_k a_k sigma_h(w_k . x / sqrt(N)) / sqrt(K) and its training.
+"""The two-layer network f(x) = sum_k a_k (sigma_h(w_k . x / sqrt(N)) - c_k) / sqrt(K) and its training.
 
-Objective (MODEL.md section 2): mean logistic loss over the training set plus weight decay as an L2
-penalty, L(W, a) = mean_mu log(1 + exp(-y_mu f(x_mu))) + (weight_decay / 2) (|W|_F^2 + |a|^2),
-minimised by Adam (beta1 = 0.9, beta2 = 0.999, eps = 1e-8; the ``weight_decay * theta`` term enters
-the gradient, as in torch.optim.Adam). Full batch (``batch_size`` None) or mini-batches reshuffled
-every epoch from a seeded generator.
+The centre c is fixed (zero unless given): a network fine-tuned from transferred features keeps the
+centring of the ``tf`` readout it starts from (MODEL.md section 3), so that its start *is* that readout.
+
+Objective (MODEL.md section 2): mean logistic loss over the training set plus an L2 penalty,
+L(W, a) = mean_mu log(1 + exp(-y_mu f(x_mu))) + (mu_W / 2) |W - W_0|_F^2 + (mu_a / 2) |a|^2.
+By default (``Penalty.uniform``) mu_W = mu_a = weight_decay and W_0 = 0, plain weight decay; the
+anchor W_0 = W_s of fine-tuning is L2-SP (Li et al. 2018). Minimised by Adam (beta1 = 0.9,
+beta2 = 0.999, eps = 1e-8; the penalty's gradient enters the gradient, as in torch.optim.Adam).
+Full batch (``batch_size`` None) or mini-batches reshuffled every epoch from a seeded generator.
 
 An epoch's cost is two GEMMs per batch (x W^T and G^T x); everything else works in place on
 preallocated (batch x K) buffers so that the epoch stays close to the cost of those GEMMs
@@ -31,6 +35,7 @@ class TwoLayerNetwork:
     first_layer: Array  # W, shape (K, N)
     second_layer: Array  # a, shape (K,)
     activation: str
+    centre: Array | None = None  # c, shape (K,): subtracted from the hidden units (None: zero)
 
     @property
     def hidden_units(self) -> int:
@@ -42,13 +47,33 @@ class TwoLayerNetwork:
 
     def hidden(self, inputs: Array) -> Array:
         act = get_activation(self.activation)
-        return act.value(inputs @ self.first_layer.T / np.sqrt(self.input_dim))
+        hidden = act.value(inputs @ self.first_layer.T / np.sqrt(self.input_dim))
+        if self.centre is not None:
+            hidden -= self.centre
+        return hidden
 
     def output(self, inputs: Array) -> Array:
         return self.hidden(inputs) @ self.second_layer / np.sqrt(self.hidden_units)
 
     def error(self, inputs: Array, labels: Array) -> float:
         return float(np.mean(np.where(self.output(inputs) >= 0, 1.0, -1.0) != labels))
+
+    def mean_loss(self, inputs: Array, labels: Array) -> float:
+        """Mean logistic loss, without penalty."""
+        return float(np.mean(np.logaddexp(0.0, -labels * self.output(inputs))))
+
+
+@dataclass(frozen=True)
+class Penalty:
+    """(first / 2) |W - first_anchor|^2 + (second / 2) |a|^2; ``first_anchor`` None is zero."""
+
+    first: float
+    second: float
+    first_anchor: Array | None = None
+
+    @staticmethod
+    def uniform(weight_decay: float) -> "Penalty":
+        return Penalty(weight_decay, weight_decay)
 
 
 def initial_network(hidden_units: int, input_dim: int, activation: str, rng: np.random.Generator) -> TwoLayerNetwork:
@@ -70,10 +95,13 @@ class _Workspace:
 
 
 def objective_and_gradient(first: Array, second: Array, activation: str, inputs: Array, labels: Array,
-                           weight_decay: float, workspace: _Workspace | None = None,
-                           with_value: bool = True) -> tuple[float, Array, Array]:
+                           penalty: Penalty | float, workspace: _Workspace | None = None,
+                           with_value: bool = True, centre: Array | None = None) -> tuple[float, Array, Array]:
     """L(W, a) and its gradient (dL/dW, dL/da) on the given batch (the value is NaN when not asked
-    for: training steps skip the passes over the weights that only the value needs)."""
+    for: training steps skip the passes over the weights that only the value needs). A float
+    ``penalty`` is plain weight decay."""
+    if not isinstance(penalty, Penalty):
+        penalty = Penalty.uniform(penalty)
     n, n_inputs = inputs.shape
     hidden = first.shape[0]
     ws = workspace or _Workspace(n, hidden)
@@ -81,6 +109,8 @@ def objective_and_gradient(first: Array, second: Array, activation: str, inputs:
     np.matmul(inputs, first.T, out=pre)
     pre *= 1.0 / np.sqrt(n_inputs)
     get_activation(activation).value_and_derivative(pre, value, derivative)
+    if centre is not None:
+        value -= centre
     output = value @ second / np.sqrt(hidden)
     margin = labels * output
     loss = float(np.mean(np.logaddexp(0.0, -margin))) if with_value else float("nan")
@@ -90,11 +120,15 @@ def objective_and_gradient(first: Array, second: Array, activation: str, inputs:
     derivative *= second[None, :] / np.sqrt(hidden)
     grad_first = derivative.T @ inputs
     grad_first *= 1.0 / np.sqrt(n_inputs)
-    if weight_decay:
+    if penalty.first:
+        offset = first if penalty.first_anchor is None else first - penalty.first_anchor
         if with_value:
-            loss += 0.5 * weight_decay * (float(np.vdot(first, first)) + float(np.vdot(second, second)))
-        blas.daxpy(first.reshape(-1), grad_first.reshape(-1), a=weight_decay)
-        grad_second += weight_decay * second
+            loss += 0.5 * penalty.first * float(np.vdot(offset, offset))
+        blas.daxpy(offset.reshape(-1), grad_first.reshape(-1), a=penalty.first)
+    if penalty.second:
+        if with_value:
+            loss += 0.5 * penalty.second * float(np.vdot(second, second))
+        grad_second += penalty.second * second
     return loss, grad_first, grad_second
 
 
@@ -142,12 +176,13 @@ class Trainer:
     """Adam on the objective, one epoch at a time (``train_network`` runs it to the end)."""
 
     def __init__(self, network: TwoLayerNetwork, inputs: Array, labels: Array, *, learning_rate: float,
-                 weight_decay: float, batch_size: int | None, rng: np.random.Generator) -> None:
+                 weight_decay: float | Penalty, batch_size: int | None, rng: np.random.Generator) -> None:
         self.inputs, self.labels, self.rng = inputs, labels, rng
         self.first = network.first_layer.copy()
         self.second = network.second_layer.copy()
         self.activation = network.activation
-        self.weight_decay = weight_decay
+        self.centre = network.centre
+        self.penalty = weight_decay if isinstance(weight_decay, Penalty) else Penalty.uniform(weight_decay)
         n = inputs.shape[0]
         self.batch = n if batch_size is None else min(batch_size, n)
         self.workspace = _Workspace(self.batch, self.first.shape[0])
@@ -163,19 +198,25 @@ class Trainer:
                        for idx in (order[start:start + self.batch] for start in range(0, n, self.batch)))
         for inputs, labels in batches:
             _, g_first, g_second = objective_and_gradient(self.first, self.second, self.activation, inputs, labels,
-                                                          self.weight_decay, self.workspace, with_value=False)
+                                                          self.penalty, self.workspace, with_value=False,
+                                                          centre=self.centre)
             self.optimiser.step([g_first, g_second])
+
+    @property
+    def network(self) -> TwoLayerNetwork:
+        """The current network (a view of the weights being trained: copy before training on)."""
+        return TwoLayerNetwork(self.first, self.second, self.activation, self.centre)
 
     def result(self) -> TrainingResult:
         network = TwoLayerNetwork(first_layer=self.first.copy(), second_layer=self.second.copy(),
-                                  activation=self.activation)
+                                  activation=self.activation, centre=self.centre)
         loss, _, _ = objective_and_gradient(self.first, self.second, self.activation, self.inputs, self.labels,
-                                            self.weight_decay)
+                                            self.penalty, centre=self.centre)
         return TrainingResult(network=network, train_loss=loss, train_error=network.error(self.inputs, self.labels))
 
 
 def train_network(network: TwoLayerNetwork, inputs: Array, labels: Array, *, epochs: int, learning_rate: float,
-                  weight_decay: float, batch_size: int | None, rng: np.random.Generator,
+                  weight_decay: float | Penalty, batch_size: int | None, rng: np.random.Generator,
                   progress: ProgressFn | None = None) -> TrainingResult:
     """Adam on the objective above; returns a new network (the input is not modified)."""
     trainer = Trainer(network, inputs, labels, learning_rate=learning_rate, weight_decay=weight_decay,
