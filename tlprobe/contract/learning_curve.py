@@ -31,7 +31,7 @@ MAX_ALPHAS = 64
 
 #: target-training defaults of scratch and finetune, chosen by bench/finetune_study.py (docs/finetune.md)
 SCRATCH_EPOCHS, SCRATCH_LEARNING_RATE, SCRATCH_WEIGHT_DECAY = 300, 0.01, 1e-4
-FINETUNE_EPOCHS, FINETUNE_LEARNING_RATE, FINETUNE_WEIGHT_DECAY = 100, 3e-3, 0.1
+FINETUNE_EPOCHS, FINETUNE_LEARNING_RATE, FINETUNE_REGULARISATION = 100, 3e-3, 20.0
 FINETUNE_ANCHOR, FINETUNE_VALIDATION_FRACTION = "source", 0.0
 
 
@@ -102,9 +102,11 @@ class FinetuneParams(Strict):
     epochs: Int = Field(FINETUNE_EPOCHS, ge=1, le=5000,
                         description="Most epochs of fine-tuning (with early stopping, the chosen number is at most this).")
     learning_rate: Float = Field(FINETUNE_LEARNING_RATE, gt=0.0, le=10.0, description="Adam step size.")
-    weight_decay: Float = Field(FINETUNE_WEIGHT_DECAY, ge=0.0, le=10.0,
-                                description="mu of the first layer's penalty (mu/2)|W - W_anchor|^2 on the mean logistic "
-                                            "loss (the readout keeps the probe's lambda).")
+    regularisation: Float = Field(
+        FINETUNE_REGULARISATION, ge=0.0, le=1e6,
+        description="mu of the first layer's penalty (mu/2)|W - W_anchor|^2, added like the readout's lambda to the sum "
+                    "of the logistic losses over the n_t samples (so its pull weakens as n_t grows; the readout keeps "
+                    "the probe's lambda).")
     anchor: Literal["source", "zero"] = Field(
         FINETUNE_ANCHOR, description="What the first layer's penalty pulls toward: the source layer W_s (L2-SP) or zero.")
     validation_fraction: Float = Field(

@@ -4,10 +4,11 @@
 1. **Probe.** Fit the readout on the transferred features, exactly the ``tf`` protocol: logistic
    loss, the tf readout's lambda, features centred by their population mean. The network
    (W_s, a = the probe's weights, centre = the tf centring) then computes the tf readout's output.
-2. **Fine-tune** both layers with Adam on the mean logistic loss plus the penalty
-   (mu / 2) |W - W_anchor|^2 + (lambda / (2 n)) |a|^2, where W_anchor is the source layer W_s
-   (``anchor`` "source", L2-SP) or zero (``anchor`` "zero", plain weight decay), and the readout
-   keeps the probe's own penalty (lambda per sample, so the probe is a stationary point in a).
+2. **Fine-tune** both layers with Adam on the sum of the logistic losses plus the penalty
+   (mu / 2) |W - W_anchor|^2 + (lambda / 2) |a|^2 (divided by n: the optimiser sees the mean loss),
+   where W_anchor is the source layer W_s (``anchor`` "source", L2-SP) or zero (``anchor`` "zero",
+   plain weight decay) and lambda is the probe's own: the probe is a stationary point in a, and both
+   penalties are priors whose pull weakens as n grows, like the readout's.
 3. **Early stopping** (``validation_fraction`` > 0): a seeded part of the training set is held out,
    steps 1-2 run on the rest for at most ``epochs`` epochs, and the epoch with the lowest held-out
    logistic loss is chosen, epoch 0 (the probe) included: fine-tuning is kept only while it beats the
@@ -50,7 +51,8 @@ def probe(source: TwoLayerNetwork, features: FeatureMap, inputs: Array, labels: 
 def _trainer(start: TwoLayerNetwork, source: TwoLayerNetwork, inputs: Array, labels: Array, regularisation: float,
              params: FinetuneParams, rng: np.random.Generator) -> Trainer:
     anchor = source.first_layer if params.anchor == "source" else None
-    penalty = Penalty(params.weight_decay, regularisation / inputs.shape[0], anchor)
+    n = inputs.shape[0]
+    penalty = Penalty(params.regularisation / n, regularisation / n, anchor)
     return Trainer(start, inputs, labels, learning_rate=params.learning_rate, weight_decay=penalty,
                    batch_size=params.batch_size, rng=rng)
 

@@ -56,12 +56,12 @@ def test_early_stopping_keeps_the_probe_when_training_only_hurts():
 def test_l2_sp_holds_the_first_layer_near_the_source():
     network, features, x, y, _, _ = _setting("erf")
     moved = {}
-    for mu in (0.0, 1.0):
-        params = FinetuneParams(learning_rate=0.01, epochs=100, weight_decay=mu, anchor="source", validation_fraction=0.0)
+    for mu in (0.0, 60.0):
+        params = FinetuneParams(learning_rate=0.01, epochs=100, regularisation=mu, anchor="source", validation_fraction=0.0)
         outcome = finetune(network, features, x, y, 0.01, params, np.random.default_rng(0), np.random.default_rng(1))
         assert outcome.epochs == 100
         moved[mu] = np.linalg.norm(outcome.network.first_layer - network.first_layer)
-    assert moved[1.0] < 0.5 * moved[0.0], moved
+    assert moved[60.0] < 0.5 * moved[0.0], moved
 
 
 def _curves(target: TargetParams, alphas: tuple[float, ...]) -> dict:
