@@ -105,7 +105,7 @@ def test_must_show_unrelated_target_approaches_scratch():
     curves = _curves(TargetParams(feature_noise=1.0), (0.5, 2.0))
     versus_tf, two_se_tf = _paired(curves, "tf", 1)
     versus_scratch, _ = _paired(curves, "scratch", 1)
-    scratch_lead = versus_tf - versus_scratch  # tf minus scratch
+    scratch_lead = versus_scratch - versus_tf  # tf minus scratch
     tf, scratch = curves["tf"], curves["scratch"]
     assert scratch_lead > 2 * np.hypot(tf["test_error_sem"][1], scratch["test_error_sem"][1])  # the premise
     assert -versus_tf > two_se_tf, (versus_tf, two_se_tf)
