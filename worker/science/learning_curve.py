@@ -327,7 +327,13 @@ def run_learning_curve(spec: LearningCurveRequest, store: ArtifactStore | None =
         samples = TaskSamples(target, spec.simulation.test_samples)
         probe_map = None
         if Protocol.finetune in spec.protocols and Protocol.tf not in maps:
+            # finetune's probe is the tf readout at tf's lambda, whether or not tf is requested: the
+            # same theory chooses it (its spectra are the tf artifact), so finetune's numbers do not
+            # depend on the other protocols of the request
             probe_map = run.feature_map(Protocol.tf, target, network)
+            if spec.theory is not None and spec.readout.optimal:
+                arrays = run.spectra(Protocol.tf, probe_map, target, spec.theory)
+                solved[Protocol.tf.value] = run.theory(Protocol.tf, arrays, spec.source.input_dim)
         for protocol, curve in simulation_curves(run, maps, network, samples, solved, "theory", probe_map).items():
             curves[protocol]["simulation"] = curve
     return {

@@ -110,3 +110,21 @@ def test_must_show_unrelated_target_approaches_scratch():
     assert scratch_lead > 2 * np.hypot(tf["test_error_sem"][1], scratch["test_error_sem"][1])  # the premise
     assert -versus_tf > two_se_tf, (versus_tf, two_se_tf)
     assert -versus_tf >= scratch_lead / 3, (versus_tf, scratch_lead)
+
+
+@pytest.mark.parametrize("theory", [True, False])
+def test_finetune_does_not_depend_on_the_other_protocols_requested(theory):
+    # the probe is the tf readout at tf's lambda (theory's choice, or cross-validation without a
+    # theory), whether or not tf itself is in the request
+    def run(protocols):
+        spec = LearningCurveRequest(source=SourceParams(latent_dim=10, input_dim=40), network={"hidden_units": 30,
+                                    "n_samples": 400, "epochs": 40}, alphas=(0.5, 2.0), protocols=protocols,
+                                    theory={"mc_samples": 4000} if theory else None,
+                                    simulation=SimulationParams(seeds=(0, 1), test_samples=1000,
+                                                                finetune={"epochs": 20}, scratch={"epochs": 20}))
+        return run_learning_curve(spec)["curves"]
+
+    alone, beside = run(("finetune",))["finetune"]["simulation"], run(("rf", "tf", "finetune"))
+    assert alone == beside["finetune"]["simulation"]
+    assert alone["regularisation"] == beside["tf"]["simulation"]["regularisation"]
+    assert alone["regularisation_chosen_by"] == ("theory" if theory else "cross_validation")
