@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 COMPILE = $(VENV)/bin/uv pip compile pyproject.toml requirements/build.in --generate-hashes --universal \
 	--python-version 3.11 --quiet $(UPGRADE)
 
-.PHONY: install lint run test test-fast soak bench validate openapi lock redis-server chromium clean
+.PHONY: install lint run test test-fast soak fuzz bench validate openapi lock redis-server chromium clean
 
 install: $(STAMP)
 
@@ -49,6 +49,9 @@ test-fast: redis-server chromium install  ## skip tests marked slow
 
 soak: redis-server install  ## five-minute soak of the live stack (the suite runs one minute of it)
 	TLPROBE_SOAK_SECONDS=300 $(PY) -m pytest -q -s tests/integration/test_soak.py
+
+fuzz: redis-server install  ## schemathesis, every operation x 100 examples + stateful, against Redis, workers, uvicorn
+	$(PY) -m devtools.fuzz --examples $(or $(EXAMPLES),100)
 
 bench: redis-server install  ## benchmarks printing ratios measured in one run
 	$(PY) -m bench

@@ -2,7 +2,7 @@
 
 import shutil
 
-from bench import cached_reads, covariances, gcm_solver, phase_diagram_workers, training_epoch
+from bench import cached_reads, covariances, dataset_curve_cost, gcm_solver, phase_diagram_workers, training_epoch
 
 
 def main() -> None:
@@ -11,6 +11,7 @@ def main() -> None:
     training_epoch.main_with(256)
     gcm_solver.main_with(30)
     phase_diagram_workers.main()
+    dataset_curve_cost.main()
     if shutil.which("wrk"):
         cached_reads.main(["--rounds", "1"])
     else:

@@ -15,13 +15,13 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
-from tlprobe import __version__
+from tlprobe import __version__, logs
 from tlprobe.settings import Settings, get_settings
 from tlprobe.submit import QueueFull, UnknownJob
 
 from .access import RateLimited
 from .metrics import Metrics
-from .middleware import BodySizeLimit, RequestMetrics
+from .middleware import BodySizeLimit, RequestId, RequestMetrics
 from .routes import batches, datasets, gcm, health, jobs, learning_curves, phase_diagrams, ui
 from .stored import ResultReader
 
@@ -106,10 +106,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(RequestMetrics, metrics=metrics)
     uploads = {"/v1/datasets": (settings.max_dataset_upload_bytes, "TLPROBE_MAX_DATASET_UPLOAD_BYTES")}
-    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, paths=uploads)  # outermost: refuse first
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, paths=uploads)  # refuse oversized bodies first
+    app.add_middleware(RequestId)  # outermost: every answer, a 413 included, carries the request id
     return app
 
 
 def app() -> FastAPI:
-    """Factory for ``uvicorn --factory service.main:app``."""
+    """Factory for ``uvicorn --factory service.main:app``: JSON-lines logs (uvicorn's included), the app."""
+    logs.configure("api")
     return create_app()

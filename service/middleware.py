@@ -1,11 +1,41 @@
-"""ASGI middleware: a request body size limit (413), and per-route metrics."""
+"""ASGI middleware: the request id, a request body size limit (413), and per-route metrics."""
 
 from __future__ import annotations
 
 import json
 import time
 
+from tlprobe import logs
+
 from .metrics import Metrics
+
+_REQUEST_ID = logs.REQUEST_ID_HEADER.lower().encode()
+
+
+class RequestId:
+    """The request's id (``X-Request-ID`` as sent, when sensible, else a new one: ``tlprobe.logs``),
+    set for every log line written while serving it and for the jobs it enqueues, and returned in
+    the response's ``X-Request-ID`` header. Outermost, so that every answer has one."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        sent = next((value for name, value in scope["headers"] if name == _REQUEST_ID), None)
+        request_id = logs.accepted_request_id(sent.decode("latin-1") if sent is not None else None)
+        header = (_REQUEST_ID, request_id.encode())
+
+        async def send_with_id(event):
+            if event["type"] == "http.response.start":
+                event = {**event, "headers": [*event.get("headers", []), header]}
+            await send(event)
+
+        # not reset afterwards: the server runs each request in a task of its own (whose context ends
+        # with it), and its own lines about the request, such as an unhandled exception, carry the id
+        logs.request_id.set(request_id)
+        await self.app(scope, receive, send_with_id)
 
 
 async def _send_json(send, status: int, body: dict) -> None:

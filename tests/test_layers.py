@@ -20,7 +20,7 @@ FORBIDDEN = {
                        "tlprobe.kinds", "tlprobe.keys", "worker.tasks", "worker.artifacts", "worker.main"],
 }
 #: the Python client and the command line run where no Redis is: they speak HTTP only
-CLIENT = ["tlprobe/__init__.py", "tlprobe/client.py", "tlprobe/operations.py", "tlprobe/client_results.py",
+CLIENT = ["tlprobe/__init__.py", "tlprobe/client.py", "tlprobe/operations.py", "tlprobe/client_results.py", "tlprobe/npz.py",
           "tlprobe/errors.py", "tlprobe/tidy.py", "tlprobe/cli.py", "tlprobe/terminal.py", "tlprobe/versions.py",
           "tlprobe/contract"]
 CLIENT_FORBIDDEN = ["redis", "rq", "tlprobe.settings", "tlprobe.submit", "tlprobe.results", "tlprobe.kinds",

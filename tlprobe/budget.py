@@ -27,6 +27,17 @@ MC_CHUNK = 2048
 READOUT_ITERATIONS = 300
 #: solves per point of the optimal-lambda search (bounded Brent)
 OPTIMAL_SOLVES = 30
+#: the fixed cost of one optimiser step (Python and numpy calls, whatever the sizes), in flop-equivalents:
+#: about 100 to 200 us on the reference machine, where the work limit buys about 4e10 flops a second.
+#: Without it a batch of 1 costs nothing: make fuzz found batch_size 1 with K = 1 accepted under a 1e10
+#: budget and running 600,000 steps past a two-minute timeout.
+STEP_OVERHEAD = 5e6
+
+
+def optimiser_steps(samples: int, batch_size: int | None, epochs: int) -> int:
+    """Steps of a training run: epochs x mini-batches per epoch (one per epoch for full batch)."""
+    batch = min(batch_size or samples, samples)
+    return epochs * -(-samples // batch)
 
 
 class BudgetExceeded(ValueError):
@@ -77,6 +88,7 @@ def learning_curve_cost(request: LearningCurveRequest,
     d, n, k = sizes.latent, sizes.inputs, net.hidden_units
     batch = net.batch_size or net.n_samples
     training = 4.0 * net.n_samples * n * k * net.epochs + 2.0 * (net.n_samples + sizes.source_test) * (d * n + n * k)
+    training += STEP_OVERHEAD * optimiser_steps(net.n_samples, net.batch_size, net.epochs)
     memory = {"training": BYTES * (net.n_samples * (n + 1) + 3 * batch * k + 6 * k * n) + sizes.data_bytes}
     work = training
     dims = {p: (n if p == Protocol.linear else k) for p in request.readout_protocols}
@@ -108,14 +120,15 @@ def learning_curve_cost(request: LearningCurveRequest,
             per_seed = 2.0 * sizes.simulation_test * (d * n + n * p)
             per_seed += sum(2.0 * t * (d * n + n * p) + 4.0 * READOUT_ITERATIONS * t * p * fits for t in n_train)
             work += seeds * per_seed
-        # network protocols: scratch's epochs; finetune's twice when it trains once to choose the epochs
-        # and again on the whole training set
-        epochs = 0
+        # network protocols, each with its own schedule: scratch's epochs; finetune's twice when it
+        # trains once to choose the epochs and again on the whole training set
+        runs = []
         if Protocol.scratch in request.protocols:
-            epochs += sim.scratch.epochs
+            runs.append((sim.scratch.epochs, sim.scratch.batch_size))
         if Protocol.finetune in request.protocols:
-            epochs += sim.finetune.epochs * (2 if sim.finetune.validation_fraction else 1)
-        work += seeds * sum(4.0 * t * n * k * epochs for t in n_train)
+            runs.append((sim.finetune.epochs * (2 if sim.finetune.validation_fraction else 1), sim.finetune.batch_size))
+        work += seeds * sum(4.0 * t * n * k * epochs + STEP_OVERHEAD * optimiser_steps(t, batch, epochs)
+                            for t in n_train for epochs, batch in runs)
         memory["simulation"] = BYTES * (max(n_train) * (n + 2 * widest) + sizes.simulation_test * (n + len(dims) * widest))
         memory["simulation"] += sizes.data_bytes
     return Cost(work=work, memory=max(memory.values()), training=training)
@@ -137,10 +150,11 @@ def training_runs(request: PhaseDiagramRequest) -> int:
     return cells * len(request.simulation.seeds) * len(network_protocols)
 
 
-def phase_diagram_cost(layout: Plan) -> Cost:
+def phase_diagram_cost(layout: Plan, datasets: Mapping[str, DatasetDescription] | None = None) -> Cost:
     """Each source network is trained once for the whole diagram (one per value of an axis over the
-    network or the source task); every part adds the rest of its cost."""
-    costs = [learning_curve_cost(part.request) for part in layout.parts]
+    network or the source task); every part adds the rest of its cost. ``datasets``: the descriptions
+    of the datasets a diagram on datasets reads (by id)."""
+    costs = [learning_curve_cost(part.request, datasets) for part in layout.parts]
     per_network = {part.network: cost.training for part, cost in zip(layout.parts, costs)}
     training = sum(per_network.values())
     return Cost(work=training + sum(c.work - c.training for c in costs),
@@ -171,13 +185,15 @@ def check_gcm(request: GCMRequest, settings: Settings) -> None:
                              "reduce solver.max_iterations, the number of sample_complexities or the spectrum size")
 
 
-def check_phase_diagram(request: PhaseDiagramRequest, settings: Settings, layout: Plan | None = None) -> None:
-    """``layout``: the diagram's plan when the caller has made it already (it is made once per submission)."""
+def check_phase_diagram(request: PhaseDiagramRequest, settings: Settings, layout: Plan | None = None,
+                        datasets: Mapping[str, DatasetDescription] | None = None) -> None:
+    """``layout``: the diagram's plan when the caller has made it already (it is made once per submission);
+    ``datasets``: the descriptions of the datasets it reads, on datasets."""
     runs = training_runs(request)
     if runs > settings.max_diagram_training_runs:
         raise BudgetExceeded(f"{runs} scratch/finetune training runs (cells x seeds) exceed the limit "
                              f"{settings.max_diagram_training_runs} per diagram: use fewer cells or seeds")
-    cost = phase_diagram_cost(layout or plan(request, settings.diagram_chunk_alphas))
+    cost = phase_diagram_cost(layout or plan(request, settings.diagram_chunk_alphas), datasets)
     if cost.work > settings.max_diagram_work:
         raise BudgetExceeded(f"estimated work {cost.work:.3g} floating-point operations for the whole diagram "
                              f"exceeds the limit {settings.max_diagram_work:.3g}: use fewer cells, smaller "

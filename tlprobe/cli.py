@@ -15,6 +15,7 @@ import httpx2 as httpx
 from . import __version__
 from .client import DEFAULT_URL, Client
 from .contract.common import Protocol
+from .contract.datasets import DatasetDescription
 from .contract.jobs import BatchView, JobStatus, JobView
 from .contract.phase_diagram import AxisName, Baseline
 from .errors import InvalidRequest, JobFailed, NotFinished, TlprobeError
@@ -35,9 +36,11 @@ EPILOG = """examples:
   tlprobe plot pd-3f0c... -o diagram.png
   tlprobe diagrams --axis teacher_noise --range source.input_dim:100:400
   tlprobe batch requests.jsonl --wait
+  tlprobe dataset upload source.npz                  # prints the dataset id: {"source": {"dataset": ID}} in a spec
+  tlprobe dataset list
 
 exit codes:
-  0  the work finished (or was submitted, listed, canceled)
+  0  the work finished (or was submitted, listed, canceled; a dataset uploaded, shown, deleted)
   1  it failed or was canceled (the reason is printed), or the service refused or could not be reached
   2  usage errors: bad arguments, an unreadable spec, or a request the contract refuses (each field named)
 
@@ -226,7 +229,7 @@ def cmd_cancel(client: Client, args: argparse.Namespace) -> int:
 
 def cmd_diagrams(client: Client, args: argparse.Namespace) -> int:
     filters = {"x_axis": args.x_axis, "y_axis": args.y_axis, "axis": args.axis, "protocol": args.protocol,
-               "baseline": args.baseline, "complete": args.complete, "range": args.range or None}
+               "baseline": args.baseline, "complete": args.complete, "dataset": args.dataset, "range": args.range or None}
     entries = client.diagrams(**filters)
     if args.format == "json":
         emit(json.dumps([entry.model_dump(mode="json") for entry in entries], indent=2), args.output)
@@ -241,6 +244,65 @@ def cmd_diagrams(client: Client, args: argparse.Namespace) -> int:
     else:
         emit(table([[row[c] for c in columns] for row in rows], columns)
              + f"\n{len(rows)} diagram{'' if len(rows) == 1 else 's'}", args.output)
+    return OK
+
+
+# ---- datasets
+DATASET_COLUMNS = ["dataset_id", "samples", "input_dim", "positive_fraction", "constant_features", "size_bytes",
+                   "created_at", "expires_in"]
+
+
+def _dataset_row(description: DatasetDescription) -> dict[str, Any]:
+    data = description.model_dump(mode="json")
+    return {column: data[column] for column in DATASET_COLUMNS}
+
+
+def _described(description: DatasetDescription) -> str:
+    data = description.model_dump(mode="json")
+    rows = [[name, data[name]] for name in DATASET_COLUMNS + ["positives", "negatives"]]
+    for stat in ("feature_mean", "feature_scale"):
+        rows.append([f"{stat} (min / median / max)",
+                     " / ".join(f"{data[stat][k]:.4g}" for k in ("min", "median", "max"))])
+    return table(rows, ["field", "value"])
+
+
+def cmd_dataset_upload(client: Client, args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"cannot read {args.file}: no such file")
+    description = client.upload_dataset(path)
+    if args.format == "json":
+        emit(description.model_dump_json(indent=2), args.output)
+    else:
+        emit(description.dataset_id, args.output)
+        note(f"{description.samples} samples, N = {description.input_dim}, {description.positives} labelled +1 "
+             f"(use it as {{\"dataset\": \"{description.dataset_id}\"}} in a spec)")
+    return OK
+
+
+def cmd_dataset_list(client: Client, args: argparse.Namespace) -> int:
+    found = client.datasets()
+    if args.format == "json":
+        emit(json.dumps([d.model_dump(mode="json") for d in found], indent=2), args.output)
+        return OK
+    rows = [_dataset_row(d) for d in found]
+    if args.format == "csv":
+        emit(to_csv(rows, DATASET_COLUMNS).rstrip("\n"), args.output)
+    else:
+        emit(table([[row[c] for c in DATASET_COLUMNS] for row in rows], DATASET_COLUMNS)
+             + f"\n{len(rows)} dataset{'' if len(rows) == 1 else 's'}", args.output)
+    return OK
+
+
+def cmd_dataset_show(client: Client, args: argparse.Namespace) -> int:
+    description = client.dataset(args.id)
+    emit(description.model_dump_json(indent=2) if args.format == "json" else _described(description), args.output)
+    return OK
+
+
+def cmd_dataset_delete(client: Client, args: argparse.Namespace) -> int:
+    client.delete_dataset(args.id)
+    print(f"deleted {args.id}")
     return OK
 
 
@@ -306,10 +368,32 @@ def build_parser() -> argparse.ArgumentParser:
     done = sub.add_mutually_exclusive_group()
     done.add_argument("--complete", dest="complete", action="store_true", default=None, help="only complete diagrams")
     done.add_argument("--incomplete", dest="complete", action="store_false", help="only diagrams with failed cells")
+    sub.add_argument("--dataset", metavar="ID", help="only diagrams that read this dataset (as source or target)")
     sub.add_argument("--range", action="append", metavar="PATH:MIN:MAX",
                      help="value range of a fixed parameter, repeatable, e.g. source.input_dim:100:400 or "
                           "target.teacher_noise::0.2")
     output(sub, ["table", "json", "csv"], "table")
+
+    sub = command("dataset", None, "upload, list, show and delete datasets (for learning curves and diagrams on data)")
+    actions = sub.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    def action(name: str, handler, help: str) -> argparse.ArgumentParser:
+        act = actions.add_parser(name, help=help, description=help)
+        _common(act, top=False)
+        act.set_defaults(handler=handler)
+        return act
+
+    act = action("upload", cmd_dataset_upload, "upload an .npz file (arrays inputs, n x N, and labels, n: -1/+1 or "
+                                               "0/1); prints its id (the same content always gets the same id)")
+    act.add_argument("file", metavar="FILE.npz")
+    output(act, ["id", "json"], "id")
+    act = action("list", cmd_dataset_list, "list the stored datasets, newest first")
+    output(act, ["table", "json", "csv"], "table")
+    act = action("show", cmd_dataset_show, "a dataset's description: size, class balance, feature summaries, lifetime")
+    act.add_argument("id", metavar="ID", help="the dataset's id (ds-...)")
+    output(act, ["table", "json"], "table")
+    act = action("delete", cmd_dataset_delete, "delete a dataset (refused while a queued or running job reads it)")
+    act.add_argument("id", metavar="ID", help="the dataset's id (ds-...)")
 
     sub = command("batch", cmd_batch, "submit up to 100 requests from a JSON-lines file")
     sub.add_argument("file", metavar="FILE.jsonl",

@@ -4,6 +4,7 @@
     curve = client.learning_curve({"alphas": [0.5, 1, 2]}, progress=print)
     curve.curves["tf"].theory.test_error               # the contract's fields, typed
     curve.rows()                                       # tidy rows: pandas.DataFrame(curve.rows())
+    data = client.upload_dataset("source.npz")         # or {"inputs": X, "labels": y}; then {"dataset": data.dataset_id}
 
 A thin layer over the HTTP API on httpx2 (the maintained fork of httpx), typed with the contract's
 own schemas (``tlprobe.contract``). Requests are checked against the contract before they are sent.
@@ -25,8 +26,10 @@ import httpx2 as httpx
 
 from . import __version__
 from .client_results import Result
+from .contract.datasets import DatasetDescription
 from .contract.jobs import BatchView, JobView, Submission
 from .contract.phase_diagram import CatalogueEntry
+from .npz import is_array, write_npz
 from .operations import Http, Operations, Progress, Sleep, Step
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -91,9 +94,32 @@ class _Methods:
 
     def diagrams(self, **filters: Any) -> list[CatalogueEntry]:
         """Every computed phase diagram matching the filters of ``GET /v1/phase-diagrams`` (all pages):
-        ``x_axis``, ``y_axis``, ``axis``, ``protocol``, ``baseline``, ``complete``, ``range``
+        ``x_axis``, ``y_axis``, ``axis``, ``protocol``, ``baseline``, ``complete``, ``dataset`` (the id of
+        a dataset it reads), ``range``
         ("path:min:max", a list of them, or ``{path: (min, max)}``)."""
         return self._run(self._ops.diagrams(filters))
+
+    def upload_dataset(self, data: Any) -> DatasetDescription:
+        """Upload a labelled dataset and return its description (``dataset_id``, ``samples``, ...). ``data``
+        is the path of an ``.npz`` file holding ``inputs`` (n x N) and ``labels`` (n, in {-1, +1} or
+        {0, 1}), the bytes of one, a dict ``{"inputs": X, "labels": y}`` or a tuple ``(X, y)`` (numpy
+        arrays are sent as an .npz file, lists as JSON: keep those small). The id comes from the
+        content: uploading the same data again returns the same description. A refused upload raises
+        InvalidRequest (422: the array and the reason) or ApiError (413: over a size bound)."""
+        return self._run(self._ops.upload_dataset(dataset_body(data)))
+
+    def datasets(self) -> list[DatasetDescription]:
+        """Every stored dataset (all pages), newest first."""
+        return self._run(self._ops.datasets())
+
+    def dataset(self, dataset_id: str) -> DatasetDescription:
+        """A dataset's description (NotFound when it was never uploaded, was deleted or expired)."""
+        return self._run(self._ops.dataset(dataset_id))
+
+    def delete_dataset(self, dataset_id: str) -> None:
+        """Delete a dataset (Conflict while a queued or running job reads it; NotFound if it is not stored).
+        Results computed from it stay cached."""
+        return self._run(self._ops.delete_dataset(dataset_id))
 
     def plot(self, job_id: str, path: str | os.PathLike | None = None, *, format: str | None = None) -> bytes:
         """The picture of a finished learning curve or phase diagram (PNG; SVG for phase diagrams),
@@ -103,6 +129,22 @@ class _Methods:
             raise ValueError(f"format must be png or svg, not {fmt!r}")
         step = self._ops.picture(job_id, fmt)
         return self._run(step if path is None else _then(step, lambda content: _write(path, content)))
+
+
+def dataset_body(data: Any) -> bytes | dict[str, Any]:
+    """What ``upload_dataset`` sends: the bytes of an .npz file (read from a path, or written from
+    arrays by ``tlprobe.npz``, which needs no numpy), else JSON lists."""
+    if isinstance(data, (str, os.PathLike)):
+        return Path(data).read_bytes()
+    if isinstance(data, (bytes, bytearray)):
+        return bytes(data)
+    if isinstance(data, tuple) and len(data) == 2:
+        data = {"inputs": data[0], "labels": data[1]}
+    if not isinstance(data, dict) or set(data) != {"inputs", "labels"}:
+        raise TypeError("upload_dataset takes an .npz path, its bytes, {'inputs': X, 'labels': y} or (X, y)")
+    if all(is_array(value) for value in data.values()):
+        return write_npz(data)
+    return {name: value.tolist() if is_array(value) else value for name, value in data.items()}
 
 
 def _write(path: str | os.PathLike, content: bytes) -> bytes:
@@ -124,7 +166,8 @@ def _settings(url: str | None, token: str | None) -> tuple[str, dict[str, str]]:
 
 
 def _options(http: Http, timeout: float) -> dict[str, Any]:
-    return {"params": http.params, "json": http.json,
+    body = {"json": http.json} if http.content is None else {"content": http.content}
+    return {"params": http.params, **body, "headers": http.headers,
             "timeout": httpx.Timeout(timeout, read=timeout + http.wait)}
 
 

@@ -59,7 +59,7 @@ class Unauthorized(ApiError):
 
 
 class NotFound(ApiError):
-    """404: no such job, batch or diagram (or it expired)."""
+    """404: no such job, batch, diagram or dataset (or it expired)."""
 
 
 class NotFinished(ApiError):
@@ -72,6 +72,11 @@ class NotFinished(ApiError):
     def _explain(self) -> str:
         reason = f" ({self.job.error})" if self.job.error else ""
         return f"job {self.job.job_id} is {self.job.status.value}, not finished{reason}"
+
+
+class Conflict(ApiError):
+    """409 other than a job not finished: a dataset cannot be deleted while a queued or running job
+    reads it (``detail`` names the jobs)."""
 
 
 class Busy(ApiError):
@@ -102,5 +107,5 @@ def error_for(status_code: int, method: str, path: str, body: Any) -> ApiError:
         return InvalidRequest(method, path, detail)
     if status_code == 409 and isinstance(body, dict) and "job_id" in body:
         return NotFinished(method, path, body)
-    kind = {401: Unauthorized, 404: NotFound, 429: Busy, 503: Busy}.get(status_code, ApiError)
+    kind = {401: Unauthorized, 404: NotFound, 409: Conflict, 429: Busy, 503: Busy}.get(status_code, ApiError)
     return kind(status_code, method, path, detail)

@@ -56,10 +56,12 @@ KINDS: dict[str, JobKind] = {
         JobKind("gcm", "gcm", GCMRequest, GCMResult, "worker.tasks.run_gcm", "gcm_timeout", budget.check_gcm),
         JobKind("phase_diagram", "pd", PhaseDiagramRequest, PhaseDiagramResult, "worker.tasks.run_phase_diagram",
                 "phase_diagram_timeout", budget.check_phase_diagram, renderer="phase_diagram",
-                assemble=assemble.gather, on_stored=catalogue.record),
+                assemble=assemble.gather, on_stored=catalogue.record,
+                datasets=lambda request: request.dataset_fields),
         # internal: the source network a phase diagram's parts share (visible through /v1/jobs)
         JobKind("source_network", "net", SourceNetworkRequest, SourceNetworkResult,
-                "worker.tasks.run_source_network", "learning_curve_timeout", None),
+                "worker.tasks.run_source_network", "learning_curve_timeout", None,
+                datasets=lambda request: request.dataset_fields),
     )
 }
 PREFIXES = {kind.prefix: kind for kind in KINDS.values()}

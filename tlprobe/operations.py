@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .client_results import Result, as_result
+from .contract.datasets import DatasetDescription, DatasetPage
 from .contract.gcm import GCMRequest
 from .contract.jobs import BatchRequest, BatchView, JobStatus, JobView, Submission
 from .contract.learning_curve import LearningCurveRequest
@@ -31,6 +32,8 @@ KINDS: dict[str, tuple[str, type[BaseModel]]] = {
 }
 BATCH_KINDS = {LearningCurveRequest: "learning_curve", GCMRequest: "gcm"}
 CATALOGUE_PAGE = 100
+DATASETS_PAGE = 100
+NPZ = {"content-type": "application/octet-stream"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class Http:
     params: Any = None
     json: Any = None
     wait: float = 0.0  # seconds the server may hold the request (long-poll): added to the read timeout
+    content: bytes | None = None  # a raw body (an .npz upload), sent instead of ``json``
+    headers: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -90,11 +95,12 @@ class Operations:
     long_poll: float = 60.0      # long-poll length otherwise (the service caps it at TLPROBE_MAX_WAIT)
     clock: Callable[[], float] = field(default=time.monotonic)
 
-    def request(self, method: str, path: str, *, params: Any = None, json: Any = None, wait: float = 0.0) -> Step:
+    def request(self, method: str, path: str, *, params: Any = None, json: Any = None, wait: float = 0.0,
+                content: bytes | None = None, headers: dict[str, str] | None = None) -> Step:
         """Send; retry 429 and 503 after their Retry-After (at most ``retries`` times, each pause at most
         ``max_retry_wait``); raise the ApiError of any other error status."""
         for attempt in range(self.retries + 1):
-            response = yield Http(method, path, params, json, wait)
+            response = yield Http(method, path, params, json, wait, content, headers)
             if response.status_code in (429, 503) and attempt < self.retries:
                 yield Sleep(min(retry_after(response.headers), self.max_retry_wait))
                 continue
@@ -198,6 +204,34 @@ class Operations:
             entries.extend(page.items)
             if not page.items or len(entries) >= page.total:
                 return entries
+
+    # ---- datasets
+    def upload_dataset(self, body: bytes | dict[str, Any]) -> Step:
+        """Upload the bytes of an .npz file, or ``{"inputs", "labels"}`` lists as JSON."""
+        if isinstance(body, bytes):
+            response = yield from self.request("POST", "/v1/datasets", content=body, headers=NPZ)
+        else:
+            response = yield from self.request("POST", "/v1/datasets", json=body)
+        return DatasetDescription.model_validate(response.json())
+
+    def datasets(self) -> Step:
+        """Every stored dataset (all pages), newest first."""
+        found: list[DatasetDescription] = []
+        while True:
+            params = {"offset": len(found), "limit": DATASETS_PAGE}
+            response = yield from self.request("GET", "/v1/datasets", params=params)
+            page = DatasetPage.model_validate(response.json())
+            found.extend(page.items)
+            if not page.items or len(found) >= page.total:
+                return found
+
+    def dataset(self, dataset_id: str) -> Step:
+        response = yield from self.request("GET", f"/v1/datasets/{dataset_id}")
+        return DatasetDescription.model_validate(response.json())
+
+    def delete_dataset(self, dataset_id: str) -> Step:
+        yield from self.request("DELETE", f"/v1/datasets/{dataset_id}")
+        return None
 
     def picture(self, job_id: str, fmt: str) -> Step:
         """PNG of any job with a picture, or SVG of a phase diagram."""

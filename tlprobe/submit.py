@@ -22,7 +22,7 @@ from rq.job import Dependency, Job
 from rq.registry import DeferredJobRegistry
 from rq.serializers import JSONSerializer
 
-from . import datasets, keys, results
+from . import datasets, keys, logs, results
 from .contract.jobs import BatchJob, BatchView, JobStatus, JobView, Submission
 from .kinds import JobKind, kind_of_job
 from .settings import Settings
@@ -60,6 +60,12 @@ def queue_for(redis: Redis, settings: Settings) -> Queue:
     return Queue(settings.queue_name, connection=redis, serializer=JSONSerializer)
 
 
+def _request_id() -> dict[str, str]:
+    """The id of the request (or of the job) that enqueues, for the job's meta: its worker logs under it."""
+    current = logs.request_id.get()
+    return {} if current is None else {"request_id": current}
+
+
 def enqueue(queue: Queue, kind: JobKind, request: BaseModel, job_id: str, settings: Settings,
              depends_on: list[str] | None = None, meta: dict | None = None) -> Job:
     retry = Retry(max=settings.job_retries) if settings.job_retries else None
@@ -68,7 +74,7 @@ def enqueue(queue: Queue, kind: JobKind, request: BaseModel, job_id: str, settin
     return queue.enqueue_call(
         kind.task, kwargs={"request": request.model_dump(mode="json")}, job_id=job_id,
         timeout=kind.timeout(settings), result_ttl=settings.job_ttl, failure_ttl=settings.job_ttl,
-        retry=retry, meta={"kind": kind.name, **(meta or {})}, description=f"{kind.name} {job_id}",
+        retry=retry, meta={"kind": kind.name, **_request_id(), **(meta or {})}, description=f"{kind.name} {job_id}",
         depends_on=dependency)
 
 

@@ -17,7 +17,7 @@ Row = dict[str, Any]
 LEARNING_CURVE_COLUMNS = ["protocol", "alpha", "method", "test_error", "test_error_uncertainty", "train_error",
                           "train_loss", "regularisation", "n_samples", "converged", "status"]
 PHASE_DIAGRAM_COLUMNS = ["x_name", "x", "y_name", "y", "protocol", "theory_test_error", "simulation_test_error_mean",
-                         "simulation_test_error_sem", "gain", "failed"]
+                         "simulation_test_error_sem", "gaussian_equivalent_test_error", "gain", "failed"]
 GCM_COLUMNS = ["sample_complexity", "regularisation", "regularisation_at_bound", "test_error", "train_loss",
                "converged", "status", "iterations", "residual"]
 SOURCE_NETWORK_COLUMNS = ["source_test_error", "source_train_error", "source_train_loss"]
@@ -58,11 +58,13 @@ def phase_diagram_rows(result: dict[str, Any]) -> list[Row]:
     """Per cell and protocol (grids are [y][x]); ``failed`` marks cells whose part failed."""
     failed = {(f["x_index"], f["y_index"]) for f in result["failures"]}
     theory, simulation, sem = result["theory"] or {}, result["simulation"] or {}, result["test_error_sem"] or {}
+    equivalent = result.get("gaussian_equivalent") or {}  # on datasets: the approximation, beside the simulation
     rows = []
     for yi, y in enumerate(result["y_axis"]["values"]):
         for xi, x in enumerate(result["x_axis"]["values"]):
             for protocol in result["protocols"]:
-                cells = [grids[protocol][yi][xi] if protocol in grids else None for grids in (theory, simulation, sem)]
+                cells = [grids[protocol][yi][xi] if protocol in grids else None for grids in
+                         (theory, simulation, sem, equivalent)]
                 rows.append(dict(zip(PHASE_DIAGRAM_COLUMNS, [result["x_axis"]["name"], x, result["y_axis"]["name"], y,
                                                              protocol, *cells, result["gain"][yi][xi],
                                                              (xi, yi) in failed])))

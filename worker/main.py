@@ -17,9 +17,20 @@ from rq import Worker
 from rq.serializers import JSONSerializer
 from rq.worker_pool import WorkerPool
 
+from tlprobe import logs
 from tlprobe.settings import get_settings
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+#: RQ's "dequeued" line (``Worker name: queue: job``), written before the job's ids are in context
+_DEQUEUED = ("Worker %s: %s: %s (%s)", "Worker %s: %s: %s")
+
+
+def _outside_jobs_no_dequeue_line(record: logging.LogRecord) -> bool:
+    """Drops RQ's dequeue line (the worker writes its own, with the job's ids: ``execute_job``); the
+    same format inside a job ("Job OK") is kept."""
+    return logs.job_id.get() is not None or record.msg not in _DEQUEUED
 
 
 class TlprobeWorker(Worker):
@@ -38,6 +49,9 @@ class TlprobeWorker(Worker):
     back, to the front of the queue, without using one of its retries, then exits. Artifacts already
     complete stay cached, so whoever takes the job up resumes from them. Handing back takes about a
     second; ``stop_grace_period`` in docker-compose.yml leaves room for it.
+
+    Every log line written while a job runs (by the worker, its work horse, RQ and the engine)
+    carries the job's id and the id of the request that enqueued it (``tlprobe.logs``).
     """
 
     _handing_back: str | None = None
@@ -54,6 +68,13 @@ class TlprobeWorker(Worker):
         # for the description of the numerical libraries that every result's meta carries
         importlib.import_module("worker.tasks")
         importlib.import_module("worker.libraries").libraries()
+        if _outside_jobs_no_dequeue_line not in self.log.filters:
+            self.log.addFilter(_outside_jobs_no_dequeue_line)
+
+    def execute_job(self, job, queue):
+        with logs.context(request=job.meta.get("request_id"), job=job.id):
+            self.log.info("dequeued %s from %s", job.id, queue.name)
+            return super().execute_job(job, queue)
 
     def handle_warm_shutdown_request(self) -> None:
         super().handle_warm_shutdown_request()
@@ -84,7 +105,7 @@ def main() -> None:
     threads = str(settings.threads_per_worker())
     for name in THREAD_VARIABLES:
         os.environ[name] = threads
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    logs.configure("worker")
     logging.getLogger(__name__).info("starting %d workers x %s threads on queue %r", settings.workers, threads,
                                      settings.queue_name)
     connection = Redis.from_url(settings.redis_url)

@@ -31,7 +31,7 @@ from tlprobe.kinds import KINDS, JobKind
 from tlprobe.settings import Settings, get_settings
 from worker.artifacts import RedisArtifactStore, load_dataset
 from worker.libraries import libraries
-from worker.science.dataset_curve import run_dataset_curve
+from worker.science.dataset_curve import ensure_dataset_source_network, run_dataset_curve
 from worker.science.errors import InvalidSpec
 from worker.science.gcm.custom import solve_custom
 from worker.science.learning_curve import ensure_source_network
@@ -85,6 +85,11 @@ def _gcm(request: GCMRequest, redis: Redis, settings: Settings, progress) -> dic
 
 
 def _source_network(request: SourceNetworkRequest, redis: Redis, settings: Settings, progress) -> dict[str, Any]:
+    if request.dataset_fields:  # a diagram on datasets: the network trains on the source dataset
+        progress("load_datasets", 0, 1)
+        data = load_dataset(redis, request.source.dataset, settings.dataset_ttl)
+        return ensure_dataset_source_network(request.source, request.network, data,
+                                             RedisArtifactStore(redis, settings.artifact_ttl), progress)
     return ensure_source_network(request.source, request.network, RedisArtifactStore(redis, settings.artifact_ttl),
                                  progress)
 

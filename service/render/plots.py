@@ -59,9 +59,13 @@ def _summary(meta_request: dict[str, Any] | None, result: dict[str, Any]) -> str
         parts.append(f"alpha={result['alpha']:g}")
     if meta_request:
         axes = {result["x_axis"]["name"], result["y_axis"]["name"]}
+        source, target = meta_request["source"], meta_request["target"]
+        on_datasets = "dataset" in source
+        if on_datasets:  # the data in place of the synthetic model's sizes and knobs
+            parts.insert(0, f"datasets {source['dataset'][:11]} -> {target['dataset'][:11]}")
         parts.append(" ".join(f"{symbol}={meta_request[section][field]}" for section, field, symbol in TITLE_PARAMETERS
-                              if field not in axes))
-        fixed = [f"{k}={v:g}" for k, v in meta_request["target"].items() if k != "seed" and k not in axes and v]
+                              if field not in axes and field in meta_request[section]))
+        fixed = [] if on_datasets else [f"{k}={v:g}" for k, v in target.items() if k != "seed" and k not in axes and v]
         if fixed:
             parts.append(", ".join(fixed))
     return " | ".join(parts)

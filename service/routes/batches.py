@@ -19,7 +19,11 @@ router = APIRouter(prefix="/v1/batches", tags=["batches"])
 def submit_batch(body: BatchRequest, redis: RedisDep, settings: SettingsDep, metrics: MetricsDep,
                  token: WriteAccess) -> BatchView:
     """Submit up to 100 requests of any kinds at once. Every request is validated (and checked against
-    the budgets) before anything is queued; cached ones are already finished."""
+    the budgets) before anything is queued; cached ones are already finished.
+
+    Rules beyond the schema: each item's, as listed under `POST /v1/learning-curves` and
+    `POST /v1/gcm` (the 422 names the item's index); the whole batch counts as one submission per
+    item for the rate limit and must fit in the queue (`TLPROBE_MAX_QUEUED_JOBS`)."""
     errors = []
     for index, item in enumerate(body.requests):
         try:

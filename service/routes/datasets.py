@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from tlprobe import datasets
+from tlprobe.contract.common import MAX_OFFSET
 from tlprobe.contract.datasets import DATASET_ID_PATTERN, DatasetDescription, DatasetPage, DatasetUpload
 from tlprobe.settings import Settings
 
@@ -78,7 +79,7 @@ async def upload_dataset(request: Request, response: Response, redis: RedisDep, 
 
 
 @router.get("", name="list_datasets", response_model=DatasetPage)
-def list_datasets(redis: RedisDep, _: ReadAccess, offset: int = Query(0, ge=0),
+def list_datasets(redis: RedisDep, _: ReadAccess, offset: int = Query(0, ge=0, le=MAX_OFFSET),
                   limit: int = Query(20, ge=1, le=100)) -> DatasetPage:
     """The stored datasets, newest first, paginated."""
     return datasets.page(redis, offset, limit)

@@ -24,5 +24,13 @@ async def submit_learning_curve(request: Request, response: Response, token: Wri
 
     Every field has a default: `{}` (or no body) runs a small learning curve in a few seconds.
     Answers 202 with the job, or 200 with the result when it is cached.
+
+    Rules beyond the schema (each refused with a 422 naming the field, before anything is queued):
+    every alpha at least 1/N (N = `source.input_dim`, or the target dataset's: at least one target
+    sample); `source.latent_dim + target.latent_change >= 1`; on datasets, the datasets exist and
+    have the same N, `network.n_samples` fits the source's training split and every alpha the
+    target's; the estimated work and peak memory within `TLPROBE_MAX_WORK` and
+    `TLPROBE_MAX_MEMORY_BYTES`. (Both datasets or neither, something to compute, a theory protocol
+    without a simulation, distinct protocols and seeds, and the seed count's bounds are in the schema.)
     """
     return await submit(KINDS["learning_curve"], body, request, response, token)

@@ -9,7 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from tlprobe import results
-from tlprobe.contract.common import Protocol
+from tlprobe.contract.common import MAX_OFFSET, Protocol
+from tlprobe.contract.datasets import DATASET_ID_PATTERN
 from tlprobe.contract.jobs import JobView, Submission
 from tlprobe.contract.phase_diagram import AxisName, Baseline, CataloguePage, PhaseDiagramRequest, PhaseDiagramResult
 from tlprobe.diagrams import catalogue
@@ -24,7 +25,7 @@ from ..deps import RedisDep
 from ..render.plots import MEDIA_TYPES, picture
 from ..render.tables import tidy_csv
 from ..stored import IF_NONE_MATCH, NOT_MODIFIED, RESULT_HEADERS, read_result, result_response
-from .submissions import ERRORS, from_cache, refused_as_422
+from .submissions import ERRORS, check_datasets, from_cache, missing_dataset_as_422, refused_as_422
 
 router = APIRouter(prefix="/v1/phase-diagrams", tags=["phase diagrams"])
 NUMBER = r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?"
@@ -41,7 +42,20 @@ async def submit_phase_diagram(body: PhaseDiagramRequest, request: Request, resp
     protocol's test error per cell, the gain of tf over the baseline, and the gain = 0 boundary.
 
     The work fans out over the workers: the source network once, one theory job per distinct target
-    (its spectra serve every alpha), simulation chunks when asked; the diagram's id is its job id."""
+    (its spectra serve every alpha), simulation chunks when asked; the diagram's id is its job id.
+
+    On uploaded datasets (`{"dataset": ID}` as source and target) the axes are alpha, n_samples,
+    hidden_units, epochs or regularisation, the cells are simulated (give `simulation`), and with
+    `theory` the Gaussian-equivalent approximation comes as its own grid.
+
+    Rules beyond the schema (422 before anything is queued): x_axis and y_axis differ; each axis's
+    values strictly increase and each is a value its field accepts (integers for D, N, K, n_s,
+    epochs, latent_change; the field's bounds); at most 400 cells; a field an axis sets is not also
+    given another value; the smallest alpha at least 1/N for the smallest N of the grid (on datasets,
+    the target's N); no cell empties the target's latent space; on datasets, the datasets exist and
+    fit the grid; at most `TLPROBE_MAX_DIAGRAM_TRAINING_RUNS` scratch/finetune trainings, and the
+    estimated work and memory within their limits. (A scratch or finetune baseline needing a
+    simulation, something to compute, and distinct protocols are in the schema.)"""
     cached = await from_cache(KIND, KIND.job_id(body), request)
     if cached is not None:
         return cached
@@ -51,9 +65,12 @@ async def submit_phase_diagram(body: PhaseDiagramRequest, request: Request, resp
     def uncached() -> Submission:
         with refused_as_422():
             layout = plan(body, settings.diagram_chunk_alphas)  # decided once: budgeted, submitted, recorded
-            KIND.budget(body, settings, layout=layout)
+        described = check_datasets(KIND, body, redis)
+        with refused_as_422():
+            KIND.budget(body, settings, layout=layout, **({"datasets": described} if described else {}))
         access.charge(redis, settings, token)
-        submission = submit_diagram(redis, settings, body, layout)
+        with missing_dataset_as_422():
+            submission = submit_diagram(redis, settings, body, layout)
         response.status_code = 200 if submission.cached else 202
         metrics.submissions.labels(KIND.name, "cached" if submission.cached else "queued").inc()
         return submission
@@ -68,10 +85,12 @@ def list_phase_diagrams(
         axis: AxisName | None = Query(None, description="Either axis has this name."),
         protocol: Protocol | None = Query(None, description="The diagram includes this protocol."),
         baseline: Baseline | None = None, complete: bool | None = None,
+        dataset: str | None = Query(None, pattern=DATASET_ID_PATTERN,
+                                    description="The diagram reads this dataset (as source or target)."),
         range_: list[Annotated[str, Query(pattern=RANGE_PATTERN)]] = Query(
             [], alias="range", description="Value range of a fixed parameter, repeatable: path:min:max, e.g. "
                                            "source.input_dim:100:400 or target.teacher_noise::0.2 (empty = open)."),
-        offset: int = Query(0, ge=0), limit: int = Query(20, ge=1, le=100)) -> CataloguePage:
+        offset: int = Query(0, ge=0, le=MAX_OFFSET), limit: int = Query(20, ge=1, le=100)) -> CataloguePage:
     """The catalogue of computed phase diagrams, newest first, filtered and paginated."""
     try:
         ranges = dict(catalogue.parse_range(text) for text in range_)
@@ -81,7 +100,7 @@ def list_phase_diagrams(
     return catalogue.list_catalogue(
         redis, x_axis=x_axis and x_axis.value, y_axis=y_axis and y_axis.value, axis=axis and axis.value,
         protocol=protocol and protocol.value, baseline=baseline and baseline.value, complete=complete,
-        ranges=ranges, offset=offset, limit=limit)
+        dataset=dataset, ranges=ranges, offset=offset, limit=limit)
 
 
 def _not_finished(redis, diagram_id: str) -> JSONResponse:

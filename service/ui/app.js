@@ -241,7 +241,7 @@ async function viewCatalogue(page) {
     location.hash = `#/?${next}`;
   } });
   for (const parameter of parameters) {
-    const schema = resolve(spec, (parameter.schema.anyOf || [parameter.schema]).find((s) => s.type !== "null"));
+    const schema = resolve(spec, (parameter.schema.oneOf || parameter.schema.anyOf || [parameter.schema]).find((s) => s.type !== "null"));
     let input;
     if (schema.enum || schema.type === "boolean") {
       const options = schema.enum || ["true", "false"];
@@ -275,8 +275,12 @@ async function viewCatalogue(page) {
 
 function keyParameters(parameters, axes) {
   const p = parameters;
-  const parts = [`D=${p["source.latent_dim"]} N=${p["source.input_dim"]} K=${p["network.hidden_units"]} n_s=${p["network.n_samples"]}`,
-    `${p["readout.loss"]} lambda=${p["readout.regularisation"]}`];
+  // on datasets the source and target are their ids; a parameter on an axis has no fixed value
+  const sizes = p["source.dataset"] ? [`data ${p["source.dataset"].slice(0, 11)} \u2192 ${p["target.dataset"].slice(0, 11)}`]
+    : [`D=${p["source.latent_dim"]}`, `N=${p["source.input_dim"]}`];
+  const network = [["K", "network.hidden_units"], ["n_s", "network.n_samples"]]
+    .filter(([, path]) => p[path] !== undefined).map(([symbol, path]) => `${symbol}=${p[path]}`);
+  const parts = [[...sizes, ...network].join(" "), `${p["readout.loss"]} lambda=${p["readout.regularisation"]}`];
   const knobs = ["feature_noise", "teacher_noise", "feature_substitution", "latent_change"]
     .filter((knob) => !axes.includes(knob) && p[`target.${knob}`]).map((knob) => `${knob}=${p[`target.${knob}`]}`);
   if (!axes.includes("alpha")) knobs.push(`alpha=${p.alpha}`);
@@ -368,7 +372,7 @@ async function viewJob(page, id) {
 // ---------------------------------------------------------------- the learning-curve form
 /** The schema's variants of a field: [{type, ...}], without null; and whether null is allowed. */
 function variants(spec, schema) {
-  const options = (schema.anyOf || [schema]).map((s) => resolve(spec, s));
+  const options = (schema.oneOf || schema.anyOf || [schema]).map((s) => resolve(spec, s));
   return { nullable: options.some((s) => s.type === "null"), options: options.filter((s) => s.type !== "null") };
 }
 
@@ -403,14 +407,24 @@ function parse(text, { nullable, options }) {
   throw new Error(`not ${options.map((o) => o.const ? `"${o.const}"` : o.type === "array" ? "a list of numbers" : `a ${o.type}`).join(" or ")}`);
 }
 
+/** The object variant the form composes: the only one, or among several (a synthetic task or a dataset)
+ * the one whose fields hold the default value; the form offers synthetic tasks, datasets go through the API. */
+function objectVariant(options, value) {
+  const objects = options.filter((option) => option.properties);
+  if (objects.length !== options.length || objects.length === 0) return null;
+  if (objects.length === 1) return objects[0];
+  const keys = Object.keys(value || {});
+  return objects.find((option) => keys.length && keys.every((key) => key in option.properties)) || null;
+}
+
 /** Inputs for an object schema; returns a function reading the current value. */
 function objectFields(spec, schema, defaults, path, container, registry) {
   const readers = [];
   for (const [name, property] of Object.entries(schema.properties || {})) {
     const fieldPath = [...path, name];
     const kinds = variants(spec, property);
-    const sub = kinds.options.length === 1 && kinds.options[0].properties ? kinds.options[0] : null;
     const value = defaults && name in defaults ? defaults[name] : property.default ?? null;
+    const sub = objectVariant(kinds.options, value);
     const description = property.description || (sub ? sub.description : "") || "";
     if (sub) {  // a nested object (a nullable one can be switched off)
       const set = h("fieldset", { "data-path": fieldPath.join(".") });

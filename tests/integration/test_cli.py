@@ -24,7 +24,7 @@ from tlprobe.kinds import KINDS
 
 pytestmark = pytest.mark.e2e
 TLPROBE = str(Path(sys.executable).with_name("tlprobe"))  # the console script pip installed
-COMMANDS = ["submit", "status", "result", "plot", "cancel", "diagrams", "batch"]
+COMMANDS = ["submit", "status", "result", "plot", "cancel", "diagrams", "batch", "dataset"]
 STAGE = re.compile(r"(source_network|feature_mean:\w+|covariances:\w+|theory:\w+|simulation)")
 
 
@@ -236,3 +236,74 @@ def test_help_on_every_command_and_tokens(live, protected_api, run):
     code, _, err = run("--token", "wrong", "diagrams", url=url)
     assert code == 1 and "invalid bearer token" in err
     assert run("diagrams", url=url, token=TOKENS[0])[0] == 0
+
+
+def test_dataset_upload_list_show_delete_as_the_console_script(live, tmp_path, run):
+    import numpy as np
+
+    from tests.datasets import arrays
+
+    url, env = live["api"].url, env_for(live["api"].url)
+    inputs, labels = arrays(samples=60, input_dim=5, seed=951)
+    path = tmp_path / "data.npz"
+    np.savez(path, inputs=inputs, labels=labels)
+    uploaded = tlprobe("dataset", "upload", str(path), env=env)
+    assert uploaded.returncode == 0 and uploaded.stderr == ""  # in a pipe: the id alone
+    dataset_id = uploaded.stdout.strip()
+    assert dataset_id.startswith("ds-") and len(dataset_id) == 43
+    with Client(url) as client:
+        assert client.upload_dataset(path).dataset_id == dataset_id  # the same content, the same id
+    shown = tlprobe("dataset", "show", dataset_id, "--format", "json", env=env)
+    assert shown.returncode == 0
+    raw = httpx.get(f"{url}/v1/datasets/{dataset_id}").json()
+    assert {k: v for k, v in json.loads(shown.stdout).items() if k != "expires_in"} == \
+        {k: v for k, v in raw.items() if k != "expires_in"}
+    code, out, _ = run("dataset", "show", dataset_id, url=url)
+    assert code == 0 and out.splitlines()[2].split() == ["dataset_id", dataset_id]
+    assert out.splitlines()[3].split() == ["samples", "60"] and "feature_scale (min / median / max)" in out
+    listed = tlprobe("dataset", "list", "--format", "csv", env=env)
+    assert listed.returncode == 0
+    rows = list(csv.DictReader(io.StringIO(listed.stdout)))
+    assert dataset_id in [row["dataset_id"] for row in rows] and len(rows) == raw_total(url)
+    mine = next(row for row in rows if row["dataset_id"] == dataset_id)
+    assert (int(mine["samples"]), int(mine["input_dim"])) == (60, 5)
+    code, out, _ = run("dataset", "list", url=url)
+    assert code == 0 and dataset_id in out and out.rstrip().endswith(f"{len(rows)} dataset{'' if len(rows) == 1 else 's'}")
+    uploaded_json = tlprobe("dataset", "upload", str(path), "--format", "json", env=env)
+    assert json.loads(uploaded_json.stdout)["dataset_id"] == dataset_id
+
+    # refusals: exit 2 for what the service refuses as content (the reason printed), 1 for what it cannot do
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip file")
+    refused = tlprobe("dataset", "upload", str(bad), env=env)
+    assert refused.returncode == 2 and refused.stdout == "" and "422 from POST /v1/datasets" in refused.stderr
+    assert tlprobe("dataset", "upload", str(tmp_path / "missing.npz"), env=env).returncode == 2
+    assert tlprobe("dataset", env=env).returncode == 2  # an action is required
+    deleted = tlprobe("dataset", "delete", dataset_id, env=env)
+    assert deleted.returncode == 0 and deleted.stdout.strip() == f"deleted {dataset_id}"
+    again = tlprobe("dataset", "delete", dataset_id, env=env)
+    assert again.returncode == 1 and f"no such dataset: {dataset_id}" in again.stderr
+    code, _, err = run("dataset", "show", dataset_id, url=url)
+    assert code == 1 and "404" in err
+    for action in ("upload", "list", "show", "delete"):
+        code, out, _ = run("dataset", action, "--help", url=url)
+        assert code == 0 and out.startswith(f"usage: tlprobe dataset {action}")
+
+
+def test_deleting_a_dataset_a_job_reads_exits_1_naming_the_job(live, run):
+    from tests.datasets import arrays
+
+    url = live["api"].url
+    with Client(url) as client:
+        big = client.upload_dataset(arrays(samples=2000, input_dim=40, seed=952))
+        slow = client.learning_curve({"source": {"dataset": big.dataset_id}, "target": {"dataset": big.dataset_id},
+                                      "network": {"hidden_units": 200, "n_samples": 1500, "epochs": 5000},
+                                      "alphas": [1.0], "protocols": ["tf"], "simulation": {"seeds": 1}}, wait=False)
+        code, _, err = run("dataset", "delete", big.dataset_id, url=url)
+        assert code == 1 and "409" in err and slow.job_id in err
+        client.cancel(slow.job_id)
+    assert run("dataset", "delete", big.dataset_id, url=url)[0] == 0
+
+
+def raw_total(url: str) -> int:
+    return httpx.get(f"{url}/v1/datasets").json()["total"]

@@ -248,3 +248,69 @@ def test_the_async_client_has_the_same_methods(live):
     assert isinstance(curve, LearningCurve) and curve == fetched and view.status is JobStatus.finished
     with Client(live["api"].url) as client:
         assert client.result(view.job_id) == curve and client.diagrams() == diagrams
+
+
+def test_datasets_upload_from_a_path_arrays_or_lists_then_list_show_use_and_delete(live, tmp_path, monkeypatch):
+    import numpy as np
+
+    from tests.datasets import arrays
+    from tlprobe import operations
+    from tlprobe.contract.datasets import DatasetDescription
+    from tlprobe.errors import Conflict
+
+    url = live["api"].url
+    inputs, labels = arrays(samples=60, input_dim=5, seed=901)
+    path = tmp_path / "source.npz"
+    np.savez(path, inputs=inputs, labels=labels)
+    with Client(url) as client:
+        uploaded = client.upload_dataset(path)
+        assert isinstance(uploaded, DatasetDescription) and (uploaded.samples, uploaded.input_dim) == (60, 5)
+        raw = httpx.get(f"{url}/v1/datasets/{uploaded.dataset_id}").json()
+        shown = client.dataset(uploaded.dataset_id).model_dump(mode="json")
+        assert {k: v for k, v in shown.items() if k != "expires_in"} == {k: v for k, v in raw.items() if k != "expires_in"}
+        # the same content, however given, is the same dataset: a str path, arrays, 0/1 labels, lists (JSON)
+        same = [client.upload_dataset(str(path)), client.upload_dataset({"inputs": inputs, "labels": labels}),
+                client.upload_dataset((inputs, (labels > 0).astype(np.int8))),
+                client.upload_dataset((inputs.tolist(), labels.tolist())), client.upload_dataset(path.read_bytes())]
+        assert {d.dataset_id for d in same} == {uploaded.dataset_id}
+        monkeypatch.setattr(operations, "DATASETS_PAGE", 1)  # every page is read
+        others = [client.upload_dataset(arrays(samples=30, input_dim=5, seed=seed)) for seed in (902, 903)]
+        listed = [d.dataset_id for d in client.datasets()]
+        assert listed.index(others[1].dataset_id) < listed.index(others[0].dataset_id) < listed.index(uploaded.dataset_id)
+        assert len(listed) == len(set(listed)) == httpx.get(f"{url}/v1/datasets").json()["total"]
+
+        # refusals carry the service's reasons; what cannot be sent is refused before sending
+        with pytest.raises(InvalidRequest) as one_class:
+            client.upload_dataset((inputs, np.ones(60)))
+        assert one_class.value.status_code == 422 and "single class" in str(one_class.value)
+        with pytest.raises(TypeError, match="object arrays"):
+            client.upload_dataset((np.array([[1, "a"]], dtype=object), np.array([1])))
+        with pytest.raises(FileNotFoundError):
+            client.upload_dataset(tmp_path / "missing.npz")
+
+        # in use by a queued or running job: deletion is a Conflict naming it
+        big = client.upload_dataset(arrays(samples=2000, input_dim=40, seed=904))
+        slow = client.learning_curve({"source": {"dataset": big.dataset_id}, "target": {"dataset": big.dataset_id},
+                                      "network": {"hidden_units": 200, "n_samples": 1500, "epochs": 5000},
+                                      "alphas": [1.0], "protocols": ["tf"], "simulation": {"seeds": 1}}, wait=False)
+        with pytest.raises(Conflict) as in_use:
+            client.delete_dataset(big.dataset_id)
+        assert in_use.value.status_code == 409 and slow.job_id in str(in_use.value)
+        client.cancel(slow.job_id)
+        assert client.delete_dataset(big.dataset_id) is None
+        with pytest.raises(NotFound):
+            client.dataset(big.dataset_id)
+        with pytest.raises(NotFound):
+            client.delete_dataset(big.dataset_id)
+
+
+def test_the_async_client_uploads_too(live, tmp_path):
+    from tests.datasets import arrays
+
+    async def main():
+        async with AsyncClient(live["api"].url) as client:
+            uploaded = await client.upload_dataset(arrays(samples=40, input_dim=3, seed=905))
+            return uploaded, await client.dataset(uploaded.dataset_id)
+
+    uploaded, shown = asyncio.run(main())
+    assert shown.dataset_id == uploaded.dataset_id and shown.samples == 40

@@ -3,7 +3,11 @@ copy), a learning curve with all five protocols on the digits, the engine's own 
 second request, and results that outlive their dataset."""
 
 import io
+import json
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx2 as httpx
@@ -11,7 +15,7 @@ import numpy as np
 import pytest
 
 from tests.integration.test_live import executions, wait_finished
-from tlprobe import keys
+from tlprobe import Client, keys
 from tlprobe.contract.learning_curve import LearningCurveRequest
 from worker.science.data import Dataset
 from worker.science.dataset_curve import run_dataset_curve
@@ -103,3 +107,64 @@ def test_upload_then_a_learning_curve_with_all_protocols_then_a_cached_second_re
     other = {**request, "alphas": [1.0]}
     refused = httpx.post(f"{api}/v1/learning-curves", json=other)
     assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "source", "dataset"]
+
+
+def upload_digit_tasks(api: str) -> tuple[str, str]:
+    (source_x, source_y), (target_x, target_y) = digit_tasks()
+    ids = []
+    for inputs, labels in ((source_x, source_y), (target_x, target_y)):
+        buffer = io.BytesIO()
+        np.savez(buffer, inputs=inputs, labels=labels)
+        response = httpx.post(f"{api}/v1/datasets", content=buffer.getvalue(),
+                              headers={"content-type": "application/octet-stream"}, timeout=30)
+        assert response.status_code in (200, 201)
+        ids.append(response.json()["dataset_id"])
+    return ids[0], ids[1]
+
+
+def test_a_diagram_on_the_digits_equals_the_learning_curves_of_its_cells(live):
+    api = live["api"].url
+    source, target = upload_digit_tasks(api)
+    body = {"source": {"dataset": source}, "target": {"dataset": target},
+            "network": {"hidden_units": 20, "epochs": 60}, "protocols": ["tf", "scratch"],
+            "x_axis": {"name": "alpha", "values": [0.5, 2.0]}, "y_axis": {"name": "n_samples", "values": [150, 300]},
+            "simulation": {"seeds": 2}}
+    submitted = httpx.post(f"{api}/v1/phase-diagrams", json=body)
+    assert submitted.status_code == 202, submitted.text
+    diagram_id = submitted.json()["job_id"]
+    refused = httpx.delete(f"{api}/v1/datasets/{target}")  # the diagram waits for its parts: it cannot have ended
+    assert refused.status_code == 409 and diagram_id in refused.json()["detail"]
+    assert wait_finished(api, diagram_id, timeout=300)["status"] == "finished"
+    result = httpx.get(f"{api}/v1/phase-diagrams/{diagram_id}").json()
+    assert result["complete"] and result["gain_basis"] == "simulation" and result["theory"] is None
+    for yi, n_s in enumerate([150, 300]):
+        for xi, alpha in enumerate([0.5, 2.0]):
+            single = {"source": body["source"], "target": body["target"],
+                      "network": {**body["network"], "n_samples": n_s}, "alphas": [alpha],
+                      "protocols": ["tf", "rf", "scratch"], "simulation": {"seeds": 2}}
+            response = httpx.post(f"{api}/v1/learning-curves", json=single)
+            assert response.status_code == 202  # not a part of the diagram (those hold both alphas): computed anew
+            lc_id = response.json()["job_id"]
+            assert wait_finished(api, lc_id, timeout=300)["status"] == "finished"
+            curve = httpx.get(f"{api}/v1/jobs/{lc_id}/result").json()
+            assert result["source_test_errors"][yi][xi] == curve["source_test_error"]
+            for protocol in ("tf", "rf", "scratch"):
+                # the same seeds: the same samples, fits and trainings, bit for bit
+                assert result["simulation"][protocol][yi][xi] == curve["curves"][protocol]["simulation"][
+                    "test_error_mean"][0]
+            for protocol in ("tf", "rf"):
+                # the same Gaussian-equivalent fixed point, reached from another warm start
+                assert result["gaussian_equivalent"][protocol][yi][xi] == pytest.approx(
+                    curve["curves"][protocol]["gaussian_equivalent"]["test_error"][0], abs=1e-8)
+            simulated = {p: curve["curves"][p]["simulation"]["test_error_mean"][0] for p in ("tf", "rf")}
+            assert result["gain"][yi][xi] == pytest.approx(simulated["rf"] - simulated["tf"], abs=1e-15)
+    listed = httpx.get(f"{api}/v1/phase-diagrams", params={"dataset": source}).json()
+    assert diagram_id in [item["diagram_id"] for item in listed["items"]]
+    with Client(api) as client:  # the catalogue filter from the client and the command line
+        assert diagram_id in [entry.diagram_id for entry in client.diagrams(dataset=target)]
+    command = subprocess.run([str(Path(sys.executable).with_name("tlprobe")), "diagrams", "--dataset", source,
+                              "--format", "json"], env={**os.environ, "TLPROBE_URL": api}, capture_output=True,
+                             text=True, timeout=60)
+    assert command.returncode == 0 and diagram_id in [entry["diagram_id"] for entry in json.loads(command.stdout)]
+    png = httpx.get(f"{api}/v1/phase-diagrams/{diagram_id}.png")
+    assert png.status_code == 200 and png.content[:4] == b"\x89PNG"

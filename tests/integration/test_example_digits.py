@@ -39,3 +39,17 @@ def test_the_example_runs_through_the_api_and_writes_its_picture(live, tmp_path,
     assert {results["related/digits"]["data"]["source"]["dataset"], results["related/digits"]["data"]["target"]["dataset"],
             results["weakly_related/digits"]["data"]["target"]["dataset"]} <= listed
     assert "saved" in capsys.readouterr().out
+
+
+def test_the_diagram_example_uploads_with_the_client_and_saves_the_diagram(live, tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location("digits_diagram", EXAMPLE.with_name("digits_diagram.py"))
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    numbers = example.main(live["api"].url, str(tmp_path), quick=True)
+    assert Path(tmp_path, "digits_diagram.png").read_bytes()[:4] == b"\x89PNG"
+    assert json.loads(Path(tmp_path, "digits_diagram.json").read_text()) == numbers
+    assert numbers["complete"] and numbers["gain_basis"] == "simulation" and numbers["baseline"] == "scratch"
+    tf, scratch = numbers["test_error"]["tf"], numbers["test_error"]["scratch"]
+    assert numbers["gain"] == [[pytest.approx(s - t, abs=1e-15) for s, t in zip(*rows)] for rows in zip(scratch, tf)]
+    assert set(numbers["gaussian_equivalent"]) == {"tf"}
+    assert "saved" in capsys.readouterr().out

@@ -2,7 +2,14 @@
 
 import pytest
 
-from tlprobe.budget import BudgetExceeded, check_phase_diagram, learning_curve_cost, phase_diagram_cost
+from tlprobe.budget import (
+    STEP_OVERHEAD,
+    BudgetExceeded,
+    check_learning_curve,
+    check_phase_diagram,
+    learning_curve_cost,
+    phase_diagram_cost,
+)
 from tlprobe.contract.learning_curve import LearningCurveRequest
 from tlprobe.contract.phase_diagram import PhaseDiagramRequest
 from tlprobe.diagrams.plan import plan
@@ -23,3 +30,16 @@ def test_many_large_networks_on_an_axis_exceed_the_budget():
                                                   "network": {"n_samples": 100_000, "epochs": 1000}})
     with pytest.raises(BudgetExceeded, match="for the whole diagram"):
         check_phase_diagram(diagram, Settings(redis_url="redis://unused:1/0"))
+
+
+def test_regression_each_optimiser_step_costs_something():
+    # found by make fuzz: batch_size 1 with K = 1 was nearly free under the flop count alone, was accepted
+    # under a 1e10 budget, and ran 600,000 steps past a two-minute timeout
+    tiny = LearningCurveRequest.model_validate({"network": {"hidden_units": 1, "batch_size": 1}})
+    assert learning_curve_cost(tiny).work >= 600_000 * STEP_OVERHEAD
+    with pytest.raises(BudgetExceeded, match="estimated work"):
+        check_learning_curve(tiny, Settings(max_work=1e10))
+    huge = LearningCurveRequest.model_validate({"network": {"n_samples": 200_000, "batch_size": 1, "epochs": 5000,
+                                                            "hidden_units": 1}})
+    with pytest.raises(BudgetExceeded):
+        check_learning_curve(huge, Settings())

@@ -33,6 +33,9 @@ class AxisField:
     field: str
     integer: bool
     label: str
+    #: whether the axis means anything when source and target are uploaded datasets: alpha and the
+    #: parameters of the network and the readout do; the knobs and the synthetic source's sizes do not
+    on_datasets: bool = False
 
     @property
     def path(self) -> str:
@@ -52,17 +55,27 @@ AXES: dict[AxisName, AxisField] = {
     AxisName.teacher_noise: AxisField("target", "teacher_noise", False, "teacher noise"),
     AxisName.feature_substitution: AxisField("target", "feature_substitution", False, "feature substitution"),
     AxisName.latent_change: AxisField("target", "latent_change", True, "latent change (D_t - D_s)"),
-    AxisName.alpha: AxisField(None, "alpha", False, "alpha (n_t / N)"),
+    AxisName.alpha: AxisField(None, "alpha", False, "alpha (n_t / N)", on_datasets=True),
     AxisName.latent_dim: AxisField("source", "latent_dim", True, "source latent dimension D"),
     AxisName.input_dim: AxisField("source", "input_dim", True, "input dimension N"),
-    AxisName.hidden_units: AxisField("network", "hidden_units", True, "hidden units K"),
-    AxisName.n_samples: AxisField("network", "n_samples", True, "source samples n_s"),
-    AxisName.epochs: AxisField("network", "epochs", True, "source training epochs"),
-    AxisName.regularisation: AxisField("readout", "regularisation", False, "readout lambda"),
+    AxisName.hidden_units: AxisField("network", "hidden_units", True, "hidden units K", on_datasets=True),
+    AxisName.n_samples: AxisField("network", "n_samples", True, "source samples n_s", on_datasets=True),
+    AxisName.epochs: AxisField("network", "epochs", True, "source training epochs", on_datasets=True),
+    AxisName.regularisation: AxisField("readout", "regularisation", False, "readout lambda", on_datasets=True),
 }
 SECTIONS: dict[str, type[BaseModel]] = {"source": SourceParams, "target": TargetParams, "network": NetworkParams,
                                         "readout": ReadoutParams}
 _ALPHA = TypeAdapter(Alpha)
+DATASET_AXES = [name for name, axis in AXES.items() if axis.on_datasets]
+
+
+def check_axis_on_datasets(name: AxisName) -> None:
+    """ValueError naming the axis when it has no meaning on uploaded datasets (a knob of the synthetic
+    target, or a size of the synthetic source)."""
+    if not AXES[name].on_datasets:
+        raise ValueError(f"axis {name.value} ({AXES[name].label}) sets {AXES[name].path} of the synthetic model, "
+                         "which has no meaning when source and target are datasets; on datasets an axis may be "
+                         + ", ".join(axis.value for axis in DATASET_AXES))
 
 
 def check_axis_values(name: AxisName, values: list[float]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic import Strict as StrictType
 
 #: numbers in requests are strict: JSON true/false or "1.5" are not numbers (an int is a float)
@@ -14,6 +14,9 @@ Float = Annotated[float, StrictType()]
 Seed = Annotated[int, StrictType(), Field(ge=0, le=2**32 - 1, description="Random seed (0 .. 2^32-1).")]
 UnitInterval = Annotated[float, StrictType(), Field(ge=0.0, le=1.0)]
 
+
+#: the largest ``offset`` of a paginated list (Redis takes 64-bit offsets; no list comes near this)
+MAX_OFFSET = 1_000_000_000
 
 #: the value of a readout's ``regularisation`` that asks for each protocol's best lambda per point
 OPTIMAL = "optimal"
@@ -29,14 +32,26 @@ def is_optimal(regularisation: float | str) -> bool:
     return regularisation == OPTIMAL
 
 
-def _regularisation(value: float | str) -> float | str:
-    if not is_optimal(value) and not (0.0 <= value <= 1e6):
-        raise ValueError("must be 'optimal' or a number in [0, 1e6]")
-    return value
+def one_of(schema: dict) -> None:
+    """``json_schema_extra`` of a union whose branches exclude each other: published as ``oneOf``
+    (exactly one branch holds, as the validation has it) rather than pydantic's ``anyOf``."""
+    if "anyOf" in schema:
+        schema["oneOf"] = schema.pop("anyOf")
+
+
+def is_null(name: str) -> dict:
+    """JSON Schema: ``name`` is given as null."""
+    return {"required": [name], "properties": {name: {"type": "null"}}}
+
+
+def given(name: str) -> dict:
+    """JSON Schema: ``name`` is given as an object (not null, not absent)."""
+    return {"required": [name], "properties": {name: {"type": "object"}}}
 
 
 #: l2 strength lambda of a readout: a number in [0, 1e6], or "optimal" (chosen by the theory)
-Regularisation = Annotated[Float | Literal["optimal"], AfterValidator(_regularisation)]
+Regularisation = Annotated[Annotated[float, StrictType(), Field(ge=0.0, le=1e6)] | Literal["optimal"],
+                           Field(json_schema_extra=one_of)]
 
 
 class Strict(BaseModel):
@@ -97,7 +112,8 @@ class SolvedCurve(Strict):
     train_loss: list[float | None] = Field(description="Mean training loss, without the penalty.")
     overlaps: dict[str, list[float | None]] = Field(description="The overlaps v, q, m per point.")
     converged: list[bool]
-    status: list[str] = Field(description="converged, max_iterations, non_finite or negative_teacher_variance.")
+    status: list[str] = Field(description="converged, max_iterations, non_finite, negative_teacher_variance or "
+                                          "degenerate (no valid start: Omega = 0, or rho underflowing).")
     iterations: list[int]
     residual: list[float | None] = Field(description="Last relative change of V, q, m.")
     p: int

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Mapping
 
-from pydantic import Field, WrapValidator, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, WrapValidator, field_validator, model_validator
 from pydantic import Strict as StrictType
 
 from .common import (
@@ -22,7 +22,9 @@ from .common import (
     SolverParams,
     Strict,
     UnitInterval,
+    is_null,
     is_optimal,
+    one_of,
 )
 from .datasets import DatasetDescription, DatasetSource, DatasetTarget, by_shape, training_split
 
@@ -83,6 +85,10 @@ class TheoryParams(Strict):
     solver: SolverParams = SolverParams()
 
 
+SeedCount = Annotated[int, StrictType(), Field(ge=1, le=MAX_SEEDS, description=f"n: seeds 0..n-1 (1..{MAX_SEEDS}).")]
+SeedList = Annotated[list[Seed], Field(min_length=1, max_length=MAX_SEEDS, json_schema_extra={"uniqueItems": True})]
+
+
 class ScratchParams(Strict):
     """How ``scratch`` trains the two-layer network on the target, from a seeded random start.
     Defaults: docs/finetune.md (chosen by the study there)."""
@@ -117,8 +123,9 @@ class FinetuneParams(Strict):
 
 
 class SimulationParams(Strict):
-    seeds: Int | list[Seed] = Field(2, validate_default=True, description=f"Simulation seeds: a count n (seeds 0..n-1) or an "
-                                                                          f"explicit list; at most {MAX_SEEDS}.")
+    seeds: SeedCount | SeedList = Field(2, validate_default=True, json_schema_extra=one_of,
+                                        description=f"Simulation seeds: a count n (seeds 0..n-1) or an explicit list "
+                                                    f"of distinct seeds; at most {MAX_SEEDS}.")
     test_samples: Int = Field(5000, ge=1, le=200_000, description="Fresh target samples per seed for the test error.")
     scratch: ScratchParams = Field(ScratchParams(), description="Training of the scratch protocol on the target.")
     finetune: FinetuneParams = Field(FinetuneParams(), description="Training of the finetune protocol on the target.")
@@ -136,8 +143,10 @@ class SimulationParams(Strict):
     @field_validator("seeds")
     @classmethod
     def _seed_list(cls, value: int | list[int]) -> list[int]:
+        # the count's bounds are the type's, checked before this builds the list (a count of 10^9 must
+        # not be materialised); kept here too, so that no caller can build one by skipping the type
         count = value if isinstance(value, int) else len(value)
-        if not 1 <= count <= MAX_SEEDS:  # before building the list: a count of 10^9 must not be materialised
+        if not 1 <= count <= MAX_SEEDS:
             raise ValueError(f"between 1 and {MAX_SEEDS} seeds")
         seeds = list(range(value)) if isinstance(value, int) else value
         if len(set(seeds)) != len(seeds):
@@ -151,6 +160,20 @@ Alpha = Annotated[float, StrictType(), Field(gt=0.0, le=64.0)]
 def target_samples(alpha: float, input_dim: int) -> int:
     """n_t = round(alpha N), at least 1: how many target samples a sample complexity alpha means."""
     return max(1, int(round(alpha * input_dim)))
+
+
+def smallest_alpha(input_dim: int) -> float:
+    """1 / N: the smallest alpha that means at least one target sample (n_t = alpha N >= 1). Below
+    it n_t would round to 0 and the simulation would run on a clamped size the theory knows nothing of."""
+    return 1.0 / input_dim
+
+
+def alpha_problem(alpha: float, input_dim: int, where: str) -> str | None:
+    """Why ``alpha`` is too small for N = ``input_dim`` (``where`` says where N comes from), or None."""
+    if alpha * input_dim >= 1.0 - 1e-9:
+        return None
+    return (f"alpha {alpha:g} is below the smallest alpha 1/N = {smallest_alpha(input_dim):.6g} ({where} N = "
+            f"{input_dim}): alpha N = {alpha * input_dim:.3g} target samples, less than one")
 
 
 def check_latent_change(source: SourceParams, latent_change: float, name: str = "latent_change") -> None:
@@ -170,17 +193,59 @@ Source = Annotated[SourceParams | DatasetSource, WrapValidator(by_shape(DatasetS
 Target = Annotated[TargetParams | DatasetTarget, WrapValidator(by_shape(DatasetTarget, TargetParams))]
 
 
+#: the rules between fields that JSON Schema can state, published with the request's schema (the
+#: validators below enforce them; the rest are listed in the operation's description)
+#: JSON Schema: source and target are both datasets or both synthetic
+BOTH_DATASETS_OR_NEITHER = [
+    {"required": ["source", "target"],
+     "properties": {"source": {"required": ["dataset"]}, "target": {"required": ["dataset"]}}},
+    {"properties": {"source": {"not": {"required": ["dataset"]}}, "target": {"not": {"required": ["dataset"]}}}},
+]
+LEARNING_CURVE_RULES = {
+    "oneOf": BOTH_DATASETS_OR_NEITHER,
+    "allOf": [
+        {"not": {"allOf": [is_null("theory"), is_null("simulation")]}},  # something to compute
+        # without a simulation, some protocol must have a theory
+        {"if": is_null("simulation"),
+         "then": {"properties": {"protocols": {"contains": {"enum": [p.value for p in READOUT_PROTOCOLS]}}}}},
+    ],
+    # a small curve (seconds on one core): the docs show it, and fuzzers start from it
+    "examples": [{"source": {"latent_dim": 10, "input_dim": 40}, "target": {"feature_noise": 0.3},
+                  "network": {"hidden_units": 30, "n_samples": 400, "epochs": 60}, "alphas": [0.5, 2.0],
+                  "theory": {"mc_samples": 4000}, "simulation": {"seeds": 2, "test_samples": 1000}}],
+}
+
+
 class LearningCurveRequest(Strict):
-    source: Source = Field(SourceParams(), description="The synthetic source task, or {\"dataset\": ID, ...}: an "
-                                                       "uploaded dataset (then the target must be one too).")
-    target: Target = Field(TargetParams(), description="The synthetic target task, or {\"dataset\": ID, ...}.")
+    model_config = ConfigDict(json_schema_extra=LEARNING_CURVE_RULES)
+
+    source: Source = Field(SourceParams(), json_schema_extra=one_of,
+                           description="The synthetic source task, or {\"dataset\": ID, ...}: an uploaded dataset "
+                                       "(then the target must be one too).")
+    target: Target = Field(TargetParams(), json_schema_extra=one_of,
+                           description="The synthetic target task, or {\"dataset\": ID, ...}.")
     network: NetworkParams = NetworkParams()
     readout: ReadoutParams = ReadoutParams()
     alphas: list[Alpha] = Field([0.25, 0.5, 1.0, 2.0, 4.0], min_length=1, max_length=MAX_ALPHAS,
                                 description="Target sample complexities alpha = n_t / N.")
-    protocols: list[Protocol] = Field(list(READOUT_PROTOCOLS), min_length=1, max_length=5)
-    theory: TheoryParams | None = Field(TheoryParams(), description="null: no theory (scratch/finetune have none).")
-    simulation: SimulationParams | None = Field(SimulationParams(), description="null: theory only.")
+    protocols: list[Protocol] = Field(list(READOUT_PROTOCOLS), min_length=1, max_length=5,
+                                      json_schema_extra={"uniqueItems": True}, description="Distinct protocols.")
+    theory: TheoryParams | None = Field(TheoryParams(), json_schema_extra=one_of,
+                                        description="null: no theory (scratch/finetune have none).")
+    simulation: SimulationParams | None = Field(SimulationParams(), json_schema_extra=one_of,
+                                                description="null: theory only.")
+
+    @field_validator("alphas")
+    @classmethod
+    def _at_least_one_sample(cls, alphas: list[float], info: ValidationInfo) -> list[float]:
+        """Synthetic source: N is source.input_dim (on datasets, ``dataset_problems`` checks the target's N)."""
+        source = info.data.get("source")
+        if isinstance(source, SourceParams):
+            for index, alpha in enumerate(alphas):
+                problem = alpha_problem(alpha, source.input_dim, "source.input_dim:")
+                if problem is not None:
+                    raise ValueError(f"alphas[{index}]: {problem}")
+        return alphas
 
     @model_validator(mode="after")
     def _consistent(self) -> "LearningCurveRequest":
@@ -242,7 +307,10 @@ class LearningCurveRequest(Strict):
         if pool >= 1:
             for index, alpha in enumerate(self.alphas):
                 needed = target_samples(alpha, n_inputs)
-                if needed > pool:
+                too_small = alpha_problem(alpha, n_inputs, f"target dataset {target.dataset_id} has")
+                if too_small is not None:
+                    problems.append((("alphas", index), too_small))
+                elif needed > pool:
                     problems.append((("alphas", index), f"alpha {alpha:g} needs n_t = {needed} target samples but the "
                                      f"training split of target dataset {target.dataset_id} has {pool}: the largest "
                                      f"possible alpha is {pool / n_inputs:.6g} (= {pool} / N, N = {n_inputs})"))

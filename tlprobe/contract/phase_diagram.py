@@ -1,23 +1,37 @@
 """POST /v1/phase-diagrams: a grid over two axes (a correlation knob, alpha, or a numeric parameter
 of the source task, the network or the readout) with each protocol's test error per cell, the gain
-of transfer over a baseline, and the gain = 0 boundary."""
+of transfer over a baseline, and the gain = 0 boundary.
+
+On uploaded datasets (``{"dataset": ID}`` as source and target, MODEL.md section 7) the axes are
+alpha and the numeric parameters of the network and the readout (``axes.DATASET_AXES``); the cells
+are simulated (``simulation`` is required) and the gain is on the simulation. With ``theory``, the
+Gaussian-equivalent curve of each readout protocol is returned beside it as its own grid, labelled
+as the approximation it is; ``theory: null`` skips it (and then an ``optimal`` lambda is chosen by
+cross-validation, as in learning curves).
+"""
 
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from .axes import AXES, AxisName, check_axis_values
-from .common import READOUT_PROTOCOLS, Float, Protocol, Strict
+from .axes import AXES, AxisName, check_axis_on_datasets, check_axis_values
+from .common import READOUT_PROTOCOLS, Float, Protocol, Strict, given, one_of
+from .datasets import DatasetDescription, DatasetSource, DatasetTarget
 from .learning_curve import (
+    BOTH_DATASETS_OR_NEITHER,
+    LearningCurveRequest,
     NetworkParams,
     ReadoutParams,
     SimulationParams,
+    Source,
     SourceParams,
+    Target,
     TargetParams,
     TheoryParams,
+    alpha_problem,
     check_computable,
     check_latent_change,
 )
@@ -30,7 +44,7 @@ class Axis(Strict):
     name: AxisName = Field(description="The knob, alpha, or the parameter the axis sets: latent_dim and input_dim "
                                        "(source), hidden_units, n_samples and epochs (network: one source network per "
                                        "value), regularisation (the readout's lambda).")
-    values: list[Float] = Field(min_length=1, max_length=MAX_AXIS_VALUES,
+    values: list[Float] = Field(min_length=1, max_length=MAX_AXIS_VALUES, json_schema_extra={"uniqueItems": True},
                                 description="Strictly increasing; each within the bounds of the field it sets.")
 
     @model_validator(mode="after")
@@ -48,19 +62,49 @@ class Baseline(str, Enum):
     finetune = "finetune"
 
 
+#: the rules between fields that JSON Schema can state (the rest: the operation's description)
+PHASE_DIAGRAM_RULES = {
+    "oneOf": BOTH_DATASETS_OR_NEITHER,
+    "allOf": [
+        # on datasets the cells are simulated
+        {"if": {"required": ["source"], "properties": {"source": {"required": ["dataset"]}}},
+         "then": given("simulation")},
+        # a scratch or finetune baseline exists only in simulation
+        {"if": {"required": ["baseline"], "properties": {"baseline": {"enum": [Baseline.scratch.value,
+                                                                              Baseline.finetune.value]}}},
+         "then": given("simulation")},
+        # something to compute (simulation is null by default)
+        {"not": {"required": ["theory"], "properties": {"theory": {"type": "null"}, "simulation": {"type": "null"}}}},
+    ],
+    # a small diagram (seconds on one core)
+    "examples": [{"source": {"latent_dim": 10, "input_dim": 40},
+                  "network": {"hidden_units": 30, "n_samples": 400, "epochs": 60}, "theory": {"mc_samples": 4000},
+                  "x_axis": {"name": "alpha", "values": [0.5, 2.0]},
+                  "y_axis": {"name": "teacher_noise", "values": [0.0, 1.0]}}],
+}
+
+
 class PhaseDiagramRequest(Strict):
-    source: SourceParams = SourceParams()
-    target: TargetParams = Field(TargetParams(), description="The knobs not on an axis are held at these values.")
+    model_config = ConfigDict(json_schema_extra=PHASE_DIAGRAM_RULES)
+
+    source: Source = Field(SourceParams(), json_schema_extra=one_of,
+                           description="The synthetic source task, or {\"dataset\": ID, ...}: an uploaded dataset "
+                                       "(then the target must be one too).")
+    target: Target = Field(TargetParams(), json_schema_extra=one_of,
+                           description="The knobs not on an axis are held at these values; or {\"dataset\": ID, ...}: "
+                                       "an uploaded dataset.")
     network: NetworkParams = NetworkParams()
     readout: ReadoutParams = ReadoutParams()
-    theory: TheoryParams | None = TheoryParams()
-    simulation: SimulationParams | None = Field(None, description="Needed for a scratch or finetune baseline.")
+    theory: TheoryParams | None = Field(TheoryParams(), json_schema_extra=one_of)
+    simulation: SimulationParams | None = Field(None, json_schema_extra=one_of,
+                                                description="Needed for a scratch or finetune baseline, and on datasets "
+                                                            "(their cells are simulated).")
     x_axis: Axis = Axis(name=AxisName.alpha, values=[0.25, 0.5, 1.0, 2.0, 4.0])
     y_axis: Axis = Axis(name=AxisName.teacher_noise, values=[0.0, 0.25, 0.5, 0.75, 1.0])
     alpha: Float = Field(1.0, gt=0.0, le=64.0, description="alpha = n_t / N of every cell when no axis is alpha.")
-    protocols: list[Protocol] = Field([Protocol.tf], min_length=1, max_length=5,
-                                      description="Protocols evaluated per cell besides tf and the baseline, which "
-                                                  "are always included.")
+    protocols: list[Protocol] = Field([Protocol.tf], min_length=1, max_length=5, json_schema_extra={"uniqueItems": True},
+                                      description="Distinct protocols evaluated per cell besides tf and the baseline, "
+                                                  "which are always included.")
     baseline: Baseline = Field(Baseline.rf, description="gain = test error of the baseline - test error of tf.")
 
     @field_validator("protocols")
@@ -77,16 +121,41 @@ class PhaseDiagramRequest(Strict):
         cells = len(self.x_axis.values) * len(self.y_axis.values)
         if cells > MAX_CELLS:
             raise ValueError(f"{cells} cells: at most {MAX_CELLS}")
+        if isinstance(self.source, DatasetSource) != isinstance(self.target, DatasetTarget):
+            raise ValueError("source and target must both be datasets ({\"dataset\": ID}) or both synthetic")
+        if self.uses_datasets:
+            for axis_name, axis in (("x_axis", self.x_axis), ("y_axis", self.y_axis)):
+                try:
+                    check_axis_on_datasets(axis.name)
+                except ValueError as exc:
+                    raise ValueError(f"{axis_name}: {exc}") from None
+            if self.simulation is None:
+                raise ValueError("a phase diagram on datasets is simulated: give 'simulation' (theory alone would be "
+                                 "the Gaussian-equivalent approximation, which is returned beside the simulation)")
         for axis_name, axis in (("x_axis", self.x_axis), ("y_axis", self.y_axis)):
             self._not_fixed_elsewhere(axis_name, axis)
-        # the smallest target latent space over the grid: smallest source D plus smallest change
-        smallest_d = min(self._axis_values(AxisName.latent_dim) or [self.source.latent_dim])
-        for change in self._axis_values(AxisName.latent_change) or [self.target.latent_change]:
-            check_latent_change(self.source.model_copy(update={"latent_dim": int(smallest_d)}), change)
+        if not self.uses_datasets:
+            # the smallest target latent space over the grid: smallest source D plus smallest change
+            smallest_d = min(self._axis_values(AxisName.latent_dim) or [self.source.latent_dim])
+            for change in self._axis_values(AxisName.latent_change) or [self.target.latent_change]:
+                check_latent_change(self.source.model_copy(update={"latent_dim": int(smallest_d)}), change)
+            self._at_least_one_sample()  # on datasets N is the target's: ``dataset_problems``
         if self.baseline in (Baseline.scratch, Baseline.finetune) and self.simulation is None:
             raise ValueError(f"baseline {self.baseline.value} exists only in simulation: give 'simulation'")
         check_computable(self.theory, self.simulation)
         return self
+
+    def _at_least_one_sample(self) -> None:
+        """Every cell's alpha N >= 1: the smallest alpha against the smallest N of the grid."""
+        alphas, where = self._axis_values(AxisName.alpha), "alpha axis"
+        if not alphas:
+            alphas, where = [self.alpha], "alpha"
+        sizes, size_from = self._axis_values(AxisName.input_dim), "the smallest input_dim on the axis:"
+        if not sizes:
+            sizes, size_from = [self.source.input_dim], "source.input_dim:"
+        problem = alpha_problem(min(alphas), int(min(sizes)), size_from)
+        if problem is not None:
+            raise ValueError(f"{where}: {problem}")
 
     def _axis_values(self, name: AxisName) -> list[float]:
         return [v for axis in (self.x_axis, self.y_axis) if axis.name is name for v in axis.values]
@@ -101,6 +170,50 @@ class PhaseDiagramRequest(Strict):
         if value != default:
             raise ValueError(f"{axis_name} {axis.name.value}: {field.path} is also given ({value}); an axis sets it in "
                              "every cell, so give it in one place")
+
+    @property
+    def uses_datasets(self) -> bool:
+        return isinstance(self.source, DatasetSource)
+
+    @property
+    def dataset_fields(self) -> list[tuple[tuple, str]]:
+        """(location, dataset id) of every dataset reference in the request."""
+        if not self.uses_datasets:
+            return []
+        return [(("source", "dataset"), self.source.dataset), (("target", "dataset"), self.target.dataset)]
+
+    @property
+    def dataset_ids(self) -> list[str]:
+        return list(dict.fromkeys(dataset_id for _, dataset_id in self.dataset_fields))
+
+    def _axis_location(self, name: AxisName) -> tuple | None:
+        for axis_name, axis in (("x_axis", self.x_axis), ("y_axis", self.y_axis)):
+            if axis.name is name:
+                return (axis_name, "values")
+        return None
+
+    def dataset_problems(self, described: Mapping[str, DatasetDescription]) -> list[tuple[tuple, str]]:
+        """What the grid asks of its datasets that they cannot give, as (location, reason) pairs: the
+        rules of a learning curve on datasets (``LearningCurveRequest.dataset_problems``) for every
+        alpha and every n_s of the grid, located at the axis value (or the fixed field) that breaks
+        them. ``described`` maps each of ``dataset_ids`` to its description."""
+        if not self.uses_datasets:
+            return []
+        alpha_axis, n_axis = self._axis_location(AxisName.alpha), self._axis_location(AxisName.n_samples)
+        alphas = self._axis_values(AxisName.alpha) or [self.alpha]
+        problems: dict[tuple, str] = {}
+        for n_index, n_samples in enumerate(self._axis_values(AxisName.n_samples) or [self.network.n_samples]):
+            curve = LearningCurveRequest(
+                source=self.source, target=self.target, readout=self.readout, alphas=alphas,
+                network=self.network.model_copy(update={"n_samples": int(n_samples)}),
+                protocols=self.all_protocols, theory=self.theory, simulation=self.simulation)
+            for loc, msg in curve.dataset_problems(described):
+                if loc[0] == "alphas":
+                    loc = ("alpha",) if alpha_axis is None else (*alpha_axis, loc[1])
+                elif loc == ("network", "n_samples") and n_axis is not None:
+                    loc = (*n_axis, n_index)
+                problems.setdefault(loc, msg)
+        return list(problems.items())
 
     @property
     def axis_fields(self) -> set[str]:
@@ -119,8 +232,10 @@ class PhaseDiagramRequest(Strict):
 
     @property
     def gain_basis(self) -> Literal["theory", "simulation"]:
+        """Theory when it exists for tf and the baseline; on datasets always the simulation (the
+        Gaussian-equivalent curve is an approximation, reported beside it)."""
         theory_baseline = self.baseline in (Baseline.rf, Baseline.linear)
-        return "theory" if theory_baseline and self.theory is not None else "simulation"
+        return "theory" if theory_baseline and self.theory is not None and not self.uses_datasets else "simulation"
 
 
 Grid = list[list[float | None]]
@@ -148,8 +263,13 @@ class PhaseDiagramResult(Strict):
     protocols: list[Protocol]
     test_error: dict[Protocol, Grid] = Field(description="On the gain basis; every grid is [y][x].")
     test_error_sem: dict[Protocol, Grid] | None = Field(description="Standard errors when the basis is simulation.")
-    theory: dict[Protocol, Grid] | None
+    theory: dict[Protocol, Grid] | None = Field(description="GCM theory of the readout protocols (synthetic tasks; "
+                                                            "null on datasets).")
     simulation: dict[Protocol, Grid] | None = Field(description="Simulation means, when simulated.")
+    gaussian_equivalent: dict[Protocol, Grid] | None = Field(
+        None, description="On datasets with theory: the Gaussian-equivalent approximation of each readout protocol's "
+                          "test error (GCM with covariances estimated from the target set and the least-squares "
+                          "linear teacher; see learning curves). An approximation, never the gain basis.")
     gain: Grid
     boundary: list[BoundaryRow]
     failures: list[CellFailure]
@@ -161,8 +281,12 @@ class PhaseDiagramResult(Strict):
 
 
 class SourceNetworkRequest(Strict):
-    source: SourceParams = SourceParams()
+    source: Source = SourceParams()
     network: NetworkParams = NetworkParams()
+
+    @property
+    def dataset_fields(self) -> list[tuple[tuple, str]]:
+        return [(("source", "dataset"), self.source.dataset)] if isinstance(self.source, DatasetSource) else []
 
 
 class SourceNetworkResult(Strict):

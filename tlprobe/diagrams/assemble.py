@@ -43,7 +43,10 @@ def _empty(request: PhaseDiagramRequest) -> list[list[Any]]:
 def assemble(request: PhaseDiagramRequest, record: dict[str, Any], found: list[dict | None],
              errors: list[str | None]) -> dict[str, Any]:
     protocols = [p.value for p in request.all_protocols]
-    theory = {p: _empty(request) for p in protocols if p in [q.value for q in READOUT_PROTOCOLS]}
+    readout = [p for p in protocols if p in [q.value for q in READOUT_PROTOCOLS]]
+    theory = {p: _empty(request) for p in readout}
+    # on datasets the theory parts solve the Gaussian-equivalent model: its own grid, never the gain basis
+    equivalent = {p: _empty(request) for p in readout}
     sim_mean = {p: _empty(request) for p in protocols}
     sim_sem = {p: _empty(request) for p in protocols}
     source_errors = _empty(request)
@@ -58,6 +61,9 @@ def assemble(request: PhaseDiagramRequest, record: dict[str, Any], found: list[d
                 curve = result["curves"].get(protocol)
                 if curve is None:
                     continue
+                if role == "theory" and curve.get("gaussian_equivalent") is not None:
+                    ge = curve["gaussian_equivalent"]
+                    equivalent[protocol][yi][xi] = ge["test_error"][ai] if ge["converged"][ai] else None
                 if role == "theory" and curve["theory"] is not None:
                     th = curve["theory"]
                     theory[protocol][yi][xi] = th["test_error"][ai] if th["converged"][ai] else None
@@ -82,7 +88,9 @@ def assemble(request: PhaseDiagramRequest, record: dict[str, Any], found: list[d
         "alpha": None if AxisName.alpha in (request.x_axis.name, request.y_axis.name) else request.alpha,
         "baseline": request.baseline.value, "gain_basis": basis, "protocols": protocols,
         "test_error": values, "test_error_sem": sim_sem if basis == "simulation" else None,
-        "theory": theory if request.theory is not None else None, "simulation": sim_mean if simulated else None,
+        "theory": theory if request.theory is not None and not request.uses_datasets else None,
+        "simulation": sim_mean if simulated else None,
+        "gaussian_equivalent": equivalent if request.theory is not None and request.uses_datasets else None,
         "gain": gain, "boundary": boundary(request.x_axis.values, request.y_axis.values, gain),
         "failures": failures, "complete": not failures,
         "source_test_error": distinct.pop() if len(distinct) == 1 else None, "source_test_errors": source_errors,

@@ -1,5 +1,9 @@
 """The catalogue of computed phase diagrams: an entry per diagram, filtered and paginated.
 
+A diagram on datasets has its dataset ids among its fixed parameters (``source.dataset``,
+``target.dataset``, with their split fields), and the ``dataset`` filter finds the diagrams that
+read a dataset as source or target.
+
 An entry (a JSON summary with every fixed parameter flattened) is written when a diagram's result
 is stored and expires with it; the index is a sorted set by completion time, from which expired
 entries are dropped as they are met.
@@ -58,6 +62,7 @@ def _in_range(value: Any, low: float | None, high: float | None) -> bool:
 
 def list_catalogue(redis: Redis, *, x_axis: str | None = None, y_axis: str | None = None, axis: str | None = None,
                    protocol: str | None = None, baseline: str | None = None, complete: bool | None = None,
+                   dataset: str | None = None,
                    ranges: dict[str, tuple[float | None, float | None]] | None = None, offset: int = 0,
                    limit: int = 20) -> CataloguePage:
     """Newest first; entries whose result expired are dropped from the index as they are met."""
@@ -78,6 +83,8 @@ def list_catalogue(redis: Redis, *, x_axis: str | None = None, y_axis: str | Non
         if protocol and protocol not in [p.value for p in entry.protocols]:
             continue
         if baseline and entry.baseline.value != baseline or complete is not None and entry.complete != complete:
+            continue
+        if dataset and dataset not in (entry.parameters.get("source.dataset"), entry.parameters.get("target.dataset")):
             continue
         if ranges and not all(_in_range(entry.parameters.get(path), *bounds) for path, bounds in ranges.items()):
             continue

@@ -6,6 +6,11 @@ cached are not queued at all; a resubmitted diagram therefore recomputes only wh
 diagram with failed cells is kept (its result says ``complete: false``) but is not a cache hit:
 asking again retries its failed parts. The plan made here travels in the diagram job's meta
 (``"plan"``): part ids, roles and cells, which the assembly reads instead of planning again.
+
+On datasets, every job reserves the datasets it reads (``tlprobe.datasets.reserved``): the source
+networks and the parts as they are submitted, the diagram's own job around its enqueueing (after
+its parts: dataset locks are not re-entrant), so a deletion is refused while any of them is queued
+or running, and a dataset missing at submission raises ``DatasetMissing``.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 
 from redis import Redis
 
-from .. import results
+from .. import datasets, results
 from ..contract.jobs import Submission
 from ..contract.phase_diagram import PhaseDiagramRequest
 from ..kinds import KINDS
@@ -53,8 +58,9 @@ def submit_phase_diagram(redis: Redis, settings: Settings, request: PhaseDiagram
         record, pending = _submit_parts(redis, settings, layout)
         # progress counts cell computations: a cell with a theory and a simulation part counts twice
         meta = {"parts": pending, "cells": sum(len(part.cells) for part in layout.parts), "plan": record}
-        job = enqueue(queue_for(redis, settings), KIND, request, diagram_id, settings,
-                      depends_on=[job_id for job_id, _ in pending], meta=meta)
+        with datasets.reserved(redis, settings, request.dataset_ids, diagram_id):
+            job = enqueue(queue_for(redis, settings), KIND, request, diagram_id, settings,
+                          depends_on=[job_id for job_id, _ in pending], meta=meta)
     log.info("phase diagram %s: %d parts pending", diagram_id, len(pending))
     return Submission(**view_of(job, KIND).model_dump(), cached=False)
 

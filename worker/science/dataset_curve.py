@@ -17,13 +17,14 @@ order drawn from ``theory.seed``.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from tlprobe.contract.common import Protocol
-from tlprobe.contract.learning_curve import LearningCurveRequest
+from tlprobe.contract.datasets import DatasetSource, DatasetTarget
+from tlprobe.contract.learning_curve import LearningCurveRequest, NetworkParams
 
 from . import SCIENCE_VERSION
 from .artifacts import ArtifactStore, MemoryArtifactStore, artifact_key
@@ -42,6 +43,7 @@ from .learning_curve import (
     simulation_curves,
     spectrum_arrays,
 )
+from .network import TwoLayerNetwork
 from .results import finite_or_none
 from .seeding import Stream, generator
 
@@ -89,6 +91,52 @@ def _split_summary(dataset_id: str, data: Dataset, pool: Dataset, test: Dataset,
             "test_samples": used}
 
 
+@dataclass(frozen=True)
+class SourceSplit:
+    """The source dataset as the network sees it: its seeded split, standardised with the statistics of
+    its training split (the map applied to the target too)."""
+
+    spec: LearningCurveRequest
+    pool: Dataset
+    test: Dataset
+    standardise: Standardisation
+
+    @classmethod
+    def of(cls, spec: LearningCurveRequest, data: Dataset) -> "SourceSplit":
+        pool, test = split(data, spec.source.test_fraction, spec.source.seed)
+        standardise = Standardisation.fit(pool.inputs)
+        return cls(spec, standardise(pool), standardise(test), standardise)
+
+    @property
+    def test_samples(self) -> int:
+        return min(self.spec.network.test_samples, self.test.samples)
+
+    def network(self, run: CurveRun) -> tuple[TwoLayerNetwork, dict[str, float]]:
+        """Train (or reuse) the source network on the first n_s samples of the training split; its
+        error on the first ``test_samples`` of the held-out split."""
+        n_s, tests = self.spec.network.n_samples, self.test_samples
+        if n_s > self.pool.samples:
+            raise InvalidSpec("network.n_samples", f"{n_s} exceeds the {self.pool.samples} samples of the source "
+                                                   "training split")
+        return run.source_network(
+            network_key(self.spec), self.pool.input_dim, lambda: (self.pool.inputs[:n_s], self.pool.labels[:n_s]),
+            lambda net: net.error(self.test.inputs[:tests], self.test.labels[:tests]))
+
+
+def ensure_dataset_source_network(source: DatasetSource, network: NetworkParams, source_data: Dataset,
+                                  store: ArtifactStore | None = None, progress: ProgressFn | None = None
+                                  ) -> dict[str, Any]:
+    """Train (or reuse) the source network on a dataset alone: what a phase diagram's parts share. The
+    artifact is the one a learning curve with this source and network reads."""
+    spec = LearningCurveRequest(source=source, target=DatasetTarget(dataset=source.dataset), network=network,
+                                theory=None)
+    run = CurveRun(spec, store if store is not None else MemoryArtifactStore(), progress or _silent)
+    _, summary = SourceSplit.of(spec, source_data).network(run)
+    return {"source_test_error": summary["test_error"], "source_train_error": summary["train_error"],
+            "source_train_loss": summary["train_loss"],
+            "meta": {"science_version": SCIENCE_VERSION, "timings": run.timings, "artifacts": run.artifacts}}
+
+
 def run_dataset_curve(spec: LearningCurveRequest, source_data: Dataset, target_data: Dataset,
                       store: ArtifactStore | None = None, progress: ProgressFn | None = None) -> dict[str, Any]:
     """Simulation (and, with ``theory``, the Gaussian-equivalent curve) of every requested protocol over
@@ -99,19 +147,12 @@ def run_dataset_curve(spec: LearningCurveRequest, source_data: Dataset, target_d
     n_inputs = source_data.input_dim
     if target_data.input_dim != n_inputs:
         raise InvalidSpec("target.dataset", f"N = {target_data.input_dim} differs from the source's N = {n_inputs}")
-    source_pool, source_test = split(source_data, spec.source.test_fraction, spec.source.seed)
-    standardise = Standardisation.fit(source_pool.inputs)
-    source_pool, source_test = standardise(source_pool), standardise(source_test)
+    source = SourceSplit.of(spec, source_data)
+    source_pool, source_test, standardise = source.pool, source.test, source.standardise
     target_all = standardise(target_data)
     target_pool, target_test = split(target_all, spec.target.test_fraction, spec.target.seed)
-    n_s, source_tests = spec.network.n_samples, min(spec.network.test_samples, source_test.samples)
-    if n_s > source_pool.samples:
-        raise InvalidSpec("network.n_samples", f"{n_s} exceeds the {source_pool.samples} samples of the source "
-                                               "training split")
-
-    network, source_summary = run.source_network(
-        network_key(spec), n_inputs, lambda: (source_pool.inputs[:n_s], source_pool.labels[:n_s]),
-        lambda net: net.error(source_test.inputs[:source_tests], source_test.labels[:source_tests]))
+    network, source_summary = source.network(run)
+    source_tests = source.test_samples
     maps = {p: centred_on(READOUT_FEATURES[p].build(spec, n_inputs, network), target_all)
             for p in spec.readout_protocols}
     curves = empty_curves(spec, maps)

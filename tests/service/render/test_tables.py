@@ -20,5 +20,15 @@ def test_csv_is_tidy_one_row_per_cell_and_protocol():
     lines = tidy_csv(RESULT).splitlines()
     assert lines[0].split(",") == CSV_COLUMNS
     assert len(lines) == 1 + 2 * 2
-    assert lines[1] == "alpha,1.0,teacher_noise,0.0,tf,0.1,,,0.2,False"
-    assert lines[4] == "alpha,2.0,teacher_noise,0.0,rf,,,,,True"
+    assert lines[1] == "alpha,1.0,teacher_noise,0.0,tf,0.1,,,,0.2,False"
+    assert lines[4] == "alpha,2.0,teacher_noise,0.0,rf,,,,,,True"
+
+
+def test_on_datasets_the_gaussian_equivalent_has_its_own_column():
+    on_data = {**RESULT, "theory": None, "simulation": {"tf": [[0.1, 0.2]], "rf": [[0.3, 0.25]]},
+               "test_error_sem": {"tf": [[0.01, 0.02]], "rf": [[0.03, 0.02]]},
+               "gaussian_equivalent": {"tf": [[0.12, None]], "rf": [[0.28, 0.2]]}, "gain": [[0.2, 0.05]], "failures": []}
+    lines = tidy_csv(on_data).splitlines()
+    assert lines[1] == "alpha,1.0,teacher_noise,0.0,tf,,0.1,0.01,0.12,0.2,False"
+    assert lines[2] == "alpha,1.0,teacher_noise,0.0,rf,,0.3,0.03,0.28,0.2,False"
+    assert lines[3] == "alpha,2.0,teacher_noise,0.0,tf,,0.2,0.02,,0.05,False"

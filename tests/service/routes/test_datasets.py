@@ -177,6 +177,8 @@ def test_learning_curves_on_datasets_are_checked_against_them(client, redis):
         (curve_on(source, target, network={"n_samples": 49}), ["body", "network", "n_samples"],
          "n_samples 49 exceeds the 48 samples of the training split"),
         (curve_on(source, target, alphas=[1.0, 9.0]), ["body", "alphas", 1], "the largest possible alpha is 8 (= 40 / N"),
+        # issue 12: alpha N < 1 would mean less than one target sample (N = 5 here: the smallest alpha is 0.2)
+        (curve_on(source, target, alphas=[1.0, 0.1]), ["body", "alphas", 1], "below the smallest alpha 1/N = 0.2"),
         ({**curve_on(source, target), "target": {"feature_noise": 0.1}}, ["body"], "both be datasets"),
     ]
     for body, loc, reason in cases:
@@ -232,12 +234,23 @@ def test_concurrent_uploads_of_one_content_store_it_once(client, redis):
     assert redis.hlen(keys.datasets_bytes()) == 1
 
 
-def test_phase_diagrams_take_only_synthetic_tasks_for_now(client):
-    # their axes are alpha and the target knobs; datasets join them with the network-parameter axes
-    dataset_id = upload(client, *arrays())["dataset_id"]
-    body = {"source": {"dataset": dataset_id}, "target": {"dataset": dataset_id},
-            "y_axis": {"name": "alpha", "values": [1.0]}, "x_axis": {"name": "teacher_noise", "values": [0.0]}}
-    response = client.post("/v1/phase-diagrams", json=body)
+def test_regression_a_huge_offset_is_422_not_a_redis_error(client):
+    # found by make fuzz: offset 10675757783923881984 reached Redis (64-bit offsets) and ended in a 500
+    for path in ("/v1/datasets", "/v1/phase-diagrams"):
+        response = client.get(path, params={"offset": 10675757783923881984})
+        assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["query", "offset"]
+        assert client.get(path, params={"offset": 10**9}).json()["items"] == []
+
+
+def test_an_alpha_below_one_target_sample_is_refused_on_datasets(client, redis):
+    # issue 12: alpha N < 1 means no target sample; on datasets N is the target's (5 here: at least 0.2)
+    source = upload(client, *arrays(samples=60, input_dim=5))["dataset_id"]
+    target = upload(client, *arrays(samples=50, input_dim=5, seed=1))["dataset_id"]
+    diagram = {"source": {"dataset": source}, "target": {"dataset": target}, "simulation": {"seeds": 1},
+               "network": {"hidden_units": 4, "epochs": 5},
+               "x_axis": {"name": "alpha", "values": [0.1, 1.0]}, "y_axis": {"name": "n_samples", "values": [10, 20]}}
+    response = client.post("/v1/phase-diagrams", json=diagram)
     assert response.status_code == 422
-    assert {tuple(e["loc"][:3]) for e in response.json()["detail"]} == {("body", "source", "dataset"),
-                                                                        ("body", "target", "dataset")}
+    error = response.json()["detail"][0]
+    assert error["loc"] == ["body", "x_axis", "values", 0] and "smallest alpha 1/N = 0.2" in error["msg"], error
+    assert Queue("tlprobe", connection=redis).count == 0

@@ -1,6 +1,8 @@
 """POST /v1/learning-curves against a real Redis with no worker: queueing, de-duplication, refusals."""
 
 import json
+import time
+import tracemalloc
 
 import pytest
 from rq import Queue
@@ -58,3 +60,18 @@ def test_requests_over_the_work_budget_are_refused_before_queueing(client, redis
 def test_regression_huge_integers_are_422(client):
     response = client.post("/v1/learning-curves", json={"network": {"hidden_units": 10**400}})
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("seeds", [10**9, 10**18, 10**400, -(10**18)])
+def test_regression_a_huge_seed_count_is_a_quick_422_without_allocating(client, redis, seeds):
+    # issue 12: {"seeds": 100000000} held the API for 10 s and a gigabyte; larger ones ended in a 500
+    tracemalloc.start()
+    started = time.perf_counter()
+    response = client.post("/v1/learning-curves", json={"simulation": {"seeds": seeds}})
+    elapsed = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][:3] == ["body", "simulation", "seeds"]
+    assert elapsed < 1.0 and peak < 20 * 2**20, (elapsed, peak)  # a list of 10^9 ints would be 8 GB
+    assert Queue("tlprobe", connection=redis).count == 0

@@ -43,8 +43,25 @@ def test_non_finite_numbers_are_refused(value):
 
 def test_regression_a_huge_seed_count_is_refused_without_building_the_list():
     # found by fuzzing: {"seeds": 167836199} took 36 s and gigabytes to refuse; 2^40 would exhaust memory
-    with pytest.raises(ValidationError, match="between 1 and 32 seeds"):
+    with pytest.raises(ValidationError, match="less than or equal to 32"):
         LearningCurveRequest.model_validate({"simulation": {"seeds": 2**40}})
+
+
+@pytest.mark.parametrize("data, minimum", [
+    ({"alphas": [1e-300]}, "1/N = 0.005"),  # issue 12: n_t = round(alpha N) = 0 ran on a clamped size
+    ({"alphas": [1.0, 0.0049]}, "1/N = 0.005"),
+    ({"alphas": [0.05], "source": {"input_dim": 10}}, "1/N = 0.1"),
+])
+def test_an_alpha_below_one_sample_is_refused_naming_the_minimum(data, minimum):
+    with pytest.raises(ValidationError) as info:
+        LearningCurveRequest.model_validate(data)
+    error = info.value.errors()[0]
+    assert error["loc"] == ("alphas",) and minimum in error["msg"]
+
+
+def test_the_smallest_alpha_is_accepted():
+    assert LearningCurveRequest.model_validate({"alphas": [0.005]}).alphas == [0.005]
+    assert LearningCurveRequest.model_validate({"alphas": [0.1], "source": {"input_dim": 10}}).alphas == [0.1]
 
 
 @pytest.mark.parametrize("field", ["epochs", "learning_rate"])

@@ -34,6 +34,11 @@ def request(**changes) -> PhaseDiagramRequest:
     ({"x_axis": {"name": "latent_dim", "values": [5, 50]}, "target": {"latent_change": -5}},
      "latent_change -5 would empty the latent space"),
     ({"baseline": "scratch"}, "exists only in simulation"),
+    # issue 12: alpha N < 1 means less than one target sample (N = 200 by default)
+    ({"x_axis": {"name": "alpha", "values": [1e-300, 1]}}, "alpha axis: alpha 1e-300 is below the smallest alpha 1/N = 0.005"),
+    ({"x_axis": {"name": "feature_noise", "values": [0, 1]}, "alpha": 0.001}, "alpha: alpha 0.001 is below the smallest"),
+    ({"x_axis": {"name": "input_dim", "values": [10, 100]}, "alpha": 0.05},
+     "the smallest alpha 1/N = 0.1 (the smallest input_dim on the axis: N = 10)"),
     ({"x_axis": {"name": "alpha", "values": [i / 10 + 0.1 for i in range(30)]},
       "y_axis": {"name": "feature_noise", "values": [i / 30 for i in range(30)]}}, "at most 400"),
 ])

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from tlprobe.contract.gcm import GCMRequest
 from tlprobe.contract.learning_curve import SourceParams
 from worker.science.chmm import make_source
 from worker.science.covariances import linear_covariances, monte_carlo_covariances
@@ -113,3 +114,25 @@ def test_invalid_spectra_are_refused():
         Spectrum.checked([1.0, 1.0], [2.0, 2.0], 1.0, 1.0)
     with pytest.raises(InvalidSpec, match="spectrum.t"):
         Spectrum.checked([1.0, 0.0], [0.1, 0.1], 1.0, 1.0)
+
+
+def test_the_contract_and_the_worker_agree_on_covariances():
+    """Random joint covariances: valid ones pass both; those perturbed off symmetry or off
+    semi-definiteness in a single pair are refused by both. A matrix whose 2 x 2 minors are all
+    positive but which is not semi-definite passes the contract (its test costs p^3) and is refused
+    by the worker, naming the joint covariance: that is the documented split."""
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        p, k = rng.integers(1, 12, size=2)
+        a = rng.standard_normal((p + k, p + k + int(rng.integers(0, 5))))
+        joint = a @ a.T / a.shape[1]
+        cov = {"psi": joint[:k, :k].tolist(), "phi": joint[k:, :k].tolist(), "omega": joint[k:, k:].tolist(),
+               "theta": rng.standard_normal(k).tolist()}
+        GCMRequest.model_validate({"covariances": cov})
+        Spectrum.from_covariances(cov["omega"], cov["phi"], cov["theta"], cov["psi"])
+    not_psd = [[1.0, 0.9, 0.9], [0.9, 1.0, -0.9], [0.9, -0.9, 1.0]]
+    assert np.linalg.eigvalsh(not_psd)[0] < 0
+    cov = {"omega": not_psd, "phi": [[0.1], [0.1], [0.1]], "theta": [1.0]}
+    GCMRequest.model_validate({"covariances": cov})
+    with pytest.raises(InvalidSpec, match="not positive semi-definite"):
+        Spectrum.from_covariances(cov["omega"], cov["phi"], cov["theta"])

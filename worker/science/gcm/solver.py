@@ -4,9 +4,11 @@ One step: channel integrals at (V, q, m) -> hat overlaps -> l2 prior -> new (V, 
 the old ones with ``damping`` (1 = plain iteration, which converges fastest where it converges; the
 damping is halved each time the relative change grows by more than half, down to 1/64). The
 iteration stops when the largest relative change of V, q, m is below ``tolerance`` (converged),
-when a value turns NaN/inf (non_finite), when V* = rho - m^2/q <= 0 (negative_teacher_variance)
-or after ``max_iterations``. Every point says which, with the number of iterations and the last
-relative change (``residual``).
+when a value turns NaN/inf/zero or an arithmetic step divides by zero or overflows (non_finite),
+when V* = rho - m^2/q <= 0 (negative_teacher_variance) or after ``max_iterations``; a model that
+gives the iteration no valid start (V or q of the start zero or not finite: Omega = 0, or rho so
+small that 0.01 rho underflows) is ``degenerate`` without iterating. Every point says which, with
+the number of iterations and the last relative change (``residual``): no input ends in an exception.
 
 ``alpha`` here is always the solver's sample complexity n / p; converting from the user's n / N
 is the caller's job. Learning curves are solved in increasing alpha, each warm-started from the
@@ -42,6 +44,12 @@ class SolverStatus(str, Enum):
     MAX_ITERATIONS = "max_iterations"
     NON_FINITE = "non_finite"
     NEGATIVE_TEACHER_VARIANCE = "negative_teacher_variance"
+    DEGENERATE = "degenerate"
+
+
+def _valid(overlaps: "Overlaps") -> bool:
+    """Overlaps the channel and the prior can start from: finite, V > 0, q > 0."""
+    return all(math.isfinite(x) for x in (overlaps.v, overlaps.q, overlaps.m)) and overlaps.v > 0 and overlaps.q > 0
 
 
 @dataclass(frozen=True)
@@ -91,16 +99,21 @@ def solve(spectrum: Spectrum, loss: str, regularisation: float, alpha: float,
     status, residual, hat, iterations = SolverStatus.MAX_ITERATIONS, math.inf, None, 0
     damping = settings.damping
     previous_residual = math.inf
+    if not _valid(current):
+        return GCMPoint(alpha, regularisation, current, None, math.nan, math.nan, SolverStatus.DEGENERATE, 0, residual)
     for iterations in range(1, settings.max_iterations + 1):  # noqa: B007 (the count is reported after the loop)
         try:
-            integrals = channel.integrals(current.v, current.q, current.m, rho)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # judged just below
+                integrals = channel.integrals(current.v, current.q, current.m, rho)
+                hat = hat_overlaps(integrals, current.v, alpha, gamma)
+                new = Overlaps(*prior_overlaps(spectrum, regularisation, hat.v_hat, hat.q_hat, hat.m_hat))
         except NegativeTeacherVariance:
             status = SolverStatus.NEGATIVE_TEACHER_VARIANCE
             break
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # judged just below
-            hat = hat_overlaps(integrals, current.v, alpha, gamma)
-            new = Overlaps(*prior_overlaps(spectrum, regularisation, hat.v_hat, hat.q_hat, hat.m_hat))
-        if not all(math.isfinite(x) for x in (new.v, new.q, new.m)) or new.q <= 0 or new.v <= 0:
+        except ArithmeticError:  # a division by zero or an overflow in Python floats: as NaN would be
+            status = SolverStatus.NON_FINITE
+            break
+        if not _valid(new):
             status = SolverStatus.NON_FINITE
             break
         residual = max(abs(new.v - current.v) / current.v, abs(new.q - current.q) / current.q,
@@ -108,21 +121,29 @@ def solve(spectrum: Spectrum, loss: str, regularisation: float, alpha: float,
         if residual > 1.5 * previous_residual:  # moving away: oscillation or overshoot
             damping = max(0.5 * damping, MIN_DAMPING)
         previous_residual = residual
-        current = Overlaps(v=damping * new.v + (1 - damping) * current.v,
-                           q=damping * new.q + (1 - damping) * current.q,
-                           m=damping * new.m + (1 - damping) * current.m)
+        mixed = Overlaps(v=damping * new.v + (1 - damping) * current.v,
+                         q=damping * new.q + (1 - damping) * current.q,
+                         m=damping * new.m + (1 - damping) * current.m)
+        if not _valid(mixed):
+            status = SolverStatus.NON_FINITE
+            break
+        current = mixed
         if residual < settings.tolerance:
             status = SolverStatus.CONVERGED
             break
     if status in (SolverStatus.NON_FINITE, SolverStatus.NEGATIVE_TEACHER_VARIANCE):
         return GCMPoint(alpha, regularisation, current, hat, math.nan, math.nan, status, iterations, residual)
     try:
-        train_loss = channel.integrals(current.v, current.q, current.m, rho).train_loss
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            train_loss = channel.integrals(current.v, current.q, current.m, rho).train_loss
+        test_error = generalisation_error(current, rho)
     except NegativeTeacherVariance:
         return GCMPoint(alpha, regularisation, current, hat, math.nan, math.nan,
                         SolverStatus.NEGATIVE_TEACHER_VARIANCE, iterations, residual)
-    return GCMPoint(alpha, regularisation, current, hat, generalisation_error(current, rho), train_loss,
-                    status, iterations, residual)
+    except ArithmeticError:
+        return GCMPoint(alpha, regularisation, current, hat, math.nan, math.nan, SolverStatus.NON_FINITE, iterations,
+                        residual)
+    return GCMPoint(alpha, regularisation, current, hat, test_error, train_loss, status, iterations, residual)
 
 
 def solve_curve(spectrum: Spectrum, loss: str, regularisation: float | str, alphas: Sequence[float],

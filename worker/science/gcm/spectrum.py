@@ -3,7 +3,9 @@
 With Omega = U diag(omega) U^T: omega_i, t_i = ((U^T Phi theta)_i)^2, rho = theta^T Psi theta / k and
 gamma = k / p. A valid Gaussian model also needs the teacher to be no better explained by the
 features than it is large: theta^T Phi^T Omega^+ Phi theta / k = sum_i t_i / omega_i / k <= rho
-(otherwise V* = rho - m^2/q turns negative on the way); checked here with a tolerance.
+(otherwise V* = rho - m^2/q turns negative on the way). The request's rules are the contract's
+(``tlprobe.contract.gcm``), applied again here to every spectrum built from user data; the joint
+covariance's positive semi-definiteness (an eigen-decomposition) is checked only here.
 """
 
 from __future__ import annotations
@@ -12,12 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tlprobe.contract.gcm import TOLERANCE, spectrum_problem
+
 from ..errors import InvalidSpec
 
 Array = np.ndarray
-#: relative tolerance of the symmetry, PSD and consistency checks (covariances from Monte Carlo
-#: or from a user's float64 computation are exact to far better than this)
-TOLERANCE = 1e-8
 
 
 @dataclass(frozen=True)
@@ -37,34 +38,16 @@ class Spectrum:
 
     @classmethod
     def checked(cls, omega, t, rho, gamma, field: str = "spectrum") -> "Spectrum":
-        """A validated spectrum from user data; raises InvalidSpec naming the field."""
+        """A validated spectrum from user data (the contract's rules); raises InvalidSpec naming the field."""
         omega = _finite_vector(omega, f"{field}.omega")
         t = _finite_vector(t, f"{field}.t")
-        if omega.shape != t.shape:
-            raise InvalidSpec(f"{field}.t", f"has {t.shape[0]} entries but omega has {omega.shape[0]}")
         for name, value in (("rho", rho), ("gamma", gamma)):
             if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
                 raise InvalidSpec(f"{field}.{name}", f"must be a finite number > 0, got {value!r}")
-        scale = max(float(np.max(np.abs(omega))), 1e-300)
-        if np.min(omega) < -TOLERANCE * scale:
-            raise InvalidSpec(f"{field}.omega", f"eigenvalues must be >= 0 (Omega is a covariance), min is {np.min(omega):.3g}")
-        if np.min(t) < 0:
-            raise InvalidSpec(f"{field}.t", "entries are squares and must be >= 0")
-        omega = np.clip(omega, 0.0, None)
-        spectrum = cls(omega=omega, t=t, rho=float(rho), gamma=float(gamma))
-        spectrum.check_consistency(field)
-        return spectrum
-
-    def check_consistency(self, field: str = "spectrum") -> None:
-        scale = max(float(np.max(self.omega)), 1e-300)
-        null = self.omega <= TOLERANCE * scale
-        t_scale = max(float(np.max(self.t)), 1e-300)
-        if np.any(self.t[null] > TOLERANCE * t_scale):
-            raise InvalidSpec(f"{field}.t", "t_i > 0 where omega_i = 0: Phi theta leaves the range of Omega")
-        explained = float(np.sum(self.t[~null] / self.omega[~null])) / self.k
-        if explained > self.rho * (1 + 1e-6):
-            raise InvalidSpec(f"{field}.rho", f"the features explain more teacher variance ({explained:.6g}) than "
-                              f"rho = {self.rho:.6g}: not a valid joint Gaussian model")
+        problem = spectrum_problem(omega.tolist(), t.tolist(), float(rho), float(gamma))
+        if problem is not None:
+            raise InvalidSpec(f"{field}.{problem[0]}", problem[1])
+        return cls(omega=np.clip(omega, 0.0, None), t=t, rho=float(rho), gamma=float(gamma))
 
     @classmethod
     def from_covariances(cls, omega, phi, theta, psi=None, field: str = "covariances") -> "Spectrum":

@@ -3,9 +3,14 @@ Gaussian covariate model itself."""
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from bench.reference_channel import ReferenceLogisticChannel
 from tlprobe.contract.common import SolverParams
+from tlprobe.contract.gcm import GCMRequest
+from worker.science.gcm.custom import solve_custom
 from worker.science.gcm.prior import prior_overlaps
 from worker.science.gcm.solver import SolverStatus, solve, solve_curve, solve_optimal
 from worker.science.gcm.spectrum import Spectrum
@@ -143,3 +148,43 @@ def test_theory_matches_simulations_of_the_gaussian_model(loss):
             errors[seed, j] = fit_readout(x, y, loss, 0.1).error(x_test, y_test)
     mean, sem = errors.mean(0), errors.std(0, ddof=1) / np.sqrt(10)
     assert np.all(np.abs(mean - theory) <= 3 * sem + 0.006), (theory, mean, sem)
+
+
+@pytest.mark.parametrize("spectrum, status", [
+    # issue 12: each of these was accepted by the API and ended the job with ZeroDivisionError
+    ({"omega": [0.0], "t": [0.0], "rho": 1.0, "gamma": 1.0}, "degenerate"),  # V of the start is 0
+    ({"omega": [1.0], "t": [0.0], "rho": 1e-322, "gamma": 1.0}, "degenerate"),  # q = 0.01 rho underflows to 0
+    ({"omega": [1e-310], "t": [0.0], "rho": 1.0, "gamma": 1.0}, "non_finite"),  # 1/V overflows on the way
+])
+def test_regression_accepted_models_that_divided_by_zero_end_with_a_status(spectrum, status):
+    request = GCMRequest.model_validate({"spectrum": spectrum, "sample_complexities": [0.5, 2.0]})
+    result = solve_custom(request)
+    assert result["status"] == [status, status] and result["test_error"] == [None, None]
+
+
+Finite = st.floats(min_value=0.0, max_value=1e300, allow_nan=False, allow_infinity=False)
+Tiny = st.sampled_from([0.0, 5e-324, 1e-310, 1e-300, 1e-200, 1e-20, 1e-8, 1.0, 1e8, 1e200, 1e300])
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@given(omega=st.lists(st.one_of(Tiny, Finite), min_size=1, max_size=4),
+       t=st.lists(st.one_of(Tiny, Finite), min_size=1, max_size=4), rho=st.one_of(Tiny, Finite),
+       gamma=st.one_of(Tiny, Finite), lam=st.one_of(Tiny, st.just("optimal")), loss=st.sampled_from(["logistic", "square"]),
+       alphas=st.lists(st.one_of(Tiny, st.floats(1e-300, 1e4)), min_size=1, max_size=3))
+def test_every_accepted_model_ends_every_point_with_a_status(omega, t, rho, gamma, lam, loss, alphas):
+    """Whatever the contract accepts, every point ends with a status from the list and a finite
+    test error exactly where it converged or ran out of iterations; never an exception."""
+    body = {"spectrum": {"omega": omega, "t": t[:len(omega)] + [0.0] * (len(omega) - len(t)), "rho": rho,
+                         "gamma": gamma},
+            "loss": loss, "regularisation": lam if lam == "optimal" else min(lam, 1e6),
+            "sample_complexities": [a for a in alphas if 0 < a <= 1e4] or [1.0],
+            "solver": {"max_iterations": 40}}
+    try:
+        request = GCMRequest.model_validate(body)
+    except ValidationError:
+        return
+    result = solve_custom(request)
+    assert set(result["status"]) <= {s.value for s in SolverStatus}
+    for status, error in zip(result["status"], result["test_error"]):
+        assert (error is not None) == (status in ("converged", "max_iterations")), (status, error)
+        assert error is None or 0.0 <= error <= 1.0
