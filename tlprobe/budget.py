@@ -92,9 +92,15 @@ def learning_curve_cost(request: LearningCurveRequest,
     memory = {"training": BYTES * (net.n_samples * (n + 1) + 3 * batch * k + 6 * k * n) + sizes.data_bytes}
     work = training
     dims = {p: (n if p == Protocol.linear else k) for p in request.readout_protocols}
+    # finetune's probe is a tf readout (fitted per seed and alpha, lambda chosen like tf's) even
+    # when tf is not requested
+    fitted = dict(dims)
+    if request.simulation is not None and Protocol.finetune in request.protocols:
+        fitted.setdefault(Protocol.tf, k)
+    solved = fitted if request.readout.optimal else dims
     if request.theory is not None:
         m = sizes.covariance_samples
-        for protocol, p in dims.items():
+        for protocol, p in solved.items():
             if request.uses_datasets:  # covariances of the data (and of its two halves), three spectra
                 work += 2.0 * m * (n * p + p * p / 2 + p * n) + 3 * 30.0 * p**3
             elif protocol == Protocol.linear:
@@ -110,15 +116,19 @@ def learning_curve_cost(request: LearningCurveRequest,
         # fits per (seed, alpha): one, plus grid x folds on 4/5 of the samples when cross-validating lambda
         folds = CROSS_VALIDATION_FOLDS
         fits = 1 + (len(CROSS_VALIDATION_GRID) * (folds - 1) if request.readout.optimal and request.theory is None else 0)
-        for p in dims.values():
+        for p in fitted.values():
             per_seed = 2.0 * sizes.simulation_test * (d * n + n * p)
             per_seed += sum(2.0 * t * (d * n + n * p) + 4.0 * READOUT_ITERATIONS * t * p * fits for t in n_train)
             work += seeds * per_seed
-        target = request.target_training
-        network_protocols = len(request.protocols) - len(dims)
-        work += network_protocols * seeds * sum(4.0 * t * n * k * target.epochs
-                                                + STEP_OVERHEAD * optimiser_steps(t, target.batch_size, target.epochs)
-                                                for t in n_train)
+        # network protocols, each with its own schedule: scratch's epochs; finetune's twice when it
+        # trains once to choose the epochs and again on the whole training set
+        runs = []
+        if Protocol.scratch in request.protocols:
+            runs.append((sim.scratch.epochs, sim.scratch.batch_size))
+        if Protocol.finetune in request.protocols:
+            runs.append((sim.finetune.epochs * (2 if sim.finetune.validation_fraction else 1), sim.finetune.batch_size))
+        work += seeds * sum(4.0 * t * n * k * epochs + STEP_OVERHEAD * optimiser_steps(t, batch, epochs)
+                            for t in n_train for epochs, batch in runs)
         memory["simulation"] = BYTES * (max(n_train) * (n + 2 * widest) + sizes.simulation_test * (n + len(dims) * widest))
         memory["simulation"] += sizes.data_bytes
     return Cost(work=work, memory=max(memory.values()), training=training)

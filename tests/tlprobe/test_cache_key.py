@@ -28,10 +28,13 @@ def test_cache_key_ignores_key_order_and_spelled_out_defaults():
 #: later version bump (which rightly changes every key) does not hide a change of the canonical JSON.
 #: The readout's default lambda changed from 0.1 to "optimal" on purpose (issue 9): requests that
 #: relied on the old default spell it out, which gives them the canonical JSON they had.
+#: The simulation section changed shape on purpose (issue 9: ``scratch`` and ``finetune`` each got
+#: their own settings in place of the shared ``epochs`` / ``learning_rate``), so the keys of the
+#: requests with a simulation were re-pinned then; the others kept theirs.
 OLD_DEFAULT = {"readout": {"regularisation": 0.1}}
 PINNED_VERSIONS = {"SCHEMA_VERSION": "1", "SCIENCE_VERSION": "1"}
 PINNED = [
-    ("learning_curve", OLD_DEFAULT, "e49237a99f42a73e1686f9a5a42112dd3bdd3e4323dd1e68ee48b98ee09cb2ce"),
+    ("learning_curve", OLD_DEFAULT, "5a964a1bc9ad487711c6d81d012efbfde72c356cc9a7c6799e66036100930923"),
     ("learning_curve", {"source": {"latent_dim": 5, "input_dim": 20},
                         "network": {"hidden_units": 10, "n_samples": 50, "epochs": 2}, "alphas": [1.0],
                         "theory": {"mc_samples": 500}, "simulation": None, **OLD_DEFAULT},
@@ -39,11 +42,12 @@ PINNED = [
     ("learning_curve", {"source": {"latent_dim": 30, "input_dim": 120, "activation": "relu", "seed": 7},
                         "target": {"feature_noise": 0.3, "teacher_noise": 0.1, "latent_change": -5, "seed": 3},
                         "protocols": ["tf", "rf", "linear", "scratch", "finetune"],
-                        "readout": {"regularisation": "optimal"}, "simulation": {"seeds": [3, 5], "epochs": 20}},
-     "ca528f61024476f7428eb76b9ad63f66c61b61e79d701e50a703d965fb0c3995"),
+                        "readout": {"regularisation": "optimal"},
+                        "simulation": {"seeds": [3, 5], "scratch": {"epochs": 20}, "finetune": {"epochs": 20}}},
+     "d669f6c8166deaaddff92e5fa140231ce85edc3a90312a8f6bbcf65aff364be4"),
     ("phase_diagram", OLD_DEFAULT, "78c812634a1d1459f604ca2fc22950b6bcef6c442563e9f7c6e2b105a95f62a2"),
     ("phase_diagram", {"y_axis": {"name": "feature_noise", "values": [0, 0.5]}, "simulation": {"seeds": 1},
-                       "baseline": "scratch", **OLD_DEFAULT}, "2ed3a596b8bb6352d07346197438f93a70910e06a744e75109f8e6532f11f09d"),
+                       "baseline": "scratch", **OLD_DEFAULT}, "4391152a271b5ac4bd35343352e3dd24891eb49521b7746af93f0a0303f0bf6e"),
     ("source_network", {}, "52c157dcb21fca84a306701449fc8ad60f2d7a09e34f877b193fd1122d44c4dc"),
 ]
 

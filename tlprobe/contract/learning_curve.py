@@ -31,6 +31,11 @@ from .datasets import DatasetDescription, DatasetSource, DatasetTarget, by_shape
 MAX_SEEDS = 32
 MAX_ALPHAS = 64
 
+#: target-training defaults of scratch and finetune, chosen by bench/finetune_study.py (docs/finetune.md)
+SCRATCH_EPOCHS, SCRATCH_LEARNING_RATE, SCRATCH_WEIGHT_DECAY = 300, 0.01, 1e-4
+FINETUNE_EPOCHS, FINETUNE_LEARNING_RATE, FINETUNE_REGULARISATION = 100, 3e-3, 20.0
+FINETUNE_ANCHOR, FINETUNE_VALIDATION_FRACTION = "source", 0.0
+
 
 class SourceParams(Strict):
     latent_dim: Int = Field(50, ge=1, le=2000, description="D: dimension of the source's latent space.")
@@ -84,15 +89,56 @@ SeedCount = Annotated[int, StrictType(), Field(ge=1, le=MAX_SEEDS, description=f
 SeedList = Annotated[list[Seed], Field(min_length=1, max_length=MAX_SEEDS, json_schema_extra={"uniqueItems": True})]
 
 
+class ScratchParams(Strict):
+    """How ``scratch`` trains the two-layer network on the target, from a seeded random start.
+    Defaults: docs/finetune.md (chosen by the study there)."""
+
+    epochs: Int = Field(SCRATCH_EPOCHS, ge=1, le=5000)
+    learning_rate: Float = Field(SCRATCH_LEARNING_RATE, gt=0.0, le=10.0, description="Adam step size.")
+    weight_decay: Float = Field(SCRATCH_WEIGHT_DECAY, ge=0.0, le=10.0,
+                                description="L2 penalty (wd/2)(|W|^2 + |a|^2) on the mean logistic loss.")
+    batch_size: Int | None = Field(None, ge=1, le=200_000, description="Mini-batch size; null for full batch.")
+
+
+class FinetuneParams(Strict):
+    """How ``finetune`` trains: probe (the tf readout on the source features), then both layers,
+    optionally stopped early on a held-out part of the target training set. Defaults: docs/finetune.md
+    (chosen by the study there)."""
+
+    epochs: Int = Field(FINETUNE_EPOCHS, ge=1, le=5000,
+                        description="Most epochs of fine-tuning (with early stopping, the chosen number is at most this).")
+    learning_rate: Float = Field(FINETUNE_LEARNING_RATE, gt=0.0, le=10.0, description="Adam step size.")
+    regularisation: Float = Field(
+        FINETUNE_REGULARISATION, ge=0.0, le=1e6,
+        description="mu of the first layer's penalty (mu/2)|W - W_anchor|^2, added like the readout's lambda to the sum "
+                    "of the logistic losses over the n_t samples (so its pull weakens as n_t grows; the readout keeps "
+                    "the probe's lambda).")
+    anchor: Literal["source", "zero"] = Field(
+        FINETUNE_ANCHOR, description="What the first layer's penalty pulls toward: the source layer W_s (L2-SP) or zero.")
+    validation_fraction: Float = Field(
+        FINETUNE_VALIDATION_FRACTION, ge=0.0, le=0.5,
+        description="Share of the target training set held out to choose the number of epochs (lowest held-out loss, "
+                    "the probe included), after which the network is retrained on the whole set; 0: no early stopping.")
+    batch_size: Int | None = Field(None, ge=1, le=200_000, description="Mini-batch size; null for full batch.")
+
+
 class SimulationParams(Strict):
     seeds: SeedCount | SeedList = Field(2, validate_default=True, json_schema_extra=one_of,
                                         description=f"Simulation seeds: a count n (seeds 0..n-1) or an explicit list "
                                                     f"of distinct seeds; at most {MAX_SEEDS}.")
     test_samples: Int = Field(5000, ge=1, le=200_000, description="Fresh target samples per seed for the test error.")
-    epochs: Int | None = Field(None, ge=1, le=5000,
-                               description="scratch/finetune target training epochs (default: the network's).")
-    learning_rate: Float | None = Field(None, gt=0.0, le=10.0,
-                                        description="scratch/finetune learning rate (default: the network's).")
+    scratch: ScratchParams = Field(ScratchParams(), description="Training of the scratch protocol on the target.")
+    finetune: FinetuneParams = Field(FinetuneParams(), description="Training of the finetune protocol on the target.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _replaced_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name in ("epochs", "learning_rate"):
+                if name in data:
+                    raise ValueError(f"simulation.{name} was replaced by simulation.scratch.{name} and "
+                                     f"simulation.finetune.{name}: scratch and finetune each have their own")
+        return data
 
     @field_validator("seeds")
     @classmethod
@@ -270,15 +316,6 @@ class LearningCurveRequest(Strict):
                                      f"possible alpha is {pool / n_inputs:.6g} (= {pool} / N, N = {n_inputs})"))
         return problems
 
-    @property
-    def target_training(self) -> NetworkParams:
-        """Optimiser settings of the scratch / finetune simulations on the target: the network's,
-        with the simulation's epochs and learning rate when it sets them."""
-        sim = self.simulation
-        if sim is None:
-            return self.network
-        return self.network.model_copy(update={"epochs": sim.epochs or self.network.epochs,
-                                               "learning_rate": sim.learning_rate or self.network.learning_rate})
 
 
 class TheoryCurve(SolvedCurve):
@@ -290,7 +327,8 @@ class TheoryCurve(SolvedCurve):
 
 class SimulationCurve(Strict):
     n_samples: list[int] = Field(description="n_t = round(alpha N) per alpha.")
-    regularisation: list[float] | None = Field(description="The readout's lambda per alpha (readout protocols).")
+    regularisation: list[float] | None = Field(
+        description="The readout's lambda per alpha (readout protocols; finetune: its probe's, the tf readout's).")
     regularisation_chosen_by: Literal["fixed", "theory", "gaussian_equivalent", "cross_validation"] | None = Field(
         None, description="How lambda was chosen: given by the request, the optimum of the theory (on datasets: of "
                           "the Gaussian-equivalent curve), or cross-validation on the training sets.")
@@ -300,6 +338,9 @@ class SimulationCurve(Strict):
     train_error_mean: list[float | None]
     train_loss_mean: list[float | None] | None
     optimiser_converged: list[bool]
+    epochs: list[list[int]] | None = Field(
+        None, description="finetune: [alpha][seed] epochs of fine-tuning in the returned network (chosen by early "
+                          "stopping; 0 is the probe, i.e. the tf readout).")
 
 
 class GaussianEquivalentCurve(TheoryCurve):

@@ -156,27 +156,39 @@ def run_dataset_curve(spec: LearningCurveRequest, source_data: Dataset, target_d
     maps = {p: centred_on(READOUT_FEATURES[p].build(spec, n_inputs, network), target_all)
             for p in spec.readout_protocols}
     curves = empty_curves(spec, maps)
+    # finetune's probe is the tf readout at tf's lambda whether or not tf is requested: its map, and
+    # (with 'optimal') its Gaussian-equivalent curve to choose lambda, are made for it alone
+    probe_only = spec.simulation is not None and Protocol.finetune in spec.protocols and Protocol.tf not in maps
+    probe_map = centred_on(READOUT_FEATURES[Protocol.tf].build(spec, n_inputs, network), target_all) \
+        if probe_only else None
+    solved_maps = {**maps, Protocol.tf: probe_map} if probe_only and spec.readout.optimal else maps
+    probe_curve = None
     teacher, estimates = None, {}
     if spec.theory is not None:
         teacher = linear_teacher(target_all)
         samples = min(spec.theory.mc_samples, target_all.samples)
-        for protocol in spec.readout_protocols:
+        for protocol in solved_maps:
             def compute(protocol: Protocol = protocol) -> dict[str, np.ndarray]:
                 return gaussian_equivalent_spectra(
-                    maps[protocol], target_all, teacher, samples, generator(spec.theory.seed, Stream.MC_COVARIANCE),
+                    solved_maps[protocol], target_all, teacher, samples, generator(spec.theory.seed, Stream.MC_COVARIANCE),
                     progress=lambda d, t: run.progress(f"covariances:{protocol.value}", d, t))
 
             with run.timed(f"covariances:{protocol.value}"):
                 arrays = run.cached(f"gaussian_equivalent:{protocol.value}", gaussian_equivalent_key(spec, protocol),
                                     compute)
             curve = run.theory(protocol, arrays, n_inputs, stage="gaussian_equivalent")
+            if protocol not in maps:  # finetune's probe alone
+                probe_curve = curve
+                continue
             curves[protocol.value]["gaussian_equivalent"] = {**curve, "gap_to_simulation": None}
             estimates[protocol.value] = {"samples": samples, "relative_spread": float(arrays["relative_spread"])}
     test_samples = min(spec.simulation.test_samples, target_test.samples) if spec.simulation is not None else 0
     if spec.simulation is not None:
         chosen = {p.value: curves[p.value]["gaussian_equivalent"] for p in spec.readout_protocols}
+        if probe_curve is not None:
+            chosen[Protocol.tf.value] = probe_curve
         sims = simulation_curves(run, maps, network, SplitSamples(target_pool, target_test, test_samples), chosen,
-                                 "gaussian_equivalent")
+                                 "gaussian_equivalent", probe_map)
         for protocol, curve in sims.items():
             curves[protocol]["simulation"] = curve
             equivalent = curves[protocol]["gaussian_equivalent"]

@@ -39,7 +39,16 @@ from .gcm.spectrum import Spectrum, reduce_to_spectrum
 from .network import TwoLayerNetwork, initial_network, train_network
 from .results import finite_or_none, gcm_points
 from .seeding import Stream, generator
-from .simulate import ReadoutProtocol, TargetSamples, TaskSamples, cross_validated_regularisation, sample_sizes, simulate
+from .simulate import (
+    FinetuneProtocol,
+    ReadoutProtocol,
+    ScratchProtocol,
+    TargetSamples,
+    TaskSamples,
+    cross_validated_regularisation,
+    sample_sizes,
+    simulate,
+)
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -194,51 +203,70 @@ def empty_curves(spec: LearningCurveRequest, maps: dict[Protocol, FeatureMap]) -
 
 def _simulation_regularisation(run: CurveRun, maps: dict[Protocol, FeatureMap], samples: TargetSamples,
                                solved: dict[str, dict[str, Any] | None], solved_by: str
-                               ) -> tuple[dict[str, list[float]], str]:
-    """Each readout protocol's lambda per alpha in the simulation, and how it was chosen: the request's
-    fixed lambda; with 'optimal', the lambda its solved curve chose (``solved_by``: the theory, or on
-    datasets the Gaussian-equivalent curve), or without one, cross-validation on the training sets."""
+                               ) -> tuple[dict[str, list[float]], dict[str, str]]:
+    """Each readout protocol's lambda per alpha in the simulation (``maps``: the requested readout
+    protocols, and tf for finetune's probe), and how it was chosen: the request's fixed lambda; with
+    'optimal', the lambda its solved curve chose (``solved_by``: the theory, or on datasets the
+    Gaussian-equivalent curve), or without one, cross-validation on the training sets."""
     spec = run.spec
-    names = [p.value for p in spec.readout_protocols]
+    names = [p.value for p in maps]
     if not spec.readout.optimal:
-        return {name: [float(spec.readout.regularisation)] * len(spec.alphas) for name in names}, "fixed"
-    if all(solved.get(name) is not None for name in names):
-        return {name: solved[name]["regularisation"] for name in names}, solved_by
-    with run.timed("cross_validation"):
-        chosen = cross_validated_regularisation(
-            samples, spec.alphas, spec.simulation.seeds, {p.value: maps[p] for p in spec.readout_protocols},
-            spec.readout.loss.value, progress=lambda d, t: run.progress("cross_validation", d, t))
-    return chosen, "cross_validation"
+        fixed = float(spec.readout.regularisation)
+        return {name: [fixed] * len(spec.alphas) for name in names}, {name: "fixed" for name in names}
+    lambdas = {name: solved[name]["regularisation"] for name in names if solved.get(name) is not None}
+    chosen_by = {name: solved_by for name in lambdas}
+    missing = {p.value: fmap for p, fmap in maps.items() if p.value not in lambdas}
+    if missing:
+        with run.timed("cross_validation"):
+            lambdas.update(cross_validated_regularisation(
+                samples, spec.alphas, spec.simulation.seeds, missing, spec.readout.loss.value,
+                progress=lambda d, t: run.progress("cross_validation", d, t)))
+        chosen_by.update({name: "cross_validation" for name in missing})
+    return lambdas, chosen_by
 
 
 def simulation_curves(run: CurveRun, maps: dict[Protocol, FeatureMap], network: TwoLayerNetwork,
                       samples: TargetSamples, solved: dict[str, dict[str, Any] | None],
-                      solved_by: str) -> dict[str, dict[str, Any]]:
+                      solved_by: str, probe_map: FeatureMap | None = None) -> dict[str, dict[str, Any]]:
     """Simulate every requested protocol on ``samples`` (readouts on ``maps``; scratch from a seeded
-    initialisation, finetune from ``network``), each readout at the lambda of
-    ``_simulation_regularisation``."""
+    initialisation; finetune probing ``network`` on ``probe_map``, the tf map, at tf's lambda), each
+    readout at the lambda of ``_simulation_regularisation``."""
     spec = run.spec
-    lambdas, chosen_by = _simulation_regularisation(run, maps, samples, solved, solved_by)
+    sim = spec.simulation
+    lambda_maps = {p: maps[p] for p in spec.readout_protocols}
+    if Protocol.finetune in spec.protocols:
+        lambda_maps.setdefault(Protocol.tf, maps.get(Protocol.tf, probe_map))
+    lambdas, chosen_by = _simulation_regularisation(run, lambda_maps, samples, solved, solved_by)
     readouts = {p.value: ReadoutProtocol(maps[p], spec.readout.loss.value, lambdas[p.value])
                 for p in spec.readout_protocols}
-    # where the network protocols start on the target: a random initialisation, or the source network
-    starts = {Protocol.scratch: None, Protocol.finetune: network}
-    networks = {p.value: starts[p] for p in spec.protocols if p in starts}
+    networks: dict[str, ScratchProtocol | FinetuneProtocol] = {}
+    for protocol in spec.protocols:
+        if protocol is Protocol.scratch:
+            networks[protocol.value] = ScratchProtocol(spec.network.hidden_units, spec.network.activation.value,
+                                                       sim.scratch)
+        elif protocol is Protocol.finetune:
+            networks[protocol.value] = FinetuneProtocol(network, lambda_maps[Protocol.tf], lambdas["tf"], sim.finetune)
     with run.timed("simulation"):
-        sims = simulate(samples, spec.alphas, spec.simulation.seeds, readouts=readouts, networks=networks,
-                        network_spec=spec.target_training, progress=lambda d, t: run.progress("simulation", d, t))
+        sims = simulate(samples, spec.alphas, sim.seeds, readouts=readouts, networks=networks,
+                        progress=lambda d, t: run.progress("simulation", d, t))
     sizes = sample_sizes(spec.alphas, samples.input_dim)
-    return {protocol: {
-        "n_samples": sizes,
-        "regularisation": sim.regularisation,
-        "regularisation_chosen_by": chosen_by if sim.regularisation is not None else None,
-        "test_error_mean": finite_or_none(sim.mean),
-        "test_error_sem": finite_or_none(sim.sem),
-        "test_errors": [finite_or_none(row) for row in sim.test_errors.T],  # [alpha][seed]
-        "train_error_mean": finite_or_none(sim.train_errors.mean(axis=0)),
-        "train_loss_mean": None if sim.train_losses is None else finite_or_none(sim.train_losses.mean(axis=0)),
-        "optimiser_converged": [bool(x) for x in sim.converged.all(axis=0)],
-    } for protocol, sim in sims.items()}
+    curves = {}
+    for protocol, result in sims.items():
+        probe = protocol == Protocol.finetune.value
+        curves[protocol] = {
+            "n_samples": sizes,
+            "regularisation": lambdas["tf"] if probe else result.regularisation,
+            "regularisation_chosen_by": chosen_by["tf"] if probe else (
+                chosen_by[protocol] if result.regularisation is not None else None),
+            "test_error_mean": finite_or_none(result.mean),
+            "test_error_sem": finite_or_none(result.sem),
+            "test_errors": [finite_or_none(row) for row in result.test_errors.T],  # [alpha][seed]
+            "train_error_mean": finite_or_none(result.train_errors.mean(axis=0)),
+            "train_loss_mean": None if result.train_losses is None else finite_or_none(result.train_losses.mean(axis=0)),
+            "optimiser_converged": [bool(x) for x in result.converged.all(axis=0)],
+            "epochs": None if result.epochs is None else [[int(e) for e in row] for row in result.epochs.T],
+        }
+    return curves
 
 
 def _solve_at(spectrum: Spectrum, loss: str, lambdas: list[float], alphas_p: list[float],
@@ -297,7 +325,16 @@ def run_learning_curve(spec: LearningCurveRequest, store: ArtifactStore | None =
     if spec.simulation is not None:
         solved = {p.value: curves[p.value]["theory"] for p in readout_protocols}
         samples = TaskSamples(target, spec.simulation.test_samples)
-        for protocol, curve in simulation_curves(run, maps, network, samples, solved, "theory").items():
+        probe_map = None
+        if Protocol.finetune in spec.protocols and Protocol.tf not in maps:
+            # finetune's probe is the tf readout at tf's lambda, whether or not tf is requested: the
+            # same theory chooses it (its spectra are the tf artifact), so finetune's numbers do not
+            # depend on the other protocols of the request
+            probe_map = run.feature_map(Protocol.tf, target, network)
+            if spec.theory is not None and spec.readout.optimal:
+                arrays = run.spectra(Protocol.tf, probe_map, target, spec.theory)
+                solved[Protocol.tf.value] = run.theory(Protocol.tf, arrays, spec.source.input_dim)
+        for protocol, curve in simulation_curves(run, maps, network, samples, solved, "theory", probe_map).items():
             curves[protocol]["simulation"] = curve
     return {
         "alphas": list(spec.alphas),

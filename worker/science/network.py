@@ -1,10 +1,14 @@
-"""The two-layer network f(x) = sum_k a_k sigma_h(w_k . x / sqrt(N)) / sqrt(K) and its training.
+"""The two-layer network f(x) = sum_k a_k (sigma_h(w_k . x / sqrt(N)) - c_k) / sqrt(K) and its training.
 
-Objective (MODEL.md section 2): mean logistic loss over the training set plus weight decay as an L2
-penalty, L(W, a) = mean_mu log(1 + exp(-y_mu f(x_mu))) + (weight_decay / 2) (|W|_F^2 + |a|^2),
-minimised by Adam (beta1 = 0.9, beta2 = 0.999, eps = 1e-8; the ``weight_decay * theta`` term enters
-the gradient, as in torch.optim.Adam). Full batch (``batch_size`` None) or mini-batches reshuffled
-every epoch from a seeded generator.
+The centre c is fixed (zero unless given): a network fine-tuned from transferred features keeps the
+centring of the ``tf`` readout it starts from (MODEL.md section 3), so that its start *is* that readout.
+
+Objective (MODEL.md section 2): mean logistic loss over the training set plus an L2 penalty,
+L(W, a) = mean_mu log(1 + exp(-y_mu f(x_mu))) + (mu_W / 2) |W - W_0|_F^2 + (mu_a / 2) |a|^2.
+By default (``Penalty.uniform``) mu_W = mu_a = weight_decay and W_0 = 0, plain weight decay; the
+anchor W_0 = W_s of fine-tuning is L2-SP (Li et al. 2018). Minimised by Adam (beta1 = 0.9,
+beta2 = 0.999, eps = 1e-8; the penalty's gradient enters the gradient, as in torch.optim.Adam).
+Full batch (``batch_size`` None) or mini-batches reshuffled every epoch from a seeded generator.
 
 An epoch's cost is two GEMMs per batch (x W^T and G^T x); everything else works in place on
 preallocated buffers so that the epoch stays close to the cost of those GEMMs
@@ -34,6 +38,7 @@ class TwoLayerNetwork:
     first_layer: Array  # W, shape (K, N)
     second_layer: Array  # a, shape (K,)
     activation: str
+    centre: Array | None = None  # c, shape (K,): subtracted from the hidden units (None: zero)
 
     @property
     def hidden_units(self) -> int:
@@ -45,13 +50,33 @@ class TwoLayerNetwork:
 
     def hidden(self, inputs: Array) -> Array:
         act = get_activation(self.activation)
-        return act.value(inputs @ self.first_layer.T / np.sqrt(self.input_dim))
+        hidden = act.value(inputs @ self.first_layer.T / np.sqrt(self.input_dim))
+        if self.centre is not None:
+            hidden -= self.centre
+        return hidden
 
     def output(self, inputs: Array) -> Array:
         return self.hidden(inputs) @ self.second_layer / np.sqrt(self.hidden_units)
 
     def error(self, inputs: Array, labels: Array) -> float:
         return float(np.mean(np.where(self.output(inputs) >= 0, 1.0, -1.0) != labels))
+
+    def mean_loss(self, inputs: Array, labels: Array) -> float:
+        """Mean logistic loss, without penalty."""
+        return float(np.mean(np.logaddexp(0.0, -labels * self.output(inputs))))
+
+
+@dataclass(frozen=True)
+class Penalty:
+    """(first / 2) |W - first_anchor|^2 + (second / 2) |a|^2; ``first_anchor`` None is zero."""
+
+    first: float
+    second: float
+    first_anchor: Array | None = None
+
+    @staticmethod
+    def uniform(weight_decay: float) -> "Penalty":
+        return Penalty(weight_decay, weight_decay)
 
 
 def initial_network(hidden_units: int, input_dim: int, activation: str, rng: np.random.Generator) -> TwoLayerNetwork:
@@ -75,15 +100,17 @@ class _Workspace:
 
 
 def _data_gradient(first: Array, second: Array, activation: str, inputs: Array, labels: Array,
-                   workspace: _Workspace, grad_first: Array) -> tuple[Array, Array]:
+                   workspace: _Workspace, grad_first: Array, centre: Array | None = None) -> tuple[Array, Array]:
     """Gradient of the mean logistic loss alone (no weight decay) on one batch: dL/dW is written into
-    ``grad_first``; returns the margins y f(x) and dL/da."""
+    ``grad_first``; returns the margins y f(x) and dL/da. ``centre``: subtracted from the hidden units."""
     n, n_inputs = inputs.shape
     hidden = first.shape[0]
     pre, value, derivative = workspace.view(n)
     np.matmul(inputs, first.T, out=pre)
     pre *= 1.0 / np.sqrt(n_inputs)
     get_activation(activation).value_and_derivative(pre, value, derivative)
+    if centre is not None:
+        value -= centre
     margin = value @ second
     margin *= labels / np.sqrt(hidden)
     residual = special.expit(-margin)
@@ -99,16 +126,23 @@ def _data_gradient(first: Array, second: Array, activation: str, inputs: Array, 
 
 
 def objective_and_gradient(first: Array, second: Array, activation: str, inputs: Array, labels: Array,
-                           weight_decay: float, workspace: _Workspace | None = None) -> tuple[float, Array, Array]:
-    """L(W, a) and its gradient (dL/dW, dL/da) on the given batch."""
+                           penalty: Penalty | float, workspace: _Workspace | None = None,
+                           centre: Array | None = None) -> tuple[float, Array, Array]:
+    """L(W, a) and its gradient (dL/dW, dL/da) on the given batch. A float ``penalty`` is plain
+    weight decay."""
+    if not isinstance(penalty, Penalty):
+        penalty = Penalty.uniform(penalty)
     ws = workspace or _Workspace(inputs.shape[0], first.shape[0])
     grad_first = np.empty_like(first)
-    margin, grad_second = _data_gradient(first, second, activation, inputs, labels, ws, grad_first)
+    margin, grad_second = _data_gradient(first, second, activation, inputs, labels, ws, grad_first, centre)
     loss = float(np.mean(np.logaddexp(0.0, -margin)))
-    if weight_decay:
-        loss += 0.5 * weight_decay * (float(np.vdot(first, first)) + float(np.vdot(second, second)))
-        grad_first += weight_decay * first
-        grad_second += weight_decay * second
+    if penalty.first:
+        offset = first if penalty.first_anchor is None else first - penalty.first_anchor
+        loss += 0.5 * penalty.first * float(np.vdot(offset, offset))
+        grad_first += penalty.first * offset
+    if penalty.second:
+        loss += 0.5 * penalty.second * float(np.vdot(second, second))
+        grad_second += penalty.second * second
     return loss, grad_first, grad_second
 
 
@@ -127,10 +161,15 @@ class _Adam:
     OpenBLAS's threads (3.7x slower epochs at 2 threads on a loaded machine).
     """
 
-    def __init__(self, params: list[Array], learning_rate: float, weight_decay: float = 0.0, beta1: float = 0.9,
-                 beta2: float = 0.999, eps: float = 1e-8) -> None:
+    def __init__(self, params: list[Array], learning_rate: float, weight_decay: float | list[float] = 0.0,
+                 beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 anchors: list[Array | None] | None = None) -> None:
+        """``weight_decay``: one coefficient, or one per parameter; ``anchors``: what each parameter's
+        decay pulls toward (None: zero), so g = grad + wd (theta - anchor)."""
         self.params = params
-        self.lr, self.weight_decay, self.beta1, self.beta2, self.eps = learning_rate, weight_decay, beta1, beta2, eps
+        self.lr, self.beta1, self.beta2, self.eps = learning_rate, beta1, beta2, eps
+        self.decays = list(weight_decay) if isinstance(weight_decay, (list, tuple)) else [weight_decay] * len(params)
+        self.anchors = [None if a is None else a.reshape(-1) for a in (anchors or [None] * len(params))]
         self.first_moments = [np.zeros(p.size) for p in params]
         self.second_moments = [np.zeros(p.size) for p in params]
         self._grads = [np.empty(p.shape) for p in params]
@@ -147,12 +186,15 @@ class _Adam:
         root = np.sqrt((1.0 - self.beta2) / (1.0 - self.beta2**self.steps))
         step_size = self.lr * (1.0 - self.beta1) / ((1.0 - self.beta1**self.steps) * root)
         eps = self.eps / root
-        daxpy, b1, b2, decay = blas.daxpy, self.beta1, self.beta2, self.weight_decay
+        daxpy, b1, b2 = blas.daxpy, self.beta1, self.beta2
         for i, param in enumerate(self.params):
             p, g, m, v, s = (param.reshape(-1), self._grads[i].reshape(-1), self.first_moments[i],
                              self.second_moments[i], self._scratch[i])
+            decay, anchor = self.decays[i], self.anchors[i]
             if decay:
                 daxpy(p, g, a=decay)  # g = grad + wd theta
+                if anchor is not None:
+                    daxpy(anchor, g, a=-decay)  # ... - wd anchor
             np.multiply(g, g, out=s)
             daxpy(m, g, a=b1)  # g = b1 M + g: the new M
             daxpy(v, s, a=b2)  # s = b2 V + g^2: the new V
@@ -176,22 +218,25 @@ class Trainer:
     """Adam on the objective, one epoch at a time (``train_network`` runs it to the end)."""
 
     def __init__(self, network: TwoLayerNetwork, inputs: Array, labels: Array, *, learning_rate: float,
-                 weight_decay: float, batch_size: int | None, rng: np.random.Generator) -> None:
+                 weight_decay: float | Penalty, batch_size: int | None, rng: np.random.Generator) -> None:
         self.inputs, self.labels, self.rng = inputs, labels, rng
         self.first = network.first_layer.copy()
         self.second = network.second_layer.copy()
         self.activation = network.activation
-        self.weight_decay = weight_decay
+        self.centre = network.centre
+        self.penalty = weight_decay if isinstance(weight_decay, Penalty) else Penalty.uniform(weight_decay)
         n = inputs.shape[0]
         self.batch = n if batch_size is None else min(batch_size, n)
         full = self.batch >= n
         self.workspace = _Workspace(self.batch, self.first.shape[0], None if full else inputs.shape[1])
-        self.optimiser = _Adam([self.first, self.second], learning_rate, weight_decay)
+        penalty = self.penalty
+        self.optimiser = _Adam([self.first, self.second], learning_rate, [penalty.first, penalty.second],
+                               anchors=[penalty.first_anchor, None])
 
     def _step(self, inputs: Array, labels: Array) -> None:
         grad_first, grad_second = self.optimiser.gradients
         _, g_second = _data_gradient(self.first, self.second, self.activation, inputs, labels, self.workspace,
-                                     grad_first)
+                                     grad_first, self.centre)
         grad_second[...] = g_second
         self.optimiser.step()
 
@@ -209,17 +254,22 @@ class Trainer:
             np.take(self.labels, idx, out=labels, mode="clip")
             self._step(inputs, labels)
 
+    @property
+    def network(self) -> TwoLayerNetwork:
+        """The current network (a view of the weights being trained: copy before training on)."""
+        return TwoLayerNetwork(self.first, self.second, self.activation, self.centre)
+
     def result(self) -> TrainingResult:
         network = TwoLayerNetwork(first_layer=self.first.copy(), second_layer=self.second.copy(),
-                                  activation=self.activation)
+                                  activation=self.activation, centre=self.centre)
         full = self.batch >= self.inputs.shape[0]
         loss, _, _ = objective_and_gradient(self.first, self.second, self.activation, self.inputs, self.labels,
-                                            self.weight_decay, self.workspace if full else None)
+                                            self.penalty, self.workspace if full else None, self.centre)
         return TrainingResult(network=network, train_loss=loss, train_error=network.error(self.inputs, self.labels))
 
 
 def train_network(network: TwoLayerNetwork, inputs: Array, labels: Array, *, epochs: int, learning_rate: float,
-                  weight_decay: float, batch_size: int | None, rng: np.random.Generator,
+                  weight_decay: float | Penalty, batch_size: int | None, rng: np.random.Generator,
                   progress: ProgressFn | None = None) -> TrainingResult:
     """Adam on the objective above; returns a new network (the input is not modified)."""
     trainer = Trainer(network, inputs, labels, learning_rate=learning_rate, weight_decay=weight_decay,

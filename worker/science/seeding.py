@@ -31,6 +31,7 @@ class Stream(IntEnum):
     SIM_TEST_DATA = 31  # simulation seed: fresh target test samples
     SIM_NETWORK_INIT = 32  # simulation seed: random init of the scratch protocol
     CV_FOLDS = 33  # (simulation seed, alpha index): folds of the cross-validated readout lambda
+    FINETUNE_HELD_OUT = 34  # (simulation seed, alpha index): held-out part of finetune's early stopping
     DATASET_SPLIT = 40  # source.seed / target.seed of a dataset reference: held-out and training splits
 
 

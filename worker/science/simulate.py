@@ -6,9 +6,9 @@ from is a ``TargetSamples``: fresh draws of the synthetic task (``TaskSamples``)
 held-out split and seeded orders of its training split (``data.SplitSamples``). All protocols see
 the same samples for a given seed and alpha, which pairs their errors.
 Readout protocols fit the l2 readout on their (centred) features; ``scratch`` trains the two-layer
-network from a seeded random initialisation, ``finetune`` from the source network, both with the
-optimiser settings passed as ``network_spec`` (the source network's, unless the simulation
-overrides epochs or learning rate).
+network from a seeded random initialisation with its own settings (``ScratchParams``); ``finetune``
+probes then fine-tunes the source network (``finetune.finetune``, ``FinetuneParams``). Neither
+inherits the source network's optimiser settings.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from tlprobe.contract.learning_curve import NetworkParams, target_samples
+from tlprobe.contract.learning_curve import FinetuneParams, ScratchParams, target_samples
 
 from .chmm import Task
 from .features import FeatureMap
+from .finetune import finetune
 from .network import TwoLayerNetwork, initial_network, train_network
 from .readout import CV_GRID, best_regularisation, cross_validation_errors, fit_readout
 from .seeding import Stream, generator
@@ -74,6 +75,25 @@ class ReadoutProtocol:
     regularisation: Sequence[float]  # one lambda per alpha
 
 
+@dataclass(frozen=True)
+class ScratchProtocol:
+    """A two-layer network of this shape from a seeded random start (stream SIM_NETWORK_INIT)."""
+
+    hidden_units: int
+    activation: str
+    params: ScratchParams
+
+
+@dataclass(frozen=True)
+class FinetuneProtocol:
+    """Probe (the tf readout, at ``regularisation[a]`` for alpha a) and fine-tune ``source``."""
+
+    source: TwoLayerNetwork
+    features: FeatureMap  # the tf feature map: the probe's features and the network's centring
+    regularisation: Sequence[float]  # one lambda per alpha
+    params: FinetuneParams
+
+
 @dataclass
 class ProtocolSimulation:
     test_errors: Array  # (n_seeds, n_alphas)
@@ -81,6 +101,7 @@ class ProtocolSimulation:
     converged: Array  # (n_seeds, n_alphas) bool: optimiser's own convergence flag
     train_losses: Array | None = None  # readouts: mean training loss without penalty
     regularisation: list[float] | None = None
+    epochs: Array | None = None  # (n_seeds, n_alphas) finetune: epochs of fine-tuning kept
 
     @property
     def mean(self) -> Array:
@@ -131,9 +152,9 @@ def cross_validated_regularisation(samples: TargetSamples, alphas: Sequence[floa
 
 
 def simulate(samples: TargetSamples, alphas: Sequence[float], seeds: Sequence[int], *,
-             readouts: dict[str, ReadoutProtocol], networks: dict[str, TwoLayerNetwork | None],
-             network_spec: NetworkParams, progress: ProgressFn | None = None) -> dict[str, ProtocolSimulation]:
-    """Test errors per protocol, seed and alpha. ``networks`` maps scratch -> None, finetune -> source net."""
+             readouts: dict[str, ReadoutProtocol], networks: dict[str, ScratchProtocol | FinetuneProtocol],
+             progress: ProgressFn | None = None) -> dict[str, ProtocolSimulation]:
+    """Test errors per protocol, seed and alpha."""
     sizes = sample_sizes(alphas, samples.input_dim)
     results = _Results((len(seeds), len(alphas)))
     total = len(seeds) * len(alphas) * (len(readouts) + len(networks))
@@ -154,17 +175,26 @@ def simulate(samples: TargetSamples, alphas: Sequence[float], seeds: Sequence[in
                 done += 1
                 if progress:
                     progress(done, total)
-            for name, start in networks.items():
-                if start is None:
-                    start = initial_network(network_spec.hidden_units, samples.input_dim, network_spec.activation.value,
-                                            generator(seed, Stream.SIM_NETWORK_INIT))
-                trained = train_network(start, inputs, labels, epochs=network_spec.epochs,
-                                        learning_rate=network_spec.learning_rate,
-                                        weight_decay=network_spec.weight_decay, batch_size=network_spec.batch_size,
-                                        rng=generator(seed, Stream.MINIBATCH_ORDER, a))
+            for name, proto in networks.items():
                 slot = results.slot(name, None)
-                slot.test_errors[s, a] = trained.network.error(test_inputs, test_labels)
-                slot.train_errors[s, a] = trained.train_error
+                if isinstance(proto, ScratchProtocol):
+                    start = initial_network(proto.hidden_units, samples.input_dim, proto.activation,
+                                            generator(seed, Stream.SIM_NETWORK_INIT))
+                    trained = train_network(start, inputs, labels, epochs=proto.params.epochs,
+                                            learning_rate=proto.params.learning_rate,
+                                            weight_decay=proto.params.weight_decay, batch_size=proto.params.batch_size,
+                                            rng=generator(seed, Stream.MINIBATCH_ORDER, a))
+                    network, train_error = trained.network, trained.train_error
+                else:
+                    outcome = finetune(proto.source, proto.features, inputs, labels, proto.regularisation[a],
+                                       proto.params, generator(seed, Stream.FINETUNE_HELD_OUT, a),
+                                       generator(seed, Stream.MINIBATCH_ORDER, a))
+                    network, train_error = outcome.network, outcome.train_error
+                    if slot.epochs is None:
+                        slot.epochs = np.zeros(results.shape)
+                    slot.epochs[s, a] = outcome.epochs
+                slot.test_errors[s, a] = network.error(test_inputs, test_labels)
+                slot.train_errors[s, a] = train_error
                 slot.converged[s, a] = True
                 done += 1
                 if progress:

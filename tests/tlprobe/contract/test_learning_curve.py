@@ -21,6 +21,10 @@ LC = KINDS["learning_curve"]
     ({"readout": {"regularisation": -0.1}}, ("readout", "regularisation")),
     ({"simulation": {"seeds": 0}}, ("simulation", "seeds")),
     ({"simulation": {"seeds": [1, 1]}}, ("simulation", "seeds")),
+    ({"simulation": {"finetune": {"validation_fraction": 0.6}}}, ("simulation", "finetune", "validation_fraction")),
+    ({"simulation": {"finetune": {"anchor": "target"}}}, ("simulation", "finetune", "anchor")),
+    ({"simulation": {"finetune": {"regularisation": -1.0}}}, ("simulation", "finetune", "regularisation")),
+    ({"simulation": {"scratch": {"epochs": 0}}}, ("simulation", "scratch", "epochs")),
     ({"sourc": {}}, ("sourc",)),
 ])
 def test_invalid_learning_curve_fields_are_named(data, location):
@@ -58,3 +62,11 @@ def test_an_alpha_below_one_sample_is_refused_naming_the_minimum(data, minimum):
 def test_the_smallest_alpha_is_accepted():
     assert LearningCurveRequest.model_validate({"alphas": [0.005]}).alphas == [0.005]
     assert LearningCurveRequest.model_validate({"alphas": [0.1], "source": {"input_dim": 10}}).alphas == [0.1]
+
+
+@pytest.mark.parametrize("field", ["epochs", "learning_rate"])
+def test_the_replaced_shared_schedule_is_refused_with_its_replacement_named(field):
+    # scratch and finetune used to share simulation.epochs / learning_rate (issue 9)
+    with pytest.raises(ValidationError, match=f"simulation.{field} was replaced by simulation.scratch.{field} and "
+                                              f"simulation.finetune.{field}"):
+        LearningCurveRequest.model_validate({"simulation": {field: 10}})

@@ -143,3 +143,16 @@ def test_on_gaussian_data_with_a_linear_teacher_the_approximation_matches_simula
         statistical = np.sqrt(np.array(sim["test_error_sem"]) ** 2 + errors * (1 - errors) / 1000)
         allowed = 3 * statistical + np.array(equivalent["test_error_mc_error"]) + FINITE_SIZE
         assert np.all(np.abs(gap) <= allowed), (protocol, gap, allowed)
+
+
+@pytest.mark.parametrize("theory", [{"mc_samples": 100_000}, None])
+def test_finetune_on_datasets_does_not_depend_on_the_other_protocols_requested(theory):
+    # its probe is the tf readout at tf's lambda (the Gaussian-equivalent curve's choice, or
+    # cross-validation), whether or not tf itself is requested
+    source, target = small_sets()
+    optimal = {"regularisation": "optimal"}
+    alone = run_dataset_curve(spec(protocols=["finetune"], theory=theory, readout=optimal), source, target)
+    beside = run_dataset_curve(spec(protocols=["tf", "finetune"], theory=theory, readout=optimal), source, target)
+    assert alone["curves"]["finetune"]["simulation"] == beside["curves"]["finetune"]["simulation"]
+    assert alone["curves"]["finetune"]["simulation"]["regularisation"] == beside["curves"]["tf"]["simulation"]["regularisation"]
+    assert alone["curves"]["finetune"]["gaussian_equivalent"] is None

@@ -6,26 +6,36 @@ from scipy import special
 
 from tlprobe.contract.learning_curve import SourceParams
 from worker.science.chmm import make_source
-from worker.science.network import initial_network, objective_and_gradient, train_network
+from worker.science.network import Penalty, initial_network, objective_and_gradient, train_network
 
 
-@pytest.mark.parametrize("activation", ["erf", "tanh", "relu"])
-def test_gradient_matches_central_differences(activation):
+@pytest.mark.parametrize("activation, anchored", [("erf", False), ("tanh", False), ("relu", False), ("erf", True),
+                                                   ("relu", True)])
+def test_gradient_matches_central_differences(activation, anchored):
+    # anchored: the fine-tuning objective, L2-SP toward a first layer, its own readout penalty, centred units
     rng = np.random.default_rng(0)
     n, n_inputs, hidden, decay = 40, 12, 7, 0.03
     inputs = rng.standard_normal((n, n_inputs))
     labels = np.where(rng.standard_normal(n) > 0, 1.0, -1.0)
     net = initial_network(hidden, n_inputs, activation, rng)
-    _, g_first, g_second = objective_and_gradient(net.first_layer, net.second_layer, activation, inputs, labels, decay)
+    penalty, centre = decay, None
+    if anchored:
+        penalty, centre = Penalty(decay, 0.007, rng.standard_normal((hidden, n_inputs))), rng.standard_normal(hidden)
+
+    def objective():
+        return objective_and_gradient(net.first_layer, net.second_layer, activation, inputs, labels, penalty,
+                                      centre=centre)
+
+    _, g_first, g_second = objective()
     h = 1e-6
     for array, grad in ((net.first_layer, g_first), (net.second_layer, g_second)):
         numeric = np.zeros_like(array)
         for index in np.ndindex(array.shape):
             saved = array[index]
             array[index] = saved + h
-            up = objective_and_gradient(net.first_layer, net.second_layer, activation, inputs, labels, decay)[0]
+            up = objective()[0]
             array[index] = saved - h
-            down = objective_and_gradient(net.first_layer, net.second_layer, activation, inputs, labels, decay)[0]
+            down = objective()[0]
             array[index] = saved
             numeric[index] = (up - down) / (2 * h)
         # central differences are exact to O(h^2 f''') ~ 1e-10 here; relu kinks are avoided with
