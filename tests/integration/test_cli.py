@@ -25,6 +25,7 @@ from tlprobe.kinds import KINDS
 pytestmark = pytest.mark.e2e
 TLPROBE = str(Path(sys.executable).with_name("tlprobe"))  # the console script pip installed
 COMMANDS = ["submit", "status", "result", "plot", "cancel", "diagrams", "batch", "dataset"]
+EPOCHS = 2000  # of the terminal test's source network
 STAGE = re.compile(r"(source_network|feature_mean:\w+|covariances:\w+|theory:\w+|simulation)")
 
 
@@ -77,16 +78,19 @@ def spec(tmp_path: Path, name: str, body: dict) -> str:
 
 def test_submit_wait_in_a_terminal_shows_a_bar_with_stages_then_the_summary(live, tmp_path):
     url = live["api"].url
-    code, output = run_in_terminal([TLPROBE, "submit", "learning-curve", spec(tmp_path, "lc.json", small(801)), "--wait"],
+    # the source network trains for several of the bar's 1 s polls (400 epochs took under one since the
+    # trainer got faster), so its stage is on screen whatever the machine's speed
+    body = small(801, network={"hidden_units": 60, "n_samples": 2000, "epochs": EPOCHS})
+    code, output = run_in_terminal([TLPROBE, "submit", "learning-curve", spec(tmp_path, "lc.json", body), "--wait"],
                                    env_for(url))
     screen = Screen(output)
     assert code == 0, output
     job_id = re.search(r"^job (lc-\w+)$", screen.text, re.M).group(1)
     # while it ran: the bar redrawn in place, with the status, the stage's name, its count and a bar
     running = [s for s in screen.states if " started " in s and STAGE.search(s)]
-    assert any(re.search(r"source_network\s+\[#*\.+\]\s+(\d+)/400", s) for s in running), screen.states
-    counts = [int(m.group(1)) for s in running if (m := re.search(r"source_network\s+\[[#.]+\]\s+(\d+)/400", s))]
-    assert counts == sorted(counts) and 0 < counts[0] < 400
+    assert any(re.search(rf"source_network\s+\[#*\.+\]\s+(\d+)/{EPOCHS}", s) for s in running), screen.states
+    counts = [int(m.group(1)) for s in running if (m := re.search(rf"source_network\s+\[[#.]+\]\s+(\d+)/{EPOCHS}", s))]
+    assert counts == sorted(counts) and 0 < counts[0] < EPOCHS
     # what is left on screen: the job, the bar's last state, and the summary table with the API's numbers
     bar = next(line for line in screen.lines if line.startswith(job_id[:14]))
     assert re.search(r"finished\s+\w+\s+\[#+\]\s+(\d+)/\1 100%", bar), bar

@@ -96,7 +96,9 @@ def test_soak(tmp_path, capsys):
     samples["end"] = memory()
     # RQ gives a job's record its TTL when the job ends: count keys once the last jobs have ended
     queue = Queue("tlprobe", connection=redis)
-    wait_for(lambda: queue.count == 0 and StartedJobRegistry(queue=queue).count == 0, 60, "in-flight jobs to end")
+    # (the pace is what two idle workers absorb: on a busy machine a backlog remains; what is checked
+    # below is what is left once it has drained, not how fast)
+    wait_for(lambda: queue.count == 0 and StartedJobRegistry(queue=queue).count == 0, 300, "in-flight jobs to end")
     keys = redis.keys("*")
     ttls = {key.decode(): redis.ttl(key) for key in keys}
     permanent = sorted(k for k, ttl in ttls.items() if ttl == -1)
