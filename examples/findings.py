@@ -18,7 +18,8 @@ findings_*.png) and the numbers to FILE (default docs/data/findings.json). Secti
 tf_scratch), the ones to re-run when the scratch or finetune defaults change. "Where transfer
 turns negative" is read off the tf_rf and tf_scratch diagrams and recomputed whenever either runs.
 Everything runs at the default sizes (D = 50, N = K = 200, n_s = 2000), readouts at their optimal
-lambda (the default), 2 simulation seeds. From an empty cache: about 35 minutes on one worker.
+lambda (the default), 2 simulation seeds. From an empty cache: about 35 minutes on one worker, 27
+with two (science version 3, on a machine shared with other jobs).
 Every request is stored in FILE next to its numbers (``requests``), so each figure can be redone
 by hand with ``POST /v1/learning-curves`` or ``POST /v1/phase-diagrams``.
 """
