@@ -6,7 +6,8 @@
 URL defaults to $TLPROBE_URL or http://127.0.0.1:8000; pictures go to DIR (default docs/img, files
 findings_*.png) and the numbers to FILE (default docs/data/findings.json). Sections:
 
-    curves       learning curves of tf, rf, scratch and finetune, one target per knob
+    curves       learning curves of tf, rf, scratch and finetune, one target per knob and two unrelated
+                 targets (independent features, independent teacher)
     tf_rf        tf against rf, phase diagrams over (knob, alpha), theory
     tf_scratch   tf against scratch, phase diagrams over (knob, alpha), simulation
     source_size  the gain of tf over rf against the source size n_s and alpha, theory
@@ -17,7 +18,8 @@ findings_*.png) and the numbers to FILE (default docs/data/findings.json). Secti
 tf_scratch), the ones to re-run when the scratch or finetune defaults change. "Where transfer
 turns negative" is read off the tf_rf and tf_scratch diagrams and recomputed whenever either runs.
 Everything runs at the default sizes (D = 50, N = K = 200, n_s = 2000), readouts at their optimal
-lambda (the default), 2 simulation seeds. From an empty cache: about 35 minutes on one worker.
+lambda (the default), 2 simulation seeds. From an empty cache: about 35 minutes on one worker, 27
+with two (science version 3, on a machine shared with other jobs).
 Every request is stored in FILE next to its numbers (``requests``), so each figure can be redone
 by hand with ``POST /v1/learning-curves`` or ``POST /v1/phase-diagrams``.
 """
@@ -42,7 +44,10 @@ CURVE_ALPHAS = [0.25, 0.5, 1.0, 2.0, 4.0]
 SIMULATION = {"seeds": 2}
 #: one learning curve per knob at a middling value, and the source task itself as the reference
 CURVE_TARGETS = {"same_task": {}, "feature_noise": {"feature_noise": 0.5}, "teacher_noise": {"teacher_noise": 0.5},
-                 "feature_substitution": {"feature_substitution": 0.5}, "latent_change": {"latent_change": 25}}
+                 "feature_substitution": {"feature_substitution": 0.5}, "latent_change": {"latent_change": 25},
+                 "unrelated_features": {"feature_noise": 1.0}, "unrelated_teacher": {"teacher_noise": 1.0}}
+#: the curve targets unrelated to the source (knob value 1): fine-tuning is read separately on them
+UNRELATED_CURVES = ["unrelated_features", "unrelated_teacher"]
 #: the tf-against-rf diagrams' grid: feature_noise and teacher_noise are those of examples/phase_diagrams.py
 DIAGRAM_ALPHAS = [0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 4.0]
 UNIT = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
@@ -179,7 +184,7 @@ def _curve(ax, alphas: list[float], entry: dict, colour: str, label: str, style:
 
 
 def plot_curves(data: dict, out: Path) -> None:
-    figure, axes = _figure(3, rows=2, width=3.6, height=3.0)
+    figure, axes = _figure(4, rows=2, width=3.6, height=3.0)
     panels = list(axes.flat)
     for ax, name in zip(panels, CURVE_TARGETS):
         numbers = data["curves"][name]
@@ -337,9 +342,16 @@ def quoted(data: dict) -> dict[str, str]:
             f3(sim("teacher_noise", "scratch", -1))
         q["curve same tf 4"], q["curve same scratch 4"] = f3(sim("same_task", "tf", -1)), f3(sim("same_task", "scratch", -1))
         q["source test error"] = f3(curves["same_task"]["source_test_error"])
-        q["finetune - scratch"] = f3(max(abs(a - b) for numbers in curves.values() for a, b in
-                                         zip(numbers["protocols"]["finetune"]["simulation_mean"],
-                                             numbers["protocols"]["scratch"]["simulation_mean"])))
+        related = [name for name in CURVE_TARGETS if name not in UNRELATED_CURVES and name in curves]
+        q["finetune - tf related worst"] = f3(max(sim(name, "finetune", i) - sim(name, "tf", i) for name in related
+                                                   for i in range(len(curves[name]["alphas"]))))
+        q["finetune - tf related 0.25"] = f3(max(abs(sim(name, "finetune", 0) - sim(name, "tf", 0)) for name in related))
+        for name in related:
+            q[f"curve {name} finetune 4"] = f3(sim(name, "finetune", -1))
+        for name in (n for n in UNRELATED_CURVES if n in curves):
+            for protocol in ("tf", "scratch", "finetune"):
+                q[f"curve {name} {protocol} 4"] = f3(sim(name, protocol, -1))
+            q[f"curve {name} finetune 0.25"] = f3(sim(name, "finetune", 0))
     if "tf_rf" in data:
         diagrams = data["tf_rf"]
         for knob in ("feature_noise", "teacher_noise", "feature_substitution"):
