@@ -13,9 +13,9 @@ Full batch (``batch_size`` None) or mini-batches reshuffled every epoch from a s
 An epoch's cost is two GEMMs per batch (x W^T and G^T x); everything else works in place on
 preallocated buffers so that the epoch stays close to the cost of those GEMMs
 (``bench/training_epoch.py`` measures the ratio). What remains on top, per step: the activation on
-(batch x K) elements (scipy's erf costs ~0.23 of the GEMM pair whatever the batch size) and Adam's
-8 passes over each K x N array (~0.45 of the GEMM pair at batch 256, ~0.015 at full batch n = 8000;
-docs/operations.md, "Training: how fast").
+(batch x K) elements (scipy's erf costs ~0.24 of the GEMM pair whatever the batch size) and Adam's
+one compiled pass over each K x N array (``adam_kernel``: ~0.15 of the GEMM pair at batch 256, where
+8 numpy passes cost ~0.45; docs/operations.md, "Training: how fast").
 """
 
 from __future__ import annotations
