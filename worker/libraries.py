@@ -1,4 +1,5 @@
-"""The numerical libraries a result was computed with: Python, numpy, scipy, and each BLAS they call
+"""The numerical libraries a result was computed with: Python, numpy, scipy, numba (which compiles the
+training's Adam step, ``science.adam_kernel``), and each BLAS numpy and scipy call
 (library, version, the kernel chosen for this processor, threads). Every result's meta carries it
 (``libraries``), since BLAS builds and kernels can change the last digits of a number. Worked out once
 per worker process (the work horses forked for jobs inherit it), from threadpoolctl, which asks the
@@ -11,6 +12,7 @@ import platform
 from functools import cache
 from typing import Any
 
+import numba
 import numpy as np
 import scipy
 import scipy.linalg  # noqa: F401  (loads scipy's BLAS, so that threadpoolctl lists it)
@@ -47,4 +49,4 @@ def _from_build_configuration() -> list[dict[str, Any]]:
 def libraries() -> dict[str, Any]:
     blas = _from_threadpoolctl()
     return {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
-            "blas": blas if blas else _from_build_configuration()}
+            "numba": numba.__version__, "blas": blas if blas else _from_build_configuration()}

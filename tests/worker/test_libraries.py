@@ -2,6 +2,7 @@
 
 import platform
 
+import numba
 import numpy as np
 import scipy
 
@@ -12,6 +13,7 @@ from worker.libraries import libraries
 def test_versions_and_each_blas_are_named():
     found = libraries()
     assert (found["python"], found["numpy"], found["scipy"]) == (platform.python_version(), np.__version__, scipy.__version__)
+    assert found["numba"] == numba.__version__
     users = {blas["used_by"] for blas in found["blas"]}
     assert {"numpy", "scipy"} <= users, found["blas"]
     for blas in found["blas"]:

@@ -13,9 +13,9 @@ Full batch (``batch_size`` None) or mini-batches reshuffled every epoch from a s
 An epoch's cost is two GEMMs per batch (x W^T and G^T x); everything else works in place on
 preallocated buffers so that the epoch stays close to the cost of those GEMMs
 (``bench/training_epoch.py`` measures the ratio). What remains on top, per step: the activation on
-(batch x K) elements (scipy's erf costs ~0.23 of the GEMM pair whatever the batch size) and Adam's
-8 passes over each K x N array (~0.45 of the GEMM pair at batch 256, ~0.015 at full batch n = 8000;
-docs/operations.md, "Training: how fast").
+(batch x K) elements (scipy's erf costs ~0.24 of the GEMM pair whatever the batch size) and Adam's
+one compiled pass over each K x N array (``adam_kernel``: ~0.15 of the GEMM pair at batch 256, where
+8 numpy passes cost ~0.45; docs/operations.md, "Training: how fast").
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from typing import Callable
 
 import numpy as np
 from scipy import special
-from scipy.linalg import blas
 
+from . import adam_kernel
 from .activations import get_activation
 
 Array = np.ndarray
@@ -152,13 +152,12 @@ class _Adam:
     torch.optim.Adam: g = grad + wd theta, m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2,
     theta -= lr m_hat / (sqrt(v_hat) + eps) with m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t).
     Here the moments are kept as M = m / (1 - b1) and V = v / (1 - b2), so that M = b1 M + g and
-    V = b2 V + g^2 are one BLAS axpy each, written into the gradient and scratch buffers (which then
-    become the moments: the buffers rotate instead of being copied), and
+    V = b2 V + g^2, and
     theta -= [lr (1 - b1) / ((1 - b1^t) r)] M / (sqrt(V) + eps / r), r = sqrt((1 - b2) / (1 - b2^t)).
-    That is 8 passes over each array instead of 11; the numbers differ from the textbook order by
-    floating-point reassociation only (tests compare with it). Whole-array passes, not cache-sized
-    slices: slices measured no faster with one thread, and with several each small axpy wakes
-    OpenBLAS's threads (3.7x slower epochs at 2 threads on a loaded machine).
+    The numbers differ from the textbook order by floating-point reassociation only (tests compare
+    with it). The element-wise work is one compiled pass per array (``adam_kernel``): eight numpy
+    passes over 5 MB arrays that the GEMMs have pushed out of cache cost 4.7 to 5.0 ms per step at
+    K = N = 800, about half of a batch-256 step's GEMMs (docs/operations.md, "Training: how fast").
     """
 
     def __init__(self, params: list[Array], learning_rate: float, weight_decay: float | list[float] = 0.0,
@@ -169,11 +168,11 @@ class _Adam:
         self.params = params
         self.lr, self.beta1, self.beta2, self.eps = learning_rate, beta1, beta2, eps
         self.decays = list(weight_decay) if isinstance(weight_decay, (list, tuple)) else [weight_decay] * len(params)
-        self.anchors = [None if a is None else a.reshape(-1) for a in (anchors or [None] * len(params))]
+        self.anchors = [adam_kernel.NO_ANCHOR if a is None else np.ascontiguousarray(a, dtype=np.float64).reshape(-1)
+                        for a in (anchors or [None] * len(params))]
         self.first_moments = [np.zeros(p.size) for p in params]
         self.second_moments = [np.zeros(p.size) for p in params]
         self._grads = [np.empty(p.shape) for p in params]
-        self._scratch = [np.empty(p.size) for p in params]
         self.steps = 0
 
     @property
@@ -186,25 +185,10 @@ class _Adam:
         root = np.sqrt((1.0 - self.beta2) / (1.0 - self.beta2**self.steps))
         step_size = self.lr * (1.0 - self.beta1) / ((1.0 - self.beta1**self.steps) * root)
         eps = self.eps / root
-        daxpy, b1, b2 = blas.daxpy, self.beta1, self.beta2
         for i, param in enumerate(self.params):
-            p, g, m, v, s = (param.reshape(-1), self._grads[i].reshape(-1), self.first_moments[i],
-                             self.second_moments[i], self._scratch[i])
-            decay, anchor = self.decays[i], self.anchors[i]
-            if decay:
-                daxpy(p, g, a=decay)  # g = grad + wd theta
-                if anchor is not None:
-                    daxpy(anchor, g, a=-decay)  # ... - wd anchor
-            np.multiply(g, g, out=s)
-            daxpy(m, g, a=b1)  # g = b1 M + g: the new M
-            daxpy(v, s, a=b2)  # s = b2 V + g^2: the new V
-            np.sqrt(s, out=m)  # the old M is free: scratch for the step
-            m += eps
-            np.divide(g, m, out=m)
-            daxpy(m, p, a=-step_size)
-            # rotate: gradient buffer -> M, scratch -> V, old M -> next gradient, old V -> scratch
-            self.first_moments[i], self._grads[i] = g, m.reshape(param.shape)
-            self.second_moments[i], self._scratch[i] = s, v
+            adam_kernel.adam_update(param.reshape(-1), self._grads[i].reshape(-1), self.first_moments[i],
+                                    self.second_moments[i], self.anchors[i], float(self.decays[i]), self.beta1,
+                                    self.beta2, step_size, eps)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from scipy import special
 
 from tlprobe.contract.learning_curve import SourceParams
 from worker.science.chmm import make_source
-from worker.science.network import Penalty, initial_network, objective_and_gradient, train_network
+from worker.science.network import Penalty, TwoLayerNetwork, initial_network, objective_and_gradient, train_network
 
 
 @pytest.mark.parametrize("activation, anchored", [("erf", False), ("tanh", False), ("relu", False), ("erf", True),
@@ -88,9 +88,15 @@ _REFERENCE_ACTIVATIONS = {
 }
 
 
-def _reference_training(first, second, activation, x, y, *, epochs, learning_rate, weight_decay, batch_size, seed):
-    """The objective and torch-style Adam written out plainly: no buffers, no fused updates."""
+def _reference_training(first, second, activation, x, y, *, epochs, learning_rate, weight_decay, batch_size, seed,
+                        second_decay=None, anchor=None, centre=None):
+    """The objective and torch-style Adam written out plainly: no buffers, no fused updates.
+    ``weight_decay`` pulls the first layer toward ``anchor`` (None: zero), ``second_decay`` (None: the
+    same) the second toward zero; ``centre`` is subtracted from the hidden units."""
     sigma, sigma_prime = _REFERENCE_ACTIVATIONS[activation]
+    second_decay = weight_decay if second_decay is None else second_decay
+    anchor = np.zeros_like(first) if anchor is None else anchor
+    centre = np.zeros(first.shape[0]) if centre is None else centre
     first, second = first.copy(), second.copy()
     n, n_inputs = x.shape
     hidden = first.shape[0]
@@ -106,12 +112,12 @@ def _reference_training(first, second, activation, x, y, *, epochs, learning_rat
         for idx in batches:
             xb, yb = x[idx], y[idx]
             pre = xb @ first.T / np.sqrt(n_inputs)
-            h, dh = sigma(pre), sigma_prime(pre)
+            h, dh = sigma(pre) - centre, sigma_prime(pre)
             f = h @ second / np.sqrt(hidden)
             r = -yb * special.expit(-yb * f) / len(idx)
-            grad_second = h.T @ r / np.sqrt(hidden) + weight_decay * second
+            grad_second = h.T @ r / np.sqrt(hidden) + second_decay * second
             grad_first = (r[:, None] * dh * second[None, :] / np.sqrt(hidden)).T @ xb / np.sqrt(n_inputs) \
-                + weight_decay * first
+                + weight_decay * (first - anchor)
             steps += 1
             for param, grad, (m, v) in ((first, grad_first, moments[0]), (second, grad_second, moments[1])):
                 m[...] = beta1 * m + (1 - beta1) * grad
@@ -120,8 +126,9 @@ def _reference_training(first, second, activation, x, y, *, epochs, learning_rat
                 v_hat = v / (1 - beta2**steps)
                 param -= learning_rate * m_hat / (np.sqrt(v_hat) + eps)
     pre = x @ first.T / np.sqrt(n_inputs)
-    margin = y * (sigma(pre) @ second / np.sqrt(hidden))
-    loss = np.mean(np.logaddexp(0.0, -margin)) + 0.5 * weight_decay * (np.sum(first**2) + np.sum(second**2))
+    margin = y * ((sigma(pre) - centre) @ second / np.sqrt(hidden))
+    loss = np.mean(np.logaddexp(0.0, -margin)) + 0.5 * weight_decay * np.sum((first - anchor) ** 2) \
+        + 0.5 * second_decay * np.sum(second**2)
     return first, second, loss
 
 
@@ -143,3 +150,26 @@ def test_trainer_matches_a_plain_reference(activation, batch_size):
     np.testing.assert_allclose(result.network.second_layer, second, rtol=0, atol=1e-10)
     assert result.train_loss == pytest.approx(loss, rel=1e-10)
 
+
+
+@pytest.mark.parametrize("batch_size", [None, 64])
+@pytest.mark.parametrize("decays", [(0.01, 0.003), (0.0, 0.0)])
+def test_anchored_trainer_matches_a_plain_reference(batch_size, decays):
+    """Fine-tuning's objective (L2-SP toward an anchor, the readout's own decay, centred hidden units),
+    and no decay at all: the other paths of the compiled Adam step, to the same 1e-10."""
+    x, y, _, _ = _data()
+    x, y = x[:300], y[:300]
+    rng = np.random.default_rng(9)
+    start = initial_network(30, 60, "erf", rng)
+    anchor, centre = start.first_layer + 0.3 * rng.standard_normal(start.first_layer.shape), rng.standard_normal(30)
+    start = TwoLayerNetwork(start.first_layer, start.second_layer, "erf", centre)
+    penalty = Penalty(decays[0], decays[1], anchor)
+    result = train_network(start, x, y, epochs=4, learning_rate=0.01, weight_decay=penalty, batch_size=batch_size,
+                           rng=np.random.default_rng(8))
+    first, second, loss = _reference_training(start.first_layer, start.second_layer, "erf", x, y, epochs=4,
+                                              learning_rate=0.01, weight_decay=decays[0], batch_size=batch_size,
+                                              seed=8, second_decay=decays[1], anchor=anchor, centre=centre)
+    assert not np.allclose(first, start.first_layer, atol=1e-3)
+    np.testing.assert_allclose(result.network.first_layer, first, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(result.network.second_layer, second, rtol=0, atol=1e-10)
+    assert result.train_loss == pytest.approx(loss, rel=1e-10)
