@@ -7,7 +7,7 @@ and protocol (tf, rf) it separates the candidate causes:
   centring      the feature mean used (MEAN_SAMPLES Monte Carlo) against a 10x larger estimate, and
                 the mean of the centred features on the simulation's test set in units of its s.e.;
                 the theory recomputed with the larger-sample mean;
-  covariances   the theory from the default M with the plain sample moments (science version 2),
+  covariances   the theory from the default M with the plain sample moments (science version 1),
                 with the regression estimator, and from 8x more samples (regression): how much of
                 the gap estimation noise or bias can explain;
   Gaussian      a simulation of the Gaussian covariate model itself: (c, phi) drawn jointly Gaussian
@@ -152,7 +152,7 @@ def render(path: Path = DATA) -> list[str]:
              "Written from `docs/data/relu_gap.json` (`python -m bench.relu_gap`, module docstring for the method).",
              f"tanh inputs, relu network, D = N/5, K = N, target = source, lambda = {LAMBDA}, theory from "
              f"M = {MC_SAMPLES} samples unless stated; at N = 200 the issue's network (n_s = 2000, 300 epochs),",
-             "above it n_s = 5N, 150 epochs. Columns: theory with the plain sample moments (science version 2),",
+             "above it n_s = 5N, 150 epochs. Columns: theory with the plain sample moments (science version 1),",
              "with the regression estimator (version 3), with 8x more samples, with the feature mean from 10x",
              "more samples; a simulation of the Gaussian covariate model with the same covariances (\"Gauss sim\");",
              "the real simulation; gap = theory (8M) - real, split into theory - Gauss sim (solver and finite n",
