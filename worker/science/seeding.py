@@ -16,7 +16,7 @@ import numpy as np
 class Stream(IntEnum):
     SOURCE_TASK = 1  # (source.seed, i): theta_i then F_i of latent coordinate i (the nested sequence)
     # 2 and 3 (rows and teacher entries appended by latent_change, from target.seed) were retired in
-    # science version 2: appended coordinates now continue the source seed's nested sequence
+    # science version 3: appended coordinates now continue the source seed's nested sequence
     TARGET_SUBSTITUTION = 4  # target.seed: which rows are substituted, and their fresh values
     TARGET_FEATURE_NOISE = 5  # target.seed: G of feature_noise
     TARGET_TEACHER_NOISE = 6  # target.seed: theta' of teacher_noise
