@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from contextlib import asynccontextmanager
 
@@ -118,9 +117,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def app() -> FastAPI:
     """Factory for ``uvicorn --factory service.main:app``: JSON-lines logs (uvicorn's included), the app."""
     logs.configure("api")
-    application = create_app()
-    # what start-up built lives as long as the process: out of the collector's full passes, which
-    # otherwise stop the event loop for tens of ms every so often under load (p99)
-    gc.collect()
-    gc.freeze()
-    return application
+    return create_app()
