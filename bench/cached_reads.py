@@ -108,14 +108,18 @@ def compute(redis: Redis, url: str) -> tuple[str, str]:
 
 
 class Bare:
-    """``uvicorn bench.bare_app:app``, one process, the same server options as the API's."""
+    """``uvicorn bench.bare_app:app``, one process, the same server options as the API's, and like
+    the API in a session of its own: with the kernel's autogroup scheduling (on by default) each
+    session shares the CPU as one group, so a bare server left in the benchmark's session (with wrk)
+    and an API in its own are scheduled differently, which skewed req/s and p99 on a busy machine."""
 
     def __init__(self, bodies: Path, redis_url: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(self.port), "--no-access-log"],
-            env=stack_env(redis_url, BENCH_BODIES=str(bodies)), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+            env=stack_env(redis_url, BENCH_BODIES=str(bodies)), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            start_new_session=True)  # as tests.stack.Api starts the API: see Bare's docstring
         wait_for(lambda: httpx.get(f"{self.url}/docs", timeout=1).status_code == 200, 30, "the bare app")
 
     def stop(self) -> None:

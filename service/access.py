@@ -29,23 +29,31 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
-def _presented(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+def presented(authorization: str | None) -> str | None:
+    """The bearer token in an Authorization header, or None."""
+    scheme, _, token = (authorization or "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def _identify(request: Request, required: bool) -> str | None:
-    settings: Settings = request.app.state.settings
-    tokens = settings.tokens()
-    if not tokens or not required:
+def identify(settings: Settings, authorization: str | None, required: bool) -> str | None:
+    """The token id of an Authorization header (None when tokens are off or not required); an
+    HTTPException (401) when a token is required and missing or wrong."""
+    if not required:
         return None
-    presented = _presented(request)
-    if presented is None:
+    tokens = settings.tokens()
+    if not tokens:
+        return None
+    token = presented(authorization)
+    if token is None:
         raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
-    matches = [hmac.compare_digest(presented.encode(), token.encode()) for token in tokens]  # no early exit
+    matches = [hmac.compare_digest(token.encode(), known.encode()) for known in tokens]  # no early exit
     if not any(matches):
         raise HTTPException(401, "invalid bearer token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
-    return hashlib.sha256(presented.encode()).hexdigest()[:16]
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+def _identify(request: Request, required: bool) -> str | None:
+    return identify(request.app.state.settings, request.headers.get("authorization"), required)
 
 
 async def _write(request: Request) -> str | None:  # async: called on the event loop, not in the thread pool

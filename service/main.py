@@ -20,6 +20,7 @@ from tlprobe.settings import Settings, get_settings
 from tlprobe.submit import QueueFull, UnknownJob
 
 from .access import RateLimited
+from .hot_reads import HotReads
 from .metrics import Metrics
 from .middleware import BodySizeLimit, RequestId, RequestMetrics
 from .routes import batches, datasets, gcm, health, jobs, learning_curves, phase_diagrams, ui
@@ -107,7 +108,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMetrics, metrics=metrics)
     uploads = {"/v1/datasets": (settings.max_dataset_upload_bytes, "TLPROBE_MAX_DATASET_UPLOAD_BYTES")}
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, paths=uploads)  # refuse oversized bodies first
-    app.add_middleware(RequestId)  # outermost: every answer, a 413 included, carries the request id
+    app.add_middleware(RequestId)  # every answer, a 413 included, carries the request id
+    # outermost: a result read in the last seconds is answered before the rest (with its request id)
+    app.add_middleware(HotReads, reader=app.state.result_reader, settings=settings, metrics=metrics)
     return app
 
 

@@ -89,10 +89,15 @@ class ResultReader:
         self.hot = LRU(settings.hot_results_bytes)
         self.gzipped = LRU(GZIP_CACHE_BYTES)
 
-    async def read(self, redis: AsyncRedis, job_id: str) -> Stored | None:
+    def hot_hit(self, job_id: str) -> Stored | None:
+        """The result of ``job_id`` if this process read it in the last ``HOT_SECONDS``, else None."""
         hit = self.hot.get(job_id)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
+        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+    async def read(self, redis: AsyncRedis, job_id: str) -> Stored | None:
+        hit = self.hot_hit(job_id)
+        if hit is not None:
+            return hit
         body = await results.raw_async(redis, job_id)
         if body is None:
             return None
@@ -151,19 +156,41 @@ def _gzip_wanted(request: Request, body: bytes) -> bool:
     return len(body) >= GZIP_MIN_BYTES and accepts_gzip(request.headers.get("accept-encoding"))
 
 
-def result_response(request: Request, stored: Stored) -> Response:
-    """A stored result as it is: 304 when If-None-Match holds its ETag, else 200 (gzip if accepted)."""
-    headers = {"vary": "Accept-Encoding", "cache-control": stored.cache_control}
-    gzipped = _gzip_wanted(request, stored.body)
-    headers["etag"] = stored.gzip_etag if gzipped else stored.etag
-    if_none_match = request.headers.get("if-none-match")
+_VARY = (b"vary", b"Accept-Encoding")
+_GZIP = (b"content-encoding", b"gzip")
+_JSON = (b"content-type", JSON.encode())
+
+
+def reply(reader: ResultReader, stored: Stored, accept_encoding: str | None,
+          if_none_match: str | None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Status, headers and body of a stored result: 304 when If-None-Match holds its ETag, else 200
+    (gzip if accepted). Both the route and the hot path (service/hot_reads.py) answer with this;
+    the headers are those (and in the order) Starlette's ``Response`` would give."""
+    gzipped = len(stored.body) >= GZIP_MIN_BYTES and accepts_gzip(accept_encoding)
+    headers = [_VARY, (b"cache-control", stored.cache_control.encode()),
+               (b"etag", (stored.gzip_etag if gzipped else stored.etag).encode())]
     # either representation's tag proves the client holds these bytes
     if if_none_match and matches(if_none_match, stored.etag, stored.gzip_etag):
-        return Response(status_code=304, headers=headers)
+        return 304, headers, b""
+    body = stored.body
     if gzipped:
-        headers["content-encoding"] = "gzip"
-        return Response(reader(request).gzip(stored.digest, stored.body), media_type=JSON, headers=headers)
-    return Response(stored.body, media_type=JSON, headers=headers)
+        headers.append(_GZIP)
+        body = reader.gzip(stored.digest, body)
+    headers += [(b"content-length", str(len(body)).encode()), _JSON]
+    return 200, headers, body
+
+
+class RawResponse(Response):
+    """A response whose status, raw headers and body are given as they are sent."""
+
+    def __init__(self, status: int, raw_headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        self.status_code, self.raw_headers, self.body, self.background = status, raw_headers, body, None
+
+
+def result_response(request: Request, stored: Stored) -> Response:
+    """A stored result as it is: 304 when If-None-Match holds its ETag, else 200 (gzip if accepted)."""
+    headers = request.headers
+    return RawResponse(*reply(reader(request), stored, headers.get("accept-encoding"), headers.get("if-none-match")))
 
 
 def json_response(request: Request, body: bytes) -> Response:
