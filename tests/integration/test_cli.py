@@ -25,7 +25,7 @@ from tlprobe.kinds import KINDS
 pytestmark = pytest.mark.e2e
 TLPROBE = str(Path(sys.executable).with_name("tlprobe"))  # the console script pip installed
 COMMANDS = ["submit", "status", "result", "plot", "cancel", "diagrams", "batch", "dataset"]
-EPOCHS = 2000  # of the terminal test's source network
+EPOCHS = 3000  # of the terminal test's source network
 STAGE = re.compile(r"(source_network|feature_mean:\w+|covariances:\w+|theory:\w+|simulation)")
 
 

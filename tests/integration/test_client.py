@@ -54,8 +54,9 @@ def test_learning_curve_waits_with_progress_and_returns_the_api_result_typed(liv
     seen: list[JobView] = []
     transport = Counting()
     with Client(url, transport=transport) as client:
-        # a source network training long enough (2 to 3 s) for the one-second polls to catch it midway
-        curve = client.learning_curve(small(701, network={"hidden_units": 60, "n_samples": 2000, "epochs": 400}),
+        # a source network training long enough (about 6 s on an idle core; 400 epochs took 0.8 s once the
+        # trainer got faster) for the one-second polls to catch it midway
+        curve = client.learning_curve(small(701, network={"hidden_units": 60, "n_samples": 2000, "epochs": 3000}),
                                       progress=seen.append)
     assert isinstance(curve, LearningCurve)
     job_id = seen[-1].job_id

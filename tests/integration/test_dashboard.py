@@ -32,7 +32,7 @@ DIAGRAM = {"source": {"latent_dim": 10, "input_dim": 40, "seed": 901}, "readout"
            "y_axis": {"name": "feature_noise", "values": [0.0, 0.5, 1.0]}}
 #: what the test types into the form (everything else stays at the defaults shown)
 TYPED = {"source.latent_dim": "10", "source.input_dim": "40", "source.seed": "902", "network.hidden_units": "60",
-         "network.n_samples": "2000", "network.epochs": "400", "alphas": "0.5, 2", "theory.mc_samples": "4000",
+         "network.n_samples": "2000", "network.epochs": "3000", "alphas": "0.5, 2", "theory.mc_samples": "4000",
          "simulation.seeds": "2", "simulation.test_samples": "1000"}
 LOADED = "img => img.complete && img.naturalWidth > 0"
 
@@ -158,7 +158,7 @@ def test_catalogue_diagram_page_and_the_learning_curve_form(live, page, shots):
         page.fill(f"#field-{path.replace('.', '-')}", text)
     expected = LearningCurveRequest.model_validate(
         {"source": {"latent_dim": 10, "input_dim": 40, "seed": 902},
-         "network": {"hidden_units": 60, "n_samples": 2000, "epochs": 400}, "alphas": [0.5, 2.0],
+         "network": {"hidden_units": 60, "n_samples": 2000, "epochs": 3000}, "alphas": [0.5, 2.0],
          "theory": {"mc_samples": 4000}, "simulation": {"seeds": 2, "test_samples": 1000}})
     preview = json.loads(page.locator("pre.request-preview").inner_text())
     assert LearningCurveRequest.model_validate(preview) == expected
@@ -180,9 +180,9 @@ def test_catalogue_diagram_page_and_the_learning_curve_form(live, page, shots):
     states = page.evaluate("window.__states")
     during = [(stage, width) for status, stage, width in states if status == "started" and stage.startswith("source_network")]
     counts = [(int(m.group(1)), float(width[:-1])) for stage, width in during
-              if (m := re.fullmatch(r"source_network (\d+)/400", stage)) and width]
-    assert any(0 < n < 400 for n, _ in counts), states
-    assert all(width == pytest.approx(100 * n / 400) for n, width in counts)  # the bar shows the count
+              if (m := re.fullmatch(r"source_network (\d+)/3000", stage)) and width]
+    assert any(0 < n < 3000 for n, _ in counts), states  # 3000 epochs: ~6 s on an idle core
+    assert all(width == pytest.approx(100 * n / 3000) for n, width in counts)  # the bar shows the count
     with Client(url) as client:
         result = client.result(job_id)
     for row in page.locator(".result table tbody tr").all_inner_texts():

@@ -74,7 +74,8 @@ def without_meta(result: dict) -> dict:
 
 def test_submit_progress_finish_and_the_engine_numbers(live):
     api, redis = live["api"].url, live["redis"]
-    request = small(101, network={"hidden_units": 60, "n_samples": 2000, "epochs": 400})
+    # long enough (about 3 s on an idle core) for several of the worker's 0.5 s progress writes
+    request = small(101, network={"hidden_units": 60, "n_samples": 2000, "epochs": 1500})
     response = httpx.post(f"{api}/v1/learning-curves", json=request)
     assert response.status_code == 202
     job_id = response.json()["job_id"]
