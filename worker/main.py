@@ -14,6 +14,7 @@ import os
 
 from redis import Redis
 from rq import Worker
+from rq.job import JobStatus as RQStatus
 from rq.serializers import JSONSerializer
 from rq.worker_pool import WorkerPool
 
@@ -75,6 +76,12 @@ class TlprobeWorker(Worker):
 
     def execute_job(self, job, queue):
         with logs.context(request=job.meta.get("request_id"), job=job.id):
+            if job.get_status(refresh=True) == RQStatus.CANCELED:
+                # canceled between the dequeue and now (RQ pops the id before a cancel can remove it from
+                # the queue): running it would overwrite the canceled status with started and do the work
+                self.connection.lrem(queue.intermediate_queue_key, 1, job.id)
+                self.log.info("skipped %s: canceled while it was being dequeued", job.id)
+                return None
             self.log.info("dequeued %s from %s", job.id, queue.name)
             return super().execute_job(job, queue)
 

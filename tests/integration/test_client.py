@@ -11,7 +11,7 @@ import httpx2 as httpx
 import pytest
 
 from tests.integration.conftest import TOKENS
-from tests.stack import Api
+from tests.stack import Api, wait_for
 from tlprobe import AsyncClient, Client
 from tlprobe.client_results import GCMCurve, LearningCurve, PhaseDiagram
 from tlprobe.contract.jobs import BatchView, JobStatus, JobView, Submission
@@ -297,7 +297,11 @@ def test_datasets_upload_from_a_path_arrays_or_lists_then_list_show_use_and_dele
         with pytest.raises(Conflict) as in_use:
             client.delete_dataset(big.dataset_id)
         assert in_use.value.status_code == 409 and slow.job_id in str(in_use.value)
+        # cancel it once running (canceling a job in the instant a worker takes it is a known race, see
+        # docs/operations.md): the worker stops it a moment later, and deletion waits for that
+        wait_for(lambda: client.job(slow.job_id).status is JobStatus.started, 60, "the slow job to start")
         client.cancel(slow.job_id)
+        assert client.wait(slow.job_id, timeout=60).status is JobStatus.canceled
         assert client.delete_dataset(big.dataset_id) is None
         with pytest.raises(NotFound):
             client.dataset(big.dataset_id)
