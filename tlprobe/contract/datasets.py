@@ -57,6 +57,31 @@ class DatasetTarget(Strict):
     seed: Seed = Field(1, description="Seeds the split into training pool and held-out test set.")
 
 
+class ReadsDatasets:
+    """What a request whose ``source`` and ``target`` may be uploaded datasets knows of them (mixed
+    into the learning-curve and phase-diagram requests: one definition of the rule and the ids)."""
+
+    def check_both_or_neither(self) -> None:
+        if isinstance(self.source, DatasetSource) != isinstance(self.target, DatasetTarget):
+            raise ValueError("source and target must both be datasets ({\"dataset\": ID}) or both synthetic")
+
+    @property
+    def uses_datasets(self) -> bool:
+        return isinstance(self.source, DatasetSource)
+
+    @property
+    def dataset_fields(self) -> list[tuple[tuple, str]]:
+        """(location, dataset id) of every dataset reference in the request."""
+        if not self.uses_datasets:
+            return []
+        return [(("source", "dataset"), self.source.dataset), (("target", "dataset"), self.target.dataset)]
+
+    @property
+    def dataset_ids(self) -> list[str]:
+        """The datasets the request reads (source first; one entry when both are the same set)."""
+        return list(dict.fromkeys(dataset_id for _, dataset_id in self.dataset_fields))
+
+
 def by_shape(dataset_model: type[BaseModel], synthetic_model: type[BaseModel]) -> Callable[..., Any]:
     """A wrap validator for ``synthetic | dataset`` fields: an object with a ``dataset`` key is a
     dataset reference, anything else the synthetic model. Errors then name the field as the user

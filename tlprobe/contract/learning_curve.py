@@ -26,7 +26,7 @@ from .common import (
     is_optimal,
     one_of,
 )
-from .datasets import DatasetDescription, DatasetSource, DatasetTarget, by_shape, training_split
+from .datasets import DatasetDescription, DatasetSource, DatasetTarget, ReadsDatasets, by_shape, training_split
 
 MAX_SEEDS = 32
 MAX_ALPHAS = 64
@@ -216,7 +216,7 @@ LEARNING_CURVE_RULES = {
 }
 
 
-class LearningCurveRequest(Strict):
+class LearningCurveRequest(ReadsDatasets, Strict):
     model_config = ConfigDict(json_schema_extra=LEARNING_CURVE_RULES)
 
     source: Source = Field(SourceParams(), json_schema_extra=one_of,
@@ -251,8 +251,7 @@ class LearningCurveRequest(Strict):
     def _consistent(self) -> "LearningCurveRequest":
         if len(set(self.protocols)) != len(self.protocols):
             raise ValueError("protocols must be distinct")
-        if isinstance(self.source, DatasetSource) != isinstance(self.target, DatasetTarget):
-            raise ValueError("source and target must both be datasets ({\"dataset\": ID}) or both synthetic")
+        self.check_both_or_neither()
         if not self.uses_datasets:
             check_latent_change(self.source, self.target.latent_change, "target.latent_change")
         check_computable(self.theory, self.simulation)
@@ -264,22 +263,6 @@ class LearningCurveRequest(Strict):
     def readout_protocols(self) -> list[Protocol]:
         """The requested protocols that fit a readout on fixed features (in request order)."""
         return [p for p in self.protocols if p in READOUT_PROTOCOLS]
-
-    @property
-    def uses_datasets(self) -> bool:
-        return isinstance(self.source, DatasetSource)
-
-    @property
-    def dataset_fields(self) -> list[tuple[tuple, str]]:
-        """(location, dataset id) of every dataset reference in the request."""
-        if not self.uses_datasets:
-            return []
-        return [(("source", "dataset"), self.source.dataset), (("target", "dataset"), self.target.dataset)]
-
-    @property
-    def dataset_ids(self) -> list[str]:
-        """The datasets the request reads (source first; one entry when both are the same set)."""
-        return list(dict.fromkeys(dataset_id for _, dataset_id in self.dataset_fields))
 
     def dataset_problems(self, described: Mapping[str, DatasetDescription]) -> list[tuple[tuple, str]]:
         """What the request asks of its datasets that they cannot give, as (location, reason) pairs:

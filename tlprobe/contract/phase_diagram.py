@@ -19,7 +19,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from .axes import AXES, AxisName, check_axis_on_datasets, check_axis_values
 from .common import READOUT_PROTOCOLS, Float, Protocol, Strict, given, one_of
-from .datasets import DatasetDescription, DatasetSource, DatasetTarget
+from .datasets import DatasetDescription, DatasetSource, ReadsDatasets
 from .learning_curve import (
     BOTH_DATASETS_OR_NEITHER,
     LearningCurveRequest,
@@ -84,7 +84,7 @@ PHASE_DIAGRAM_RULES = {
 }
 
 
-class PhaseDiagramRequest(Strict):
+class PhaseDiagramRequest(ReadsDatasets, Strict):
     model_config = ConfigDict(json_schema_extra=PHASE_DIAGRAM_RULES)
 
     source: Source = Field(SourceParams(), json_schema_extra=one_of,
@@ -121,8 +121,7 @@ class PhaseDiagramRequest(Strict):
         cells = len(self.x_axis.values) * len(self.y_axis.values)
         if cells > MAX_CELLS:
             raise ValueError(f"{cells} cells: at most {MAX_CELLS}")
-        if isinstance(self.source, DatasetSource) != isinstance(self.target, DatasetTarget):
-            raise ValueError("source and target must both be datasets ({\"dataset\": ID}) or both synthetic")
+        self.check_both_or_neither()
         if self.uses_datasets:
             for axis_name, axis in (("x_axis", self.x_axis), ("y_axis", self.y_axis)):
                 try:
@@ -170,21 +169,6 @@ class PhaseDiagramRequest(Strict):
         if value != default:
             raise ValueError(f"{axis_name} {axis.name.value}: {field.path} is also given ({value}); an axis sets it in "
                              "every cell, so give it in one place")
-
-    @property
-    def uses_datasets(self) -> bool:
-        return isinstance(self.source, DatasetSource)
-
-    @property
-    def dataset_fields(self) -> list[tuple[tuple, str]]:
-        """(location, dataset id) of every dataset reference in the request."""
-        if not self.uses_datasets:
-            return []
-        return [(("source", "dataset"), self.source.dataset), (("target", "dataset"), self.target.dataset)]
-
-    @property
-    def dataset_ids(self) -> list[str]:
-        return list(dict.fromkeys(dataset_id for _, dataset_id in self.dataset_fields))
 
     def _axis_location(self, name: AxisName) -> tuple | None:
         for axis_name, axis in (("x_axis", self.x_axis), ("y_axis", self.y_axis)):
