@@ -239,12 +239,17 @@ def cmd_diagrams(client: Client, args: argparse.Namespace) -> int:
              "protocols": " ".join(p.value for p in e.protocols), "complete": e.complete, "computed_at": e.computed_at}
             for e in entries]
     columns = ["y_axis", "x_axis", "cells", "baseline", "protocols", "complete", "computed_at", "diagram_id"]
+    emit_listing(rows, columns, "diagram", args)
+    return OK
+
+
+def emit_listing(rows: list[dict[str, Any]], columns: list[str], noun: str, args: argparse.Namespace) -> None:
+    """A listing as CSV, or as a table followed by how many rows it has."""
     if args.format == "csv":
         emit(to_csv(rows, columns).rstrip("\n"), args.output)
     else:
         emit(table([[row[c] for c in columns] for row in rows], columns)
-             + f"\n{len(rows)} diagram{'' if len(rows) == 1 else 's'}", args.output)
-    return OK
+             + f"\n{len(rows)} {noun}{'' if len(rows) == 1 else 's'}", args.output)
 
 
 # ---- datasets
@@ -285,12 +290,7 @@ def cmd_dataset_list(client: Client, args: argparse.Namespace) -> int:
     if args.format == "json":
         emit(json.dumps([d.model_dump(mode="json") for d in found], indent=2), args.output)
         return OK
-    rows = [_dataset_row(d) for d in found]
-    if args.format == "csv":
-        emit(to_csv(rows, DATASET_COLUMNS).rstrip("\n"), args.output)
-    else:
-        emit(table([[row[c] for c in DATASET_COLUMNS] for row in rows], DATASET_COLUMNS)
-             + f"\n{len(rows)} dataset{'' if len(rows) == 1 else 's'}", args.output)
+    emit_listing([_dataset_row(d) for d in found], DATASET_COLUMNS, "dataset", args)
     return OK
 
 
