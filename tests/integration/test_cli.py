@@ -15,6 +15,7 @@ import httpx2 as httpx
 import pytest
 
 from tests.integration.conftest import TOKENS
+from tests.requests import live_curve
 from tests.stack import stack_env, wait_for
 from tests.terminal import Screen, run_in_terminal
 from tlprobe import Client
@@ -30,11 +31,7 @@ STAGE = re.compile(r"(source_network|feature_mean:\w+|covariances:\w+|theory:\w+
 
 
 def small(seed: int, **changes) -> dict:
-    request = {"source": {"latent_dim": 10, "input_dim": 40, "seed": seed},
-               "network": {"hidden_units": 60, "n_samples": 2000, "epochs": 400}, "alphas": [0.5, 2.0],
-               "theory": {"mc_samples": 4000}, "simulation": {"seeds": 2, "test_samples": 1000}}
-    request.update(changes)
-    return request
+    return live_curve(seed, {"hidden_units": 60, "n_samples": 2000, "epochs": 400}, **changes)
 
 
 def env_for(url: str, **extra: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ import httpx2 as httpx
 import pytest
 
 from tests.integration.conftest import TOKENS
+from tests.requests import live_curve
 from tests.stack import Api, wait_for
 from tlprobe import AsyncClient, Client
 from tlprobe.client_results import GCMCurve, LearningCurve, PhaseDiagram
@@ -24,11 +25,7 @@ pytestmark = pytest.mark.e2e
 
 
 def small(seed: int, **changes) -> dict:
-    request = {"source": {"latent_dim": 10, "input_dim": 40, "seed": seed},
-               "network": {"hidden_units": 30, "n_samples": 1000, "epochs": 200}, "alphas": [0.5, 2.0],
-               "theory": {"mc_samples": 4000}, "simulation": {"seeds": 2, "test_samples": 1000}}
-    request.update(changes)
-    return request
+    return live_curve(seed, {"hidden_units": 30, "n_samples": 1000, "epochs": 200}, **changes)
 
 
 def diagram(seed: int) -> dict:

@@ -14,6 +14,7 @@ from rq import Queue
 from rq.registry import DeferredJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
 
+from tests.requests import live_curve
 from tests.stack import stack_env
 from tlprobe import keys
 from tlprobe.contract.gcm import GCMRequest
@@ -23,11 +24,7 @@ pytestmark = pytest.mark.e2e
 
 
 def small(seed: int, **changes) -> dict:
-    request = {"source": {"latent_dim": 10, "input_dim": 40, "seed": seed},
-               "network": {"hidden_units": 30, "n_samples": 400, "epochs": 60}, "alphas": [0.5, 2.0],
-               "theory": {"mc_samples": 4000}, "simulation": {"seeds": 2, "test_samples": 1000}}
-    request.update(changes)
-    return request
+    return live_curve(seed, {"hidden_units": 30, "n_samples": 400, "epochs": 60}, **changes)
 
 
 def engine_alone(request: dict) -> dict:
