@@ -13,6 +13,12 @@ def submit_lock(job_id: str) -> str:
     return f"{PREFIX}:lock:submit:{job_id}"
 
 
+def cancel_request(job_id: str) -> str:
+    """Set by a cancel before anything else, deleted when a job of that id is enqueued anew: a work
+    horse that finds it stops its job, however the cancel and the dequeue interleaved."""
+    return f"{PREFIX}:cancel:{job_id}"
+
+
 def artifact(key: str) -> str:
     """Hash of binary numpy arrays (trained network, feature mean, spectra)."""
     return f"{PREFIX}:artifact:{key}"

@@ -19,6 +19,7 @@ from rq import Queue, Retry
 from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation
 from rq.job import Dependency, Job
+from rq.job import JobStatus as RQStatus
 from rq.registry import DeferredJobRegistry
 from rq.serializers import JSONSerializer
 
@@ -68,6 +69,8 @@ def _request_id() -> dict[str, str]:
 
 def enqueue(queue: Queue, kind: JobKind, request: BaseModel, job_id: str, settings: Settings,
              depends_on: list[str] | None = None, meta: dict | None = None) -> Job:
+    redis = queue.connection
+    redis.delete(keys.cancel_request(job_id))  # a cancel of an earlier job of this id does not stop this one
     retry = Retry(max=settings.job_retries) if settings.job_retries else None
     # a part that failed must not block its dependents: they run and report (or redo) it
     dependency = Dependency(jobs=depends_on, allow_failure=True) if depends_on else None
@@ -137,19 +140,31 @@ def job_view(redis: Redis, job_id: str) -> JobView:
     raise UnknownJob(job_id)
 
 
-def cancel(redis: Redis, job_id: str) -> JobView:
-    """Cancel a queued job or stop a running one; finished and failed jobs are left as they are."""
+def cancel(redis: Redis, job_id: str, settings: Settings) -> JobView:
+    """Cancel a queued job or stop a running one; finished and failed jobs are left as they are.
+
+    RQ pops a job's id off the queue before it marks the job started, so a cancel can find a job
+    "queued" that a worker already holds (``job.cancel()`` then removes nothing, and the worker
+    would overwrite "canceled" with "started" and run it). The cancel marker closes that gap: it is
+    set first, and the work horse checks it when it starts, at every progress report and before it
+    stores a result (``worker.tasks``), stopping the job itself (it ends canceled, and is not
+    retried). A job found started is also sent RQ's stop command, which kills its work horse at once.
+    """
     view = job_view(redis, job_id)
     job = fetch_job(redis, job_id)
     if view.status in TERMINAL or job is None:
         return view
+    redis.set(keys.cancel_request(job_id), b"1", ex=settings.job_ttl)
     try:
-        if view.status is JobStatus.started:
-            send_stop_job_command(redis, job_id, serializer=JSONSerializer)  # the worker kills its work horse
-        else:
+        if view.status is JobStatus.queued:
             job.cancel()
-    except InvalidJobOperation:  # it moved on in between (reached a worker, or finished)
-        log.info("cancel of %s raced with its execution", job_id)
+    except InvalidJobOperation:  # canceled at the same moment by another request, or by its worker
+        log.info("cancel of %s raced with another", job_id)
+    if job.get_status(refresh=True) == RQStatus.STARTED:
+        try:
+            send_stop_job_command(redis, job_id, serializer=JSONSerializer)  # the worker kills its work horse
+        except InvalidJobOperation:  # it ended, or its worker has not recorded itself yet: the marker stops it
+            log.info("cancel of %s raced with its execution", job_id)
     return job_view(redis, job_id)
 
 

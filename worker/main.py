@@ -8,18 +8,21 @@ in the environment before numpy is ever imported, so that workers x threads <= c
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
 
 from redis import Redis
 from rq import Worker
+from rq.exceptions import InvalidJobOperation
 from rq.job import JobStatus as RQStatus
 from rq.serializers import JSONSerializer
 from rq.worker_pool import WorkerPool
 
 from tlprobe import logs
 from tlprobe.settings import get_settings
+from worker.canceling import JobCanceled, is_canceled
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -76,14 +79,22 @@ class TlprobeWorker(Worker):
 
     def execute_job(self, job, queue):
         with logs.context(request=job.meta.get("request_id"), job=job.id):
-            if job.get_status(refresh=True) == RQStatus.CANCELED:
+            if self._canceled(job):
                 # canceled between the dequeue and now (RQ pops the id before a cancel can remove it from
-                # the queue): running it would overwrite the canceled status with started and do the work
+                # the queue): running it would overwrite the canceled status with started and do the work.
+                # A cancel that comes after this check is seen by the work horse (worker.tasks).
                 self.connection.lrem(queue.intermediate_queue_key, 1, job.id)
                 self.log.info("skipped %s: canceled while it was being dequeued", job.id)
                 return None
             self.log.info("dequeued %s from %s", job.id, queue.name)
             return super().execute_job(job, queue)
+
+    def _canceled(self, job) -> bool:
+        if not is_canceled(self.connection, job.id):
+            return job.get_status(refresh=True) == RQStatus.CANCELED
+        with contextlib.suppress(InvalidJobOperation):  # the cancel may not have got to it yet
+            job.cancel()
+        return True
 
     def handle_warm_shutdown_request(self) -> None:
         super().handle_warm_shutdown_request()
@@ -94,13 +105,22 @@ class TlprobeWorker(Worker):
             self.kill_horse()  # monitor_work_horse sees it end and calls handle_job_failure
 
     def handle_job_failure(self, job, queue, started_job_registry=None, exc_string="", execution=None):
-        if job.id == self._handing_back:  # not a failure: requeue at the front, retries untouched
+        if is_canceled(self.connection, job.id):
+            # canceled (its horse stopped itself, or was killed): RQ's "stopped", which is never retried
+            self._stopped_job_id, self._handing_back = job.id, None
+        elif job.id == self._handing_back:  # not a failure: requeue at the front, retries untouched
             self._handing_back = None
             job.retries_left = (job.retries_left or 0) + 1  # job.retry() takes one back off
             job.retry_intervals = None  # at once
             job.enqueue_at_front_on_retry = True
         super().handle_job_failure(job, queue, started_job_registry=started_job_registry, exc_string=exc_string,
                                    execution=execution)
+
+    def handle_exception(self, job, *exc_info):
+        if exc_info and exc_info[0] is JobCanceled:  # not an error: no traceback in the log
+            self.log.info("stopped %s: canceled", job.id)
+            return
+        super().handle_exception(job, *exc_info)
 
     def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
         interval = self.job_monitoring_interval

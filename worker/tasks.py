@@ -30,6 +30,7 @@ from tlprobe.datasets import DatasetMissing
 from tlprobe.kinds import KINDS, JobKind
 from tlprobe.settings import Settings, get_settings
 from worker.artifacts import RedisArtifactStore, load_dataset
+from worker.canceling import JobCanceled, stop_if_canceled
 from worker.libraries import libraries
 from worker.science.dataset_curve import ensure_dataset_source_network, run_dataset_curve
 from worker.science.errors import InvalidSpec
@@ -44,7 +45,7 @@ Compute = Callable[[Any, Redis, Settings, Callable[[str, int, int], None]], dict
 
 class ProgressReporter:
     """Writes {stage, done, total} into the job's meta, at most every PROGRESS_INTERVAL seconds
-    (always on a stage change and at the end of a stage)."""
+    (always on a stage change and at the end of a stage), and stops the job if it was canceled."""
 
     def __init__(self, job) -> None:
         self.job, self.stage, self.last = job, None, 0.0
@@ -54,6 +55,7 @@ class ProgressReporter:
         if stage == self.stage and done < total and now - self.last < PROGRESS_INTERVAL:
             return
         self.stage, self.last = stage, now
+        stop_if_canceled(self.job)
         self.job.meta["progress"] = {"stage": stage, "done": int(done), "total": int(total)}
         self.job.save_meta()
 
@@ -98,11 +100,14 @@ def _execute(kind: JobKind, compute: Compute, payload: dict[str, Any]) -> dict[s
     job = get_current_job()
     settings = get_settings()
     redis: Redis = job.connection
+    stop_if_canceled(job)  # canceled while its worker was taking it off the queue
     redis.hincrby(keys.executions_counter(), kind.name, 1)
     request = kind.request.model_validate(payload)
     started = time.perf_counter()
     try:
         result = compute(request, redis, settings, ProgressReporter(job))
+    except JobCanceled:
+        raise
     except Exception as exc:
         # Retries are for a worker dying under a job (RQ re-queues abandoned jobs); an exception
         # raised by the computation itself would only be raised again.
@@ -115,6 +120,7 @@ def _execute(kind: JobKind, compute: Compute, payload: dict[str, Any]) -> dict[s
                 job_id=job.id, computed_at=datetime.now(timezone.utc).isoformat(), worker=socket.gethostname(),
                 elapsed_seconds=round(time.perf_counter() - started, 3), libraries=libraries())
     validated = kind.result.model_validate({**result, "meta": meta})
+    stop_if_canceled(job)  # a canceled job ends canceled, even when the cancel came during its last step
     results.put(redis, job.id, validated.model_dump_json(), settings.result_ttl)
     if kind.on_stored is not None:
         kind.on_stored(job.id, request, validated, redis, settings)

@@ -74,6 +74,6 @@ def get_job_plot(job_id: str, redis: RedisDep, _: ReadAccess) -> Response:
 
 
 @router.delete("/{job_id}", name="cancel_job", response_model=JobView, responses=NOT_FOUND)
-def cancel_job(job_id: str, redis: RedisDep, _: WriteAccess) -> JobView:
+def cancel_job(job_id: str, redis: RedisDep, settings: SettingsDep, _: WriteAccess) -> JobView:
     """Cancel a queued job or stop a running one. A finished or failed job is returned unchanged."""
-    return submit.cancel(redis, job_id)
+    return submit.cancel(redis, job_id, settings)

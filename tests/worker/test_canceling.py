@@ -1,0 +1,78 @@
+"""A cancel that lands while a worker takes the job, run by a real (forking) tlprobe worker in this
+process on the test Redis: whatever the interleaving, a canceled job ends canceled, stores no
+result and is not retried, and resubmitting it runs it anew."""
+
+from redis import Redis
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+from tests.requests import SPECTRUM
+from tlprobe import keys, results, submit
+from worker import tasks
+from worker.main import TlprobeWorker
+
+
+def executions(redis: Redis) -> int:
+    return sum(int(count) for count in redis.hgetall(keys.executions_counter()).values())
+
+
+def run_queued(redis: Redis, worker_class=TlprobeWorker) -> None:
+    queue = Queue("tlprobe", connection=redis, serializer=JSONSerializer)
+    worker_class([queue], connection=redis, serializer=JSONSerializer).work(burst=True)
+    assert queue.count == 0
+
+
+def ends_canceled(client, redis: Redis, job_id: str) -> None:
+    view = client.get(f"/v1/jobs/{job_id}").json()
+    assert view["status"] == "canceled", view
+    assert results.get(redis, job_id) is None
+    assert client.get(f"/v1/jobs/{job_id}/result").status_code == 409
+
+
+def test_a_cancel_between_the_dequeue_and_the_start_stops_the_job(client, redis, settings):
+    """RQ has popped the id but not yet marked the job started, so the cancel finds it "queued" and
+    removes nothing; RQ then marks it started. Before the cancel marker, the job ran to the end."""
+    job_id = client.post("/v1/gcm", json=SPECTRUM).json()["job_id"]
+
+    class CanceledWhileDequeued(TlprobeWorker):
+        def prepare_job_execution(self, job, *args, **kwargs):
+            assert submit.cancel(Redis.from_url(settings.redis_url), job.id, settings).status.value == "canceled"
+            super().prepare_job_execution(job, *args, **kwargs)  # sets "started" over "canceled"
+
+    run_queued(redis, CanceledWhileDequeued)
+    ends_canceled(client, redis, job_id)
+    assert executions(redis) == 0  # stopped before the computation began
+
+    again = client.post("/v1/gcm", json=SPECTRUM).json()
+    assert again["job_id"] == job_id and again["status"] == "queued"
+    run_queued(redis)
+    assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "finished"
+    assert results.get(redis, job_id)["kind"] == "gcm" and executions(redis) == 1
+
+
+def test_a_cancel_during_the_last_step_discards_the_result(client, redis, settings, monkeypatch):
+    """Canceled as the computation ends: the stop command or the horse's own last check ends it,
+    whichever comes first; either way no result is stored."""
+    job_id = client.post("/v1/gcm", json=SPECTRUM).json()["job_id"]
+    computed = tasks._gcm
+
+    def compute_then_be_canceled(*args):
+        result = computed(*args)
+        assert submit.cancel(Redis.from_url(settings.redis_url), job_id, settings).status.value in ("started",
+                                                                                                  "canceled")
+        return result
+
+    monkeypatch.setattr(tasks, "_gcm", compute_then_be_canceled)  # the work horse is forked from this process
+    run_queued(redis)
+    ends_canceled(client, redis, job_id)
+    assert executions(redis) == 1
+
+
+def test_a_worker_skips_a_job_canceled_while_it_waited(client, redis, settings):
+    job_id = client.post("/v1/gcm", json=SPECTRUM).json()["job_id"]
+    queue = Queue("tlprobe", connection=redis, serializer=JSONSerializer)
+    assert queue.count == 1
+    redis.set(keys.cancel_request(job_id), b"1")  # a cancel that set its marker and has not yet gone on
+    run_queued(redis)
+    ends_canceled(client, redis, job_id)
+    assert executions(redis) == 0
