@@ -16,10 +16,9 @@ import secrets
 from pydantic import BaseModel
 from redis import Redis
 from rq import Queue, Retry
-from rq.command import send_stop_job_command
+from rq.command import send_command
 from rq.exceptions import InvalidJobOperation
 from rq.job import Dependency, Job
-from rq.job import JobStatus as RQStatus
 from rq.registry import DeferredJobRegistry
 from rq.serializers import JSONSerializer
 
@@ -27,7 +26,7 @@ from . import datasets, keys, logs, results
 from .contract.jobs import BatchJob, BatchView, JobStatus, JobView, Submission
 from .kinds import JobKind, kind_of_job
 from .settings import Settings
-from .views import TERMINAL, fetch_job, finished_view, view_of
+from .views import PUBLIC_STATUS, TERMINAL, fetch_job, finished_view, view_of
 
 log = logging.getLogger(__name__)
 #: seconds a submission lock is held at most (and waited for at most)
@@ -146,25 +145,26 @@ def cancel(redis: Redis, job_id: str, settings: Settings) -> JobView:
     RQ pops a job's id off the queue before it marks the job started, so a cancel can find a job
     "queued" that a worker already holds (``job.cancel()`` then removes nothing, and the worker
     would overwrite "canceled" with "started" and run it). The cancel marker closes that gap: it is
-    set first, and the work horse checks it when it starts, at every progress report and before it
-    stores a result (``worker.tasks``), stopping the job itself (it ends canceled, and is not
-    retried). A job found started is also sent RQ's stop command, which kills its work horse at once.
+    set first, and the worker checks it before it forks a work horse, the horse when it starts, at
+    its progress reports and before it stores a result (``worker.canceling``), stopping the job
+    itself (it ends canceled, and is not retried). The job is read again once the marker is set: a
+    horse that started before then has recorded its worker, which is sent RQ's stop command (it
+    kills the horse at once; a worker not running the job ignores it).
     """
     view = job_view(redis, job_id)
-    job = fetch_job(redis, job_id)
-    if view.status in TERMINAL or job is None:
+    if view.status in TERMINAL:
         return view
     redis.set(keys.cancel_request(job_id), b"1", ex=settings.job_ttl)
-    try:
-        if view.status is JobStatus.queued:
-            job.cancel()
-    except InvalidJobOperation:  # canceled at the same moment by another request, or by its worker
-        log.info("cancel of %s raced with another", job_id)
-    if job.get_status(refresh=True) == RQStatus.STARTED:
+    job = fetch_job(redis, job_id)
+    if job is None:
+        return job_view(redis, job_id)
+    if PUBLIC_STATUS.get(job.get_status(refresh=False)) is JobStatus.queued:
         try:
-            send_stop_job_command(redis, job_id, serializer=JSONSerializer)  # the worker kills its work horse
-        except InvalidJobOperation:  # it ended, or its worker has not recorded itself yet: the marker stops it
-            log.info("cancel of %s raced with its execution", job_id)
+            job.cancel()
+        except InvalidJobOperation:  # canceled at the same moment by another request, or by its worker
+            log.info("cancel of %s raced with another", job_id)
+    if job.worker_name:
+        send_command(redis, job.worker_name, "stop-job", job_id=job_id)
     return job_view(redis, job_id)
 
 

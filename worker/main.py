@@ -87,6 +87,9 @@ class TlprobeWorker(Worker):
                 self.log.info("skipped %s: canceled while it was being dequeued", job.id)
                 return None
             self.log.info("dequeued %s from %s", job.id, queue.name)
+            # a stop command that came as the last run of this id ended on its own would otherwise
+            # still be recorded, and turn this run's failure or hand-back into "stopped"
+            self._stopped_job_id = None
             return super().execute_job(job, queue)
 
     def _canceled(self, job) -> bool:
@@ -95,6 +98,10 @@ class TlprobeWorker(Worker):
         with contextlib.suppress(InvalidJobOperation):  # the cancel may not have got to it yet
             job.cancel()
         return True
+
+    def kill_horse(self, *args, **kwargs) -> None:
+        if self.horse_pid:  # a stop command arriving as the horse ends: RQ would signal process group 0, its own
+            super().kill_horse(*args, **kwargs)
 
     def handle_warm_shutdown_request(self) -> None:
         super().handle_warm_shutdown_request()

@@ -76,3 +76,20 @@ def test_a_worker_skips_a_job_canceled_while_it_waited(client, redis, settings):
     run_queued(redis)
     ends_canceled(client, redis, job_id)
     assert executions(redis) == 0
+
+
+def test_a_stop_left_over_from_a_canceled_run_does_not_cancel_the_next_run(client, redis, monkeypatch):
+    """RQ's stop command records the job id in the worker; when the horse had already stopped itself
+    (marker seen) the record stays. A later run of the same id on that worker then fails as itself."""
+    job_id = client.post("/v1/gcm", json=SPECTRUM).json()["job_id"]
+    queue = Queue("tlprobe", connection=redis, serializer=JSONSerializer)
+    worker = TlprobeWorker([queue], connection=redis, serializer=JSONSerializer)
+    worker._stopped_job_id = job_id  # as a stop command arriving after that horse ended leaves it
+
+    def broken(*args):
+        raise ValueError("a computation that fails")
+
+    monkeypatch.setattr(tasks, "_gcm", broken)
+    worker.work(burst=True)
+    view = client.get(f"/v1/jobs/{job_id}").json()
+    assert view["status"] == "failed" and "a computation that fails" in view["error"], view
