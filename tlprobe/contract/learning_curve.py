@@ -191,6 +191,10 @@ def check_computable(theory: TheoryParams | None, simulation: SimulationParams |
 #: the source and target of a request: the synthetic model's parameters, or a dataset reference
 Source = Annotated[SourceParams | DatasetSource, WrapValidator(by_shape(DatasetSource, SourceParams))]
 Target = Annotated[TargetParams | DatasetTarget, WrapValidator(by_shape(DatasetTarget, TargetParams))]
+#: the ``source`` field of the learning-curve and phase-diagram requests
+SourceField = Annotated[Source, Field(json_schema_extra=one_of,
+                                      description="The synthetic source task, or {\"dataset\": ID, ...}: an uploaded "
+                                                  "dataset (then the target must be one too).")]
 
 
 #: the rules between fields that JSON Schema can state, published with the request's schema (the
@@ -219,9 +223,7 @@ LEARNING_CURVE_RULES = {
 class LearningCurveRequest(ReadsDatasets, Strict):
     model_config = ConfigDict(json_schema_extra=LEARNING_CURVE_RULES)
 
-    source: Source = Field(SourceParams(), json_schema_extra=one_of,
-                           description="The synthetic source task, or {\"dataset\": ID, ...}: an uploaded dataset "
-                                       "(then the target must be one too).")
+    source: SourceField = SourceParams()
     target: Target = Field(TargetParams(), json_schema_extra=one_of,
                            description="The synthetic target task, or {\"dataset\": ID, ...}.")
     network: NetworkParams = NetworkParams()

@@ -27,6 +27,7 @@ from .learning_curve import (
     ReadoutParams,
     SimulationParams,
     Source,
+    SourceField,
     SourceParams,
     Target,
     TargetParams,
@@ -87,9 +88,7 @@ PHASE_DIAGRAM_RULES = {
 class PhaseDiagramRequest(ReadsDatasets, Strict):
     model_config = ConfigDict(json_schema_extra=PHASE_DIAGRAM_RULES)
 
-    source: Source = Field(SourceParams(), json_schema_extra=one_of,
-                           description="The synthetic source task, or {\"dataset\": ID, ...}: an uploaded dataset "
-                                       "(then the target must be one too).")
+    source: SourceField = SourceParams()
     target: Target = Field(TargetParams(), json_schema_extra=one_of,
                            description="The knobs not on an axis are held at these values; or {\"dataset\": ID, ...}: "
                                        "an uploaded dataset.")
