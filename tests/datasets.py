@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import NamedTuple
 
 import numpy as np
 
@@ -29,6 +30,23 @@ def upload(client, inputs, labels) -> dict:
                            headers={"content-type": "application/octet-stream"})
     assert response.status_code in (200, 201), response.text
     return response.json()
+
+
+class Checked(NamedTuple):
+    """Datasets that requests are checked against: ``source`` (N = 5, a training split of 48),
+    ``target`` (N = 5, a training split of 40: alpha <= 8), ``wide`` (N = 6) and a ``missing`` id."""
+
+    source: str
+    target: str
+    wide: str
+    missing: str
+
+
+def uploaded_to_check_against(client) -> Checked:
+    return Checked(source=upload(client, *arrays(samples=60, input_dim=5))["dataset_id"],
+                   target=upload(client, *arrays(samples=50, input_dim=5, seed=1))["dataset_id"],
+                   wide=upload(client, *arrays(samples=50, input_dim=6, seed=2))["dataset_id"],
+                   missing="ds-" + "0" * 40)
 
 
 def curve_on(source_id: str, target_id: str, **changes) -> dict:

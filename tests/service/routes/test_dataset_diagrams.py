@@ -7,7 +7,7 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 from service.main import create_app
-from tests.datasets import arrays, upload
+from tests.datasets import arrays, upload, uploaded_to_check_against
 from tlprobe.settings import Settings
 
 
@@ -48,10 +48,7 @@ def test_a_diagram_on_datasets_is_simulated_and_both_tasks_are_datasets(client):
 
 
 def test_what_the_grid_asks_of_its_datasets_is_checked_at_each_axis_value(client, redis):
-    source = upload(client, *arrays(samples=60, input_dim=5))["dataset_id"]  # training split 48
-    target = upload(client, *arrays(samples=50, input_dim=5, seed=1))["dataset_id"]  # training split 40: alpha <= 8
-    wide = upload(client, *arrays(samples=50, input_dim=6, seed=2))["dataset_id"]
-    missing = "ds-" + "0" * 40
+    source, target, wide, missing = uploaded_to_check_against(client)
     cases = [
         (diagram_on(missing, target), ["body", "source", "dataset"], f"dataset {missing} does not exist"),
         (diagram_on(source, missing), ["body", "target", "dataset"], "was never uploaded, was deleted, or expired"),

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from rq import Queue
 
 from service.main import create_app
-from tests.datasets import arrays, curve_on, npz, upload
+from tests.datasets import arrays, curve_on, npz, upload, uploaded_to_check_against
 from tlprobe import keys
 from tlprobe.settings import Settings
 
@@ -166,10 +166,7 @@ def test_an_expired_dataset_leaves_the_list_and_frees_its_storage(client, redis)
 
 
 def test_learning_curves_on_datasets_are_checked_against_them(client, redis):
-    source = upload(client, *arrays(samples=60, input_dim=5))["dataset_id"]
-    target = upload(client, *arrays(samples=50, input_dim=5, seed=1))["dataset_id"]
-    wide = upload(client, *arrays(samples=50, input_dim=6, seed=2))["dataset_id"]
-    missing = "ds-" + "0" * 40
+    source, target, wide, missing = uploaded_to_check_against(client)
     cases = [
         (curve_on(missing, target), ["body", "source", "dataset"], f"dataset {missing} does not exist"),
         (curve_on(source, missing), ["body", "target", "dataset"], "was never uploaded, was deleted, or expired"),
