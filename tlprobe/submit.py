@@ -68,8 +68,7 @@ def _request_id() -> dict[str, str]:
 
 def enqueue(queue: Queue, kind: JobKind, request: BaseModel, job_id: str, settings: Settings,
              depends_on: list[str] | None = None, meta: dict | None = None) -> Job:
-    redis = queue.connection
-    redis.delete(keys.cancel_request(job_id))  # a cancel of an earlier job of this id does not stop this one
+    queue.connection.delete(keys.cancel_request(job_id))  # a cancel of an earlier job of this id does not stop this one
     retry = Retry(max=settings.job_retries) if settings.job_retries else None
     # a part that failed must not block its dependents: they run and report (or redo) it
     dependency = Dependency(jobs=depends_on, allow_failure=True) if depends_on else None
@@ -142,14 +141,9 @@ def job_view(redis: Redis, job_id: str) -> JobView:
 def cancel(redis: Redis, job_id: str, settings: Settings) -> JobView:
     """Cancel a queued job or stop a running one; finished and failed jobs are left as they are.
 
-    RQ pops a job's id off the queue before it marks the job started, so a cancel can find a job
-    "queued" that a worker already holds (``job.cancel()`` then removes nothing, and the worker
-    would overwrite "canceled" with "started" and run it). The cancel marker closes that gap: it is
-    set first, and the worker checks it before it forks a work horse, the horse when it starts, at
-    its progress reports and before it stores a result (``worker.canceling``), stopping the job
-    itself (it ends canceled, and is not retried). The job is read again once the marker is set: a
-    horse that started before then has recorded its worker, which is sent RQ's stop command (it
-    kills the horse at once; a worker not running the job ignores it).
+    The cancel marker is set first (why, and where workers check it: ``worker.canceling``). The job is
+    read again once it is set: a horse that started before then has recorded its worker, which is
+    sent RQ's stop command (it kills the horse at once; a worker not running the job ignores it).
     """
     view = job_view(redis, job_id)
     if view.status in TERMINAL:

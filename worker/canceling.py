@@ -3,9 +3,9 @@
 RQ takes a job's id off the queue before it marks the job started, so a cancel can land between the
 two, where removing the job from the queue does nothing and RQ would overwrite "canceled" with
 "started". A cancel therefore first sets a marker (``tlprobe.keys.cancel_request``); the worker
-checks it before it forks a work horse, and the horse when it starts, at every progress report and
-before it stores a result, raising ``JobCanceled``, which the worker turns into RQ's "stopped" (the
-public "canceled"), never retried.
+checks it before it forks a work horse, and the horse when it starts, at its progress reports (at
+most one check per 0.5 s) and before it stores a result, raising ``JobCanceled``, which the worker
+turns into RQ's "stopped" (the public "canceled"), never retried.
 """
 
 from __future__ import annotations
