@@ -4,19 +4,19 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 LOCK := requirements/lock-test.txt
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml client/pyproject.toml client/VERSION $(LOCK) | cksum | cut -d' ' -f1)
 UV_VERSION := 0.13.9
-COMPILE = $(VENV)/bin/uv pip compile pyproject.toml requirements/build.in --generate-hashes --universal \
+COMPILE = $(VENV)/bin/uv pip compile pyproject.toml client/pyproject.toml requirements/build.in --generate-hashes --universal \
 	--python-version 3.11 --quiet $(UPGRADE)
 
 .PHONY: install lint run test test-fast soak fuzz bench validate openapi lock redis-server chromium clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml $(LOCK)
+$(STAMP): pyproject.toml client/pyproject.toml client/VERSION $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e ./client -e .
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

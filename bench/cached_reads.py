@@ -40,11 +40,10 @@ from devtools.localredis import LocalRedis, free_port
 from tests.stack import Api, Workers, stack_env, wait_for
 from tlprobe.contract.learning_curve import LearningCurveRequest
 from tlprobe.contract.phase_diagram import PhaseDiagramRequest
-from tlprobe.diagrams.plan import plan
-from tlprobe.diagrams.submit import submit_phase_diagram
-from tlprobe.kinds import KINDS
-from tlprobe.settings import Settings
-from tlprobe.submit import job_view, submit
+from tlprobe_server.diagrams.plan import plan
+from tlprobe_server.kinds import SERVER_KINDS
+from tlprobe_server.settings import Settings
+from tlprobe_server.submission import job_view, submit
 
 GOAL_RPS, GOAL_P99 = 0.8, 1.5
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
@@ -92,14 +91,14 @@ def compute(redis: Redis, url: str) -> tuple[str, str]:
     """The default learning curve and phase diagram, computed by two workers unless already cached."""
     settings = Settings(redis_url=url)
     diagram = PhaseDiagramRequest()
-    lc = submit(redis, settings, KINDS["learning_curve"], LearningCurveRequest())
-    pd = submit_phase_diagram(redis, settings, diagram, plan(diagram, settings.diagram_chunk_alphas))
+    lc = submit(redis, settings, SERVER_KINDS["learning_curve"], LearningCurveRequest())
+    pd = submit(redis, settings, SERVER_KINDS["phase_diagram"], diagram, plan=plan(diagram, settings.diagram_chunk_alphas))
     if not (lc.cached and pd.cached):
         print("computing the default learning curve and phase diagram (two workers) ...", flush=True)
         workers = Workers(url, count=2).start()
         try:
             for job_id in (lc.job_id, pd.job_id):
-                wait_for(lambda job_id=job_id: job_view(redis, job_id).status.value in ("finished", "failed"), 900,
+                wait_for(lambda job_id=job_id: job_view(redis, job_id).status.ended, 900,
                          job_id, interval=0.5)
                 assert job_view(redis, job_id).status.value == "finished", job_id
         finally:

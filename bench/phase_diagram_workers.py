@@ -16,10 +16,10 @@ from redis import Redis
 from devtools.localredis import LocalRedis
 from tests.stack import Workers
 from tlprobe.contract.phase_diagram import PhaseDiagramRequest
-from tlprobe.diagrams.plan import plan
-from tlprobe.diagrams.submit import submit_phase_diagram
-from tlprobe.settings import Settings
-from tlprobe.submit import job_view
+from tlprobe_server.diagrams.plan import plan
+from tlprobe_server.kinds import SERVER_KINDS
+from tlprobe_server.settings import Settings
+from tlprobe_server.submission import job_view, submit
 
 DIAGRAM = PhaseDiagramRequest.model_validate({
     "x_axis": {"name": "alpha", "values": [0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 4.0]},
@@ -33,8 +33,9 @@ def timed_run(url: str, workers: int, threads: int) -> float:
     try:
         start = time.perf_counter()
         settings = Settings(redis_url=url)
-        diagram_id = submit_phase_diagram(redis, settings, DIAGRAM, plan(DIAGRAM, settings.diagram_chunk_alphas)).job_id
-        while job_view(redis, diagram_id).status.value not in ("finished", "failed"):
+        diagram_id = submit(redis, settings, SERVER_KINDS["phase_diagram"], DIAGRAM,
+                            plan=plan(DIAGRAM, settings.diagram_chunk_alphas)).job_id
+        while not job_view(redis, diagram_id).status.ended:
             time.sleep(0.1)
         elapsed = time.perf_counter() - start
         assert job_view(redis, diagram_id).status.value == "finished"

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from tlprobe.settings import get_settings
+from tlprobe_server.settings import get_settings
 
 from .localredis import LocalRedis
 

@@ -19,8 +19,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from redis import Redis
 
-from tlprobe import keys
-from tlprobe.settings import Settings
+from tlprobe_server import keys
+from tlprobe_server.settings import Settings
 
 
 class RateLimited(Exception):

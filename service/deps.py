@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from redis import Redis
 
-from tlprobe.settings import Settings
+from tlprobe_server.settings import Settings
 
 from .metrics import Metrics
 

@@ -20,9 +20,9 @@ import time
 
 from fastapi import HTTPException
 
-from tlprobe import logs
 from tlprobe.kinds import KINDS, kind_of_job
-from tlprobe.settings import Settings
+from tlprobe_server import logs
+from tlprobe_server.settings import Settings
 
 from .access import identify
 from .metrics import Metrics

@@ -15,9 +15,11 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
-from tlprobe import __version__, logs
-from tlprobe.settings import Settings, get_settings
-from tlprobe.submit import QueueFull, UnknownJob
+from tlprobe import __version__
+from tlprobe_server import logs
+from tlprobe_server.capacity import QueueFull
+from tlprobe_server.settings import Settings, get_settings
+from tlprobe_server.submission import UnknownJob
 
 from .access import RateLimited
 from .hot_reads import HotReads

@@ -20,7 +20,7 @@ from rq.registry import (
     StartedJobRegistry,
 )
 
-from tlprobe import keys
+from tlprobe_server import keys
 
 log = logging.getLogger(__name__)
 REGISTRIES = {"started": StartedJobRegistry, "finished": FinishedJobRegistry, "failed": FailedJobRegistry,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from tlprobe import logs
+from tlprobe_server import logs
 
 from .metrics import Metrics
 

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from tlprobe.settings import Settings
+from tlprobe_server.settings import Settings
 
 from .main import create_app
 

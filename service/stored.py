@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from fastapi import Request, Response
 from redis.asyncio import Redis as AsyncRedis
 
-from tlprobe import results
-from tlprobe.settings import Settings
+from tlprobe_server import result_store
+from tlprobe_server.settings import Settings
 
 GZIP_MIN_BYTES = 1024
 GZIP_CACHE_BYTES = 32 * 1024 * 1024
@@ -48,7 +48,7 @@ class Stored:
 
     @classmethod
     def of(cls, body: bytes, settings: Settings) -> "Stored":
-        digest, final = results.digest(body), results.is_final(body)
+        digest, final = result_store.digest(body), result_store.is_final(body)
         scope = "private" if settings.protect_reads and settings.tokens() else "public"
         cache_control = f"{scope}, max-age={settings.result_ttl}, immutable" if final else f"{scope}, no-cache"
         return cls(body, digest, final, f'"{digest}"', f'"{digest}-gzip"', cache_control)
@@ -98,7 +98,7 @@ class ResultReader:
         hit = self.hot_hit(job_id)
         if hit is not None:
             return hit
-        body = await results.raw_async(redis, job_id)
+        body = await result_store.raw_async(redis, job_id)
         if body is None:
             return None
         stored = Stored.of(body, self.settings)
@@ -198,7 +198,7 @@ def json_response(request: Request, body: bytes) -> Response:
     headers = {"vary": "Accept-Encoding"}
     if _gzip_wanted(request, body):
         headers["content-encoding"] = "gzip"
-        body = reader(request).gzip(results.digest(body), body)
+        body = reader(request).gzip(result_store.digest(body), body)
     return Response(body, media_type=JSON, headers=headers)
 
 

@@ -22,9 +22,9 @@ from datetime import datetime, timezone
 import numpy as np
 from pydantic import ValidationError
 
-from tlprobe.arrays import frame
 from tlprobe.contract.datasets import DATASET_PREFIX, DatasetDescription, DatasetUpload, FeatureSummary
-from tlprobe.settings import Settings
+from tlprobe_server.arrays import frame
+from tlprobe_server.settings import Settings
 
 NPZ_TYPES = ("application/octet-stream", "application/x-npz", "application/zip")
 JSON_TYPES = ("application/json",)

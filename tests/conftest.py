@@ -10,7 +10,7 @@ from redis import Redis
 from devtools.localredis import LocalRedis
 from service.main import create_app
 from tests.stack import Api, Workers
-from tlprobe.settings import Settings
+from tlprobe_server.settings import Settings
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ import yaml
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 
-from tlprobe.settings import Settings
+from tlprobe_server.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tlprobe.budget import check_learning_curve, check_phase_diagram
 from tlprobe.contract.learning_curve import LearningCurveRequest
 from tlprobe.contract.phase_diagram import PhaseDiagramRequest
-from tlprobe.settings import Settings
+from tlprobe_server.budget import check_learning_curve, check_phase_diagram
+from tlprobe_server.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "findings.py"

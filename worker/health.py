@@ -15,7 +15,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Worker
 
-from tlprobe.settings import Settings, get_settings
+from tlprobe_server.settings import Settings, get_settings
 
 
 def registered(redis: Redis, settings: Settings, hostname: str) -> int:

@@ -8,21 +8,18 @@ in the environment before numpy is ever imported, so that workers x threads <= c
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import logging
 import os
 
 from redis import Redis
-from rq import Worker
-from rq.exceptions import InvalidJobOperation
-from rq.job import JobStatus as RQStatus
 from rq.serializers import JSONSerializer
 from rq.worker_pool import WorkerPool
 
-from tlprobe import logs
-from tlprobe.settings import get_settings
-from worker.canceling import JobCanceled, is_canceled
+from tlprobe_server import logs
+from tlprobe_server.cancel import CancelingWorker
+from tlprobe_server.kinds import SERVER_KINDS, resolve
+from tlprobe_server.settings import get_settings
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -37,8 +34,8 @@ def _outside_jobs_no_dequeue_line(record: logging.LogRecord) -> bool:
     return logs.job_id.get() is not None or record.msg not in _DEQUEUED
 
 
-class TlprobeWorker(Worker):
-    """An RQ worker with tlprobe's liveness settings.
+class TlprobeWorker(CancelingWorker):
+    """An RQ worker with tlprobe's liveness settings, that honours cancels (``tlprobe_server.cancel``).
 
     A busy worker renews its job's entry in the started-job registry every
     ``job_monitoring_interval`` seconds, for ``job_monitoring_interval + heartbeat_margin`` seconds
@@ -72,6 +69,8 @@ class TlprobeWorker(Worker):
         # for the description of the numerical libraries that every result's meta carries, and for the
         # compiled Adam step (loaded from numba's disk cache, or compiled once, here rather than in a job)
         importlib.import_module("worker.tasks")
+        for kind in SERVER_KINDS.values():
+            resolve(kind.compute)
         importlib.import_module("worker.libraries").libraries()
         importlib.import_module("worker.science.adam_kernel").warm()
         if _outside_jobs_no_dequeue_line not in self.log.filters:
@@ -79,29 +78,7 @@ class TlprobeWorker(Worker):
 
     def execute_job(self, job, queue):
         with logs.context(request=job.meta.get("request_id"), job=job.id):
-            if self._canceled(job):
-                # canceled between the dequeue and now (RQ pops the id before a cancel can remove it from
-                # the queue): running it would overwrite the canceled status with started and do the work.
-                # A cancel that comes after this check is seen by the work horse (worker.tasks).
-                self.connection.lrem(queue.intermediate_queue_key, 1, job.id)
-                self.log.info("skipped %s: canceled while it was being dequeued", job.id)
-                return None
-            self.log.info("dequeued %s from %s", job.id, queue.name)
-            # a stop command that came as the last run of this id ended on its own would otherwise
-            # still be recorded, and turn this run's failure or hand-back into "stopped"
-            self._stopped_job_id = None
             return super().execute_job(job, queue)
-
-    def _canceled(self, job) -> bool:
-        if not is_canceled(self.connection, job.id):
-            return job.get_status(refresh=True) == RQStatus.CANCELED
-        with contextlib.suppress(InvalidJobOperation):  # the cancel may not have got to it yet
-            job.cancel()
-        return True
-
-    def kill_horse(self, *args, **kwargs) -> None:
-        if self.horse_pid:  # a stop command arriving as the horse ends: RQ would signal process group 0, its own
-            super().kill_horse(*args, **kwargs)
 
     def handle_warm_shutdown_request(self) -> None:
         super().handle_warm_shutdown_request()
@@ -112,9 +89,8 @@ class TlprobeWorker(Worker):
             self.kill_horse()  # monitor_work_horse sees it end and calls handle_job_failure
 
     def handle_job_failure(self, job, queue, started_job_registry=None, exc_string="", execution=None):
-        if is_canceled(self.connection, job.id):
-            # canceled (its horse stopped itself, or was killed): RQ's "stopped", which is never retried
-            self._stopped_job_id, self._handing_back = job.id, None
+        if self.canceled_failure(job):  # ends "stopped" (canceled), never retried: nothing to hand back
+            self._handing_back = None
         elif job.id == self._handing_back:  # not a failure: requeue at the front, retries untouched
             self._handing_back = None
             job.retries_left = (job.retries_left or 0) + 1  # job.retry() takes one back off
@@ -122,12 +98,6 @@ class TlprobeWorker(Worker):
             job.enqueue_at_front_on_retry = True
         super().handle_job_failure(job, queue, started_job_registry=started_job_registry, exc_string=exc_string,
                                    execution=execution)
-
-    def handle_exception(self, job, *exc_info):
-        if exc_info and exc_info[0] is JobCanceled:  # not an error: no traceback in the log
-            self.log.info("stopped %s: canceled", job.id)
-            return
-        super().handle_exception(job, *exc_info)
 
     def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
         interval = self.job_monitoring_interval

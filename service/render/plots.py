@@ -3,8 +3,8 @@
 matplotlib (and with it numpy) is imported only when a picture is first drawn, never at start-up.
 Rendering uses the object API (no pyplot state), so it is safe in the threadpool that runs it, off
 the event loop. Pictures are cached by the result store next to the result they show, with its
-lifetime. Each job kind names its renderer (``tlprobe.kinds``); ``RENDERERS`` maps that name to the
-function.
+lifetime. Each job kind names its renderer, one of the ``render_*`` functions here, by its dotted path
+(``tlprobe_server.kinds``).
 """
 
 from __future__ import annotations
@@ -14,22 +14,22 @@ from typing import Any
 
 from redis import Redis
 
-from tlprobe import results
 from tlprobe.contract.axes import AXES, AxisName
-from tlprobe.kinds import JobKind
+from tlprobe_server import result_store
+from tlprobe_server.kinds import ServerKind, resolve
 
 MEDIA_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 PROTOCOL_COLOURS = {"tf": "C0", "rf": "C1", "linear": "C2", "scratch": "C3", "finetune": "C4"}
 
 
-def picture(redis: Redis, kind: JobKind, job_id: str, fmt: str, result: dict[str, Any]) -> bytes | None:
+def picture(redis: Redis, kind: ServerKind, job_id: str, fmt: str, result: dict[str, Any]) -> bytes | None:
     """The result drawn by its kind's renderer (cached beside the result); None if the kind has no picture."""
     if kind.renderer is None:
         return None
-    cached = results.get_rendering(redis, job_id, fmt)
+    cached = result_store.get_rendering(redis, job_id, fmt)
     if cached is None:
-        cached = RENDERERS[kind.renderer](result, fmt)
-        results.put_rendering(redis, job_id, fmt, cached)
+        cached = resolve(kind.renderer)(result, fmt)
+        result_store.put_rendering(redis, job_id, fmt, cached)
     return cached
 
 
@@ -142,5 +142,3 @@ def render_learning_curve(result: dict[str, Any], fmt: str) -> bytes:
     axes.grid(alpha=0.3)
     return _save(figure, fmt)
 
-
-RENDERERS = {"learning_curve": render_learning_curve, "phase_diagram": render_phase_diagram}

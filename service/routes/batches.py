@@ -3,14 +3,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.exceptions import RequestValidationError
 
-from tlprobe import submit
-from tlprobe.contract.jobs import BatchJob, BatchRequest, BatchView
-from tlprobe.kinds import KINDS
+from tlprobe.contract.batches import BatchJob, BatchRequest, BatchView
+from tlprobe_server import batches
+from tlprobe_server.capacity import check_capacity
+from tlprobe_server.kinds import SERVER_KINDS
 
 from .. import access
 from ..access import ReadAccess, WriteAccess
 from ..deps import MetricsDep, RedisDep, SettingsDep
-from .submissions import ERRORS, check_request, missing_dataset_as_422
+from ..submitting import ERRORS, count, missing_dataset_as_422, prepare
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
 
@@ -24,26 +25,27 @@ def submit_batch(body: BatchRequest, redis: RedisDep, settings: SettingsDep, met
     Rules beyond the schema: each item's, as listed under `POST /v1/learning-curves` and
     `POST /v1/gcm` (the 422 names the item's index); the whole batch counts as one submission per
     item for the rate limit and must fit in the queue (`TLPROBE_MAX_QUEUED_JOBS`)."""
-    errors = []
+    errors, prepared = [], []
     for index, item in enumerate(body.requests):
         try:
-            check_request(KINDS[item.kind], item.request, redis, settings, ("body", "requests", index, "request"))
+            prepared.append(prepare(SERVER_KINDS[item.kind], item.request, redis, settings,
+                                    ("body", "requests", index, "request")))
         except RequestValidationError as exc:
             errors.extend(exc.errors())
     if errors:
         raise RequestValidationError(errors)
     access.charge(redis, settings, token, submissions=len(body.requests))
-    items = [(KINDS[i.kind], i.request) for i in body.requests]
-    submit.check_capacity(redis, settings, new_jobs=len({kind.job_id(request) for kind, request in items}))
+    distinct = {p.kind.job_id(p.request): p for p in prepared}
+    check_capacity(redis, settings, new_jobs=sum(1 + p.kind.part_count(p.plan) for p in distinct.values()))
     with missing_dataset_as_422():
-        batch_id, submissions = submit.submit_batch(redis, settings, items)
+        batch_id, submissions = batches.submit_batch(redis, settings, [(p.kind, p.request, p.plan) for p in prepared])
     for submission in submissions:
-        metrics.submissions.labels(submission.kind, "cached" if submission.cached else "queued").inc()
-    return submit.batch_of(batch_id, [BatchJob(job_id=s.job_id, kind=s.kind, status=s.status) for s in submissions])
+        count(metrics, submission)
+    return batches.batch_of(batch_id, [BatchJob(job_id=s.job_id, kind=s.kind, status=s.status) for s in submissions])
 
 
 @router.get("/{batch_id}", name="get_batch", response_model=BatchView,
             responses={404: {"description": "No such batch (or it expired)."}})
 def get_batch(batch_id: str, redis: RedisDep, _: ReadAccess) -> BatchView:
     """Counts per status and each job's status."""
-    return submit.batch_view(redis, batch_id)
+    return batches.batch_view(redis, batch_id)

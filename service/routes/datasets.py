@@ -9,10 +9,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from tlprobe import datasets
 from tlprobe.contract.common import MAX_OFFSET
 from tlprobe.contract.datasets import DATASET_ID_PATTERN, DatasetDescription, DatasetPage, DatasetUpload
-from tlprobe.settings import Settings
+from tlprobe_server import dataset_store
+from tlprobe_server.settings import Settings
 
 from .. import access
 from ..access import ReadAccess, WriteAccess
@@ -35,7 +35,7 @@ def _store(body: bytes, content_type: str, redis, settings: Settings) -> tuple[D
     from ..uploads import read_upload  # numpy: loaded on the first upload, never at start-up
 
     dataset = read_upload(body, content_type, settings)
-    return datasets.put(redis, settings, dataset.description, dataset.arrays)
+    return dataset_store.put(redis, settings, dataset.description, dataset.arrays)
 
 
 @router.post("", name="upload_dataset", status_code=201, response_model=DatasetDescription,
@@ -72,7 +72,7 @@ async def upload_dataset(request: Request, response: Response, redis: RedisDep, 
         if exc.status == 422:
             raise RequestValidationError([{"type": "dataset", "loc": exc.loc, "msg": exc.reason, "input": None}]) from None
         return JSONResponse({"detail": exc.reason}, status_code=exc.status)
-    except datasets.StorageFull as exc:
+    except dataset_store.StorageFull as exc:
         return JSONResponse({"detail": str(exc)}, status_code=413)
     response.status_code = 201 if created else 200
     return description
@@ -82,13 +82,13 @@ async def upload_dataset(request: Request, response: Response, redis: RedisDep, 
 def list_datasets(redis: RedisDep, _: ReadAccess, offset: int = Query(0, ge=0, le=MAX_OFFSET),
                   limit: int = Query(20, ge=1, le=100)) -> DatasetPage:
     """The stored datasets, newest first, paginated."""
-    return datasets.page(redis, offset, limit)
+    return dataset_store.page(redis, offset, limit)
 
 
 @router.get("/{dataset_id}", name="get_dataset", response_model=DatasetDescription, responses=NOT_FOUND)
 def get_dataset(redis: RedisDep, _: ReadAccess, dataset_id: str = DatasetIdPath) -> DatasetDescription | JSONResponse:
     """A dataset's description: size, class balance, per-feature mean and scale summary, lifetime."""
-    description = datasets.describe(redis, dataset_id) if _well_formed(dataset_id) else None
+    description = dataset_store.describe(redis, dataset_id) if _well_formed(dataset_id) else None
     if description is None:
         return JSONResponse({"detail": f"no such dataset: {dataset_id}"}, status_code=404)
     return description
@@ -102,11 +102,11 @@ def delete_dataset(redis: RedisDep, _: WriteAccess, dataset_id: str = DatasetIdP
     from it stay cached."""
     try:
         if not _well_formed(dataset_id):
-            raise datasets.DatasetMissing(dataset_id)
-        datasets.delete(redis, dataset_id)
-    except datasets.DatasetMissing:
+            raise dataset_store.DatasetMissing(dataset_id)
+        dataset_store.delete(redis, dataset_id)
+    except dataset_store.DatasetMissing:
         return JSONResponse({"detail": f"no such dataset: {dataset_id}"}, status_code=404)
-    except datasets.DatasetInUse as exc:
+    except dataset_store.DatasetInUse as exc:
         return JSONResponse({"detail": str(exc)}, status_code=409)
     return Response(status_code=204)
 

@@ -4,17 +4,16 @@ from fastapi import APIRouter, Request, Response
 
 from tlprobe.contract.gcm import GCMRequest
 from tlprobe.contract.jobs import Submission
-from tlprobe.kinds import KINDS
+from tlprobe_server.kinds import SERVER_KINDS
 
 from ..access import WriteAccess
-from .submissions import ERRORS, submit
+from ..submitting import SUBMITTED, submit
 
 router = APIRouter(prefix="/v1", tags=["gcm"])
 
 
 @router.post("/gcm", name="submit_gcm", status_code=202, response_model=Submission,
-             responses={200: {"model": Submission, "description": "Already computed: the result is included."},
-                        **ERRORS})
+             responses=SUBMITTED)
 async def submit_gcm(body: GCMRequest, request: Request, response: Response, token: WriteAccess) -> Submission | Response:
     """Solve a user-supplied Gaussian covariate model (a spectrum, or covariances Omega, Phi, Psi, theta)
     over sample complexities alpha = n / p.
@@ -28,4 +27,4 @@ async def submit_gcm(body: GCMRequest, request: Request, response: Response, tok
     itself (an eigen-decomposition, O((p + k)^3)) is checked by the worker before solving: such a job
     fails at once with `invalid input: covariances: ...`. (Exactly one of spectrum and covariances
     is in the schema.)"""
-    return await submit(KINDS["gcm"], body, request, response, token)
+    return await submit(SERVER_KINDS["gcm"], body, request, response, token)

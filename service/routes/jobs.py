@@ -8,13 +8,12 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from tlprobe import results, submit
-from tlprobe.contract.gcm import GCMResult
 from tlprobe.contract.jobs import JobView
-from tlprobe.contract.learning_curve import LearningCurveResult
-from tlprobe.contract.phase_diagram import PhaseDiagramResult, SourceNetworkResult
-from tlprobe.kinds import kind_of_job
-from tlprobe.views import TERMINAL
+from tlprobe.kinds import KINDS
+from tlprobe_server import result_store
+from tlprobe_server.cancel import cancel
+from tlprobe_server.kinds import server_kind_of_job
+from tlprobe_server.submission import job_view
 
 from .. import access
 from ..access import ReadAccess, WriteAccess
@@ -34,14 +33,14 @@ async def get_job(job_id: str, redis: RedisDep, settings: SettingsDep, _: ReadAc
     """Status, progress {stage, done, total}, timestamps and, when failed, the reason."""
     deadline = time.monotonic() + min(wait, settings.max_wait)
     while True:
-        view = await run_in_threadpool(submit.job_view, redis, job_id)
-        if view.status in TERMINAL or time.monotonic() >= deadline:
+        view = await run_in_threadpool(job_view, redis, job_id)
+        if view.status.ended or time.monotonic() >= deadline:
             return view
         await asyncio.sleep(POLL_INTERVAL)
 
 
 @router.get("/{job_id}/result", name="get_job_result",
-            response_model=Union[LearningCurveResult, GCMResult, PhaseDiagramResult, SourceNetworkResult],
+            response_model=Union[tuple(kind.result for kind in KINDS.values())],
             responses={200: {"headers": RESULT_HEADERS}, **NOT_MODIFIED, **NOT_FOUND,
                        409: {"model": JobView, "description": "Not finished (yet): the job is returned."}},
             openapi_extra=IF_NONE_MATCH)
@@ -53,7 +52,7 @@ async def get_job_result(job_id: str, request: Request):
     stored = await read_result(request, job_id)
     if stored is not None:
         return result_response(request, stored)
-    view = await run_in_threadpool(submit.job_view, request.app.state.redis, job_id)
+    view = await run_in_threadpool(job_view, request.app.state.redis, job_id)
     return JSONResponse(view.model_dump(mode="json"), status_code=409)
 
 
@@ -62,11 +61,11 @@ async def get_job_result(job_id: str, request: Request):
 def get_job_plot(job_id: str, redis: RedisDep, _: ReadAccess) -> Response:
     """A learning curve's test error against alpha per protocol (theory as lines, simulation as
     points with standard-error bars), or a phase diagram's heatmap."""
-    result = results.get(redis, job_id)
+    result = result_store.get(redis, job_id)
     if result is None:
-        view = submit.job_view(redis, job_id)
+        view = job_view(redis, job_id)
         return JSONResponse(view.model_dump(mode="json"), status_code=409)
-    kind = kind_of_job(job_id)
+    kind = server_kind_of_job(job_id)
     png = None if kind is None else picture(redis, kind, job_id, "png", result)
     if png is None:
         return JSONResponse({"detail": f"no picture for a {result.get('kind')} result"}, status_code=404)
@@ -76,4 +75,4 @@ def get_job_plot(job_id: str, redis: RedisDep, _: ReadAccess) -> Response:
 @router.delete("/{job_id}", name="cancel_job", response_model=JobView, responses=NOT_FOUND)
 def cancel_job(job_id: str, redis: RedisDep, settings: SettingsDep, _: WriteAccess) -> JobView:
     """Cancel a queued job or stop a running one. A finished or failed job is returned unchanged."""
-    return submit.cancel(redis, job_id, settings)
+    return cancel(redis, job_id, settings)

@@ -6,17 +6,16 @@ from fastapi import APIRouter, Body, Request, Response
 
 from tlprobe.contract.jobs import Submission
 from tlprobe.contract.learning_curve import LearningCurveRequest
-from tlprobe.kinds import KINDS
+from tlprobe_server.kinds import SERVER_KINDS
 
 from ..access import WriteAccess
-from .submissions import ERRORS, submit
+from ..submitting import SUBMITTED, submit
 
 router = APIRouter(prefix="/v1", tags=["learning curves"])
 
 
 @router.post("/learning-curves", name="submit_learning_curve", status_code=202, response_model=Submission,
-             responses={200: {"model": Submission, "description": "Already computed: the result is included."},
-                        **ERRORS})
+             responses=SUBMITTED)
 async def submit_learning_curve(request: Request, response: Response, token: WriteAccess,
                                 body: Annotated[LearningCurveRequest, Body()] = LearningCurveRequest()
                                 ) -> Submission | Response:
@@ -33,4 +32,4 @@ async def submit_learning_curve(request: Request, response: Response, token: Wri
     `TLPROBE_MAX_MEMORY_BYTES`. (Both datasets or neither, something to compute, a theory protocol
     without a simulation, distinct protocols and seeds, and the seed count's bounds are in the schema.)
     """
-    return await submit(KINDS["learning_curve"], body, request, response, token)
+    return await submit(SERVER_KINDS["learning_curve"], body, request, response, token)

@@ -8,16 +8,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from tlprobe import results
 from tlprobe.contract.common import MAX_OFFSET, Protocol
 from tlprobe.contract.datasets import DATASET_ID_PATTERN
 from tlprobe.contract.jobs import JobView, Submission
 from tlprobe.contract.phase_diagram import AxisName, Baseline, CataloguePage, PhaseDiagramRequest, PhaseDiagramResult
-from tlprobe.diagrams import catalogue
-from tlprobe.diagrams.plan import plan
-from tlprobe.diagrams.submit import submit_phase_diagram as submit_diagram
-from tlprobe.kinds import KINDS, kind_of_job
-from tlprobe.submit import UnknownJob, job_view
+from tlprobe.kinds import kind_of_job
+from tlprobe_server import result_store
+from tlprobe_server.diagrams import catalogue
+from tlprobe_server.kinds import SERVER_KINDS
+from tlprobe_server.submission import UnknownJob, job_view
 
 from .. import access
 from ..access import ReadAccess, WriteAccess
@@ -25,18 +24,17 @@ from ..deps import RedisDep
 from ..render.plots import MEDIA_TYPES, picture
 from ..render.tables import tidy_csv
 from ..stored import IF_NONE_MATCH, NOT_MODIFIED, RESULT_HEADERS, read_result, result_response
-from .submissions import ERRORS, check_datasets, from_cache, missing_dataset_as_422, refused_as_422
+from ..submitting import SUBMITTED, submit
 
 router = APIRouter(prefix="/v1/phase-diagrams", tags=["phase diagrams"])
 NUMBER = r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?"
 RANGE_PATTERN = rf"^[A-Za-z_][A-Za-z0-9_.]*:({NUMBER})?:({NUMBER})?$"
-KIND = KINDS["phase_diagram"]
+KIND = SERVER_KINDS["phase_diagram"]
 NOT_READY = {404: {"description": "No such diagram."}, 409: {"model": JobView, "description": "Not finished (yet)."}}
 
 
 @router.post("", name="submit_phase_diagram", status_code=202, response_model=Submission,
-             responses={200: {"model": Submission, "description": "Already computed: the result is included."},
-                        **ERRORS})
+             responses=SUBMITTED)
 async def submit_phase_diagram(body: PhaseDiagramRequest, request: Request, response: Response, token: WriteAccess):
     """A grid over two axes (a correlation knob against alpha, or two knobs at a fixed alpha) with each
     protocol's test error per cell, the gain of tf over the baseline, and the gain = 0 boundary.
@@ -56,26 +54,7 @@ async def submit_phase_diagram(body: PhaseDiagramRequest, request: Request, resp
     fit the grid; at most `TLPROBE_MAX_DIAGRAM_TRAINING_RUNS` scratch/finetune trainings, and the
     estimated work and memory within their limits. (A scratch or finetune baseline needing a
     simulation, something to compute, and distinct protocols are in the schema.)"""
-    cached = await from_cache(KIND, KIND.job_id(body), request)
-    if cached is not None:
-        return cached
-    state = request.app.state
-    redis, settings, metrics = state.redis, state.settings, state.metrics
-
-    def uncached() -> Submission:
-        with refused_as_422():
-            layout = plan(body, settings.diagram_chunk_alphas)  # decided once: budgeted, submitted, recorded
-        described = check_datasets(KIND, body, redis)
-        with refused_as_422():
-            KIND.budget(body, settings, layout=layout, **({"datasets": described} if described else {}))
-        access.charge(redis, settings, token)
-        with missing_dataset_as_422():
-            submission = submit_diagram(redis, settings, body, layout)
-        response.status_code = 200 if submission.cached else 202
-        metrics.submissions.labels(KIND.name, "cached" if submission.cached else "queued").inc()
-        return submission
-
-    return await run_in_threadpool(uncached)
+    return await submit(KIND, body, request, response, token)
 
 
 @router.get("", name="list_phase_diagrams", response_model=CataloguePage)
@@ -108,9 +87,9 @@ def _not_finished(redis, diagram_id: str) -> JSONResponse:
 
 
 def _finished(redis, diagram_id: str) -> dict | JSONResponse:
-    if kind_of_job(diagram_id) is not KIND:
+    if kind_of_job(diagram_id) is not KIND.kind:
         raise UnknownJob(diagram_id)
-    result = results.get(redis, diagram_id)
+    result = result_store.get(redis, diagram_id)
     return _not_finished(redis, diagram_id) if result is None else result
 
 
@@ -145,7 +124,7 @@ async def get_phase_diagram(diagram_id: str, request: Request,
     served as the bytes stored, with an ETag and Cache-Control (gzip-encoded when accepted)."""
     # no dependencies on this hot path: FastAPI's solving of each one costs more than the read itself
     access.read_token(request)
-    if kind_of_job(diagram_id) is not KIND:
+    if kind_of_job(diagram_id) is not KIND.kind:
         raise UnknownJob(diagram_id)
     stored = await read_result(request, diagram_id)
     if stored is None:

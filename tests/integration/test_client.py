@@ -14,11 +14,12 @@ from tests.integration.conftest import TOKENS
 from tests.requests import live_curve
 from tests.stack import Api, wait_for
 from tlprobe import AsyncClient, Client
-from tlprobe.client_results import GCMCurve, LearningCurve, PhaseDiagram
-from tlprobe.contract.jobs import BatchView, JobStatus, JobView, Submission
+from tlprobe.contract.batches import BatchView
+from tlprobe.contract.jobs import JobStatus, JobView, Submission
 from tlprobe.contract.learning_curve import LearningCurveRequest
 from tlprobe.errors import Busy, InvalidRequest, JobFailed, NotFinished, NotFound, Unauthorized
 from tlprobe.kinds import KINDS
+from tlprobe.results import GCMCurve, LearningCurve, PhaseDiagram
 from tlprobe.tidy import LEARNING_CURVE_COLUMNS
 
 pytestmark = pytest.mark.e2e

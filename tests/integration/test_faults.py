@@ -15,7 +15,7 @@ from rq.serializers import JSONSerializer
 from devtools.localredis import LocalRedis
 from tests.integration.test_live import engine_alone, executions, small, wait_finished
 from tests.stack import Api, Workers, busy_worker_pids, wait_for
-from tlprobe import keys
+from tlprobe_server import keys
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 FAST_LIVENESS = {"TLPROBE_JOB_MONITORING_INTERVAL": "2", "TLPROBE_HEARTBEAT_MARGIN": "4",

@@ -16,8 +16,8 @@ from rq.serializers import JSONSerializer
 
 from tests.requests import live_curve
 from tests.stack import stack_env
-from tlprobe import keys
 from tlprobe.contract.gcm import GCMRequest
+from tlprobe_server import keys
 from worker.science.gcm.custom import solve_custom
 
 pytestmark = pytest.mark.e2e

@@ -47,7 +47,7 @@ def test_a_request_id_follows_the_request_into_its_job_and_every_worker_line(liv
     enqueued = wait_for(lambda: [line for line in lines(logs / "api.log")
                                  if line["message"] == f"enqueued {job_id}"], 10, "the API's enqueued line")
     assert enqueued[0]["request_id"] == request_id and enqueued[0]["component"] == "api"
-    assert enqueued[0]["logger"] == "tlprobe.submit"
+    assert enqueued[0]["logger"] == "tlprobe_server.submission"
 
     # every worker line of the job carries both ids: the dequeue, RQ's own lines, the task's
     def job_lines():

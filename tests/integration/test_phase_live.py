@@ -11,8 +11,8 @@ from rq.serializers import JSONSerializer
 from tests.integration.test_live import executions, wait_finished
 from tests.stack import Api
 from tlprobe.contract.phase_diagram import PhaseDiagramRequest
-from tlprobe.diagrams.plan import plan
 from tlprobe.kinds import KINDS
+from tlprobe_server.diagrams.plan import plan
 
 pytestmark = pytest.mark.e2e
 SMALL = {"source": {"latent_dim": 10, "input_dim": 40}, "network": {"hidden_units": 30, "n_samples": 400, "epochs": 60},

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from rq import Queue
 
 from service.main import create_app
-from tlprobe.settings import Settings
+from tlprobe_server.settings import Settings
 
 SPECTRUM = {"spectrum": {"omega": [1.0, 2.0], "t": [0.2, 0.4], "rho": 1.0, "gamma": 1.0}}
 TOKENS = "alpha-token-0123456789,beta-token-9876543210"

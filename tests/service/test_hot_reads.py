@@ -11,8 +11,8 @@ from prometheus_client import generate_latest
 
 from service.main import create_app
 from service.routes import jobs, phase_diagrams
-from tlprobe import keys, results
-from tlprobe.settings import Settings
+from tlprobe_server import keys, result_store
+from tlprobe_server.settings import Settings
 
 LC_ID = "lc-" + "1" * 40
 PD_ID = "pd-" + "2" * 40
@@ -24,7 +24,7 @@ SMALL = {"kind": "gcm", "answer": 42}  # below the gzip threshold
 
 def store(redis, job_id: str, result: dict) -> bytes:
     body = json.dumps(result, separators=(",", ":")).encode()
-    results.put(redis, job_id, body.decode(), 600)
+    result_store.put(redis, job_id, body.decode(), 600)
     return body
 
 
@@ -52,7 +52,7 @@ def http_counts(client: TestClient) -> list[str]:
 
 
 def requests_to_compare(bodies: dict[str, bytes]) -> list[tuple[str, dict[str, str]]]:
-    etag = '"' + results.digest(bodies[LC_ID]) + '"'
+    etag = '"' + result_store.digest(bodies[LC_ID]) + '"'
     cases = []
     for path in (f"/v1/jobs/{LC_ID}/result", f"/v1/jobs/{PD_ID}/result", f"/v1/phase-diagrams/{PD_ID}",
                  f"/v1/jobs/{GCM_ID}/result"):
@@ -62,7 +62,7 @@ def requests_to_compare(bodies: dict[str, bytes]) -> list[tuple[str, dict[str, s
     cases += [(lc, {"If-None-Match": etag}), (lc, {"If-None-Match": f"W/{etag}, \"x\""}),
               (lc, {"If-None-Match": etag[:-1] + '-gzip"', "Accept-Encoding": "gzip"}), (lc, {"If-None-Match": '"0"'}),
               (lc, {"If-None-Match": "*"}), (lc, {"X-Request-ID": "not a valid id!"}),
-              (f"/v1/phase-diagrams/{PD_ID}", {"If-None-Match": '"' + results.digest(bodies[PD_ID]) + '"'})]
+              (f"/v1/phase-diagrams/{PD_ID}", {"If-None-Match": '"' + result_store.digest(bodies[PD_ID]) + '"'})]
     return cases
 
 

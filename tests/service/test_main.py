@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from devtools.localredis import free_port
 from service.main import create_app
 from tests.requests import SPECTRUM
-from tlprobe.settings import Settings
+from tlprobe_server.settings import Settings
 
 
 def test_nan_in_json_is_refused(client):

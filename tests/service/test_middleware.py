@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 from rq import Queue
 
 from service.main import create_app
-from tlprobe.settings import Settings
+from tlprobe_server.settings import Settings
 
 
 def test_oversized_body_is_413(settings, redis):

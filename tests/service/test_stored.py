@@ -14,9 +14,9 @@ from service import stored as stored_module
 from service.main import create_app
 from service.stored import LRU, accepts_gzip, matches
 from tests.requests import SPECTRUM
-from tlprobe import keys, results
 from tlprobe.kinds import KINDS
-from tlprobe.settings import Settings
+from tlprobe_server import keys, result_store
+from tlprobe_server.settings import Settings
 
 # stored as a worker stores it: pydantic's compact JSON, with enough numbers to be worth compressing
 RESULT = {"kind": "gcm", "alphas": [0.5 * i for i in range(1, 60)], "test_error": [1 / i for i in range(1, 60)],
@@ -25,7 +25,7 @@ RESULT = {"kind": "gcm", "alphas": [0.5 * i for i in range(1, 60)], "test_error"
 
 def store(redis, job_id: str, result: dict, ttl: int = 600) -> bytes:
     body = json.dumps(result, separators=(",", ":"), ensure_ascii=False).encode()
-    results.put(redis, job_id, body.decode(), ttl)
+    result_store.put(redis, job_id, body.decode(), ttl)
     return body
 
 
@@ -94,7 +94,7 @@ def test_a_phase_diagram_is_served_as_stored_and_revalidated_while_incomplete(cl
     # failed cells: a resubmission replaces the diagram under the same id, so clients must revalidate
     incomplete = {"kind": "phase_diagram", "complete": False, "gain": [[0.1, None]]}
     body = json.dumps(incomplete, indent=1).encode()  # whitespace does not hide it
-    results.put(redis, diagram_id, body.decode(), 600)
+    result_store.put(redis, diagram_id, body.decode(), 600)
     response = get(client, f"/v1/phase-diagrams/{diagram_id}")
     assert response.content == body and response.headers["cache-control"] == "public, no-cache"
     assert get(client, f"/v1/phase-diagrams/{diagram_id}", If_None_Match=etag_of(body)).status_code == 304

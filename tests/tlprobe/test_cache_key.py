@@ -2,7 +2,7 @@
 
 import pytest
 
-from tlprobe.cache_key import cache_key, job_id
+from tlprobe.cache_key import cache_key
 from tlprobe.contract.common import Protocol
 from tlprobe.contract.learning_curve import LearningCurveRequest
 from tlprobe.kinds import KINDS
@@ -16,10 +16,10 @@ def test_cache_key_ignores_key_order_and_spelled_out_defaults():
     b = LearningCurveRequest.model_validate({"network": {"hidden_units": 10, "epochs": 5, "seed": 0},
                                              "alphas": [1.0, 2.0], "simulation": {"seeds": [0, 1]},
                                              "readout": {"regularisation": "optimal", "loss": "logistic"}})
-    assert cache_key(LC, a) == cache_key(LC, b)
-    assert job_id(LC, LearningCurveRequest()) == job_id(LC, LearningCurveRequest.model_validate({}))
+    assert cache_key(LC.name, a) == cache_key(LC.name, b)
+    assert LC.job_id(LearningCurveRequest()) == LC.job_id(LearningCurveRequest.model_validate({}))
     c = LearningCurveRequest.model_validate({"alphas": [1.0, 2.0], "network": {"epochs": 6, "hidden_units": 10}})
-    assert cache_key(LC, a) != cache_key(LC, c)
+    assert cache_key(LC.name, a) != cache_key(LC.name, c)
 
 
 #: keys computed before datasets were added to the contract (issue 10): a synthetic request must keep
@@ -56,7 +56,9 @@ PINNED = [
 def test_synthetic_cache_keys_are_pinned(monkeypatch, kind, request_, key):
     for name, value in PINNED_VERSIONS.items():
         monkeypatch.setattr(f"tlprobe.cache_key.{name}", value)
-    assert cache_key(KINDS[kind], KINDS[kind].request.model_validate(request_)) == key
+    request = KINDS[kind].request.model_validate(request_)
+    assert cache_key(kind, request) == key
+    assert KINDS[kind].job_id(request) == f"{KINDS[kind].prefix}-{key[:40]}"
 
 
 def test_synthetic_artifact_keys_are_pinned(monkeypatch):

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from tlprobe import keys
-from worker.artifacts import RedisArtifactStore, decode_array, encode_array
+from tlprobe_server import keys
+from worker.redis_arrays import RedisArtifactStore, decode_array, encode_array
 
 
 @pytest.mark.parametrize("array", [np.array(0.25), np.arange(6.0).reshape(2, 3), np.arange(12).reshape(3, 4).T,

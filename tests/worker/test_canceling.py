@@ -7,8 +7,9 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 from tests.requests import SPECTRUM
-from tlprobe import keys, results, submit
-from worker import tasks
+from tlprobe_server import keys, result_store
+from tlprobe_server.cancel import cancel
+from worker import computations
 from worker.main import TlprobeWorker
 
 
@@ -25,7 +26,7 @@ def run_queued(redis: Redis, worker_class=TlprobeWorker) -> None:
 def ends_canceled(client, redis: Redis, job_id: str) -> None:
     view = client.get(f"/v1/jobs/{job_id}").json()
     assert view["status"] == "canceled", view
-    assert results.get(redis, job_id) is None
+    assert result_store.get(redis, job_id) is None
     assert client.get(f"/v1/jobs/{job_id}/result").status_code == 409
 
 
@@ -36,7 +37,7 @@ def test_a_cancel_between_the_dequeue_and_the_start_stops_the_job(client, redis,
 
     class CanceledWhileDequeued(TlprobeWorker):
         def prepare_job_execution(self, job, *args, **kwargs):
-            assert submit.cancel(Redis.from_url(settings.redis_url), job.id, settings).status.value == "canceled"
+            assert cancel(Redis.from_url(settings.redis_url), job.id, settings).status.value == "canceled"
             super().prepare_job_execution(job, *args, **kwargs)  # sets "started" over "canceled"
 
     run_queued(redis, CanceledWhileDequeued)
@@ -47,22 +48,22 @@ def test_a_cancel_between_the_dequeue_and_the_start_stops_the_job(client, redis,
     assert again["job_id"] == job_id and again["status"] == "queued"
     run_queued(redis)
     assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "finished"
-    assert results.get(redis, job_id)["kind"] == "gcm" and executions(redis) == 1
+    assert result_store.get(redis, job_id)["kind"] == "gcm" and executions(redis) == 1
 
 
 def test_a_cancel_during_the_last_step_discards_the_result(client, redis, settings, monkeypatch):
     """Canceled as the computation ends: the stop command or the horse's own last check ends it,
     whichever comes first; either way no result is stored."""
     job_id = client.post("/v1/gcm", json=SPECTRUM).json()["job_id"]
-    computed = tasks._gcm
+    computed = computations.gcm
 
     def compute_then_be_canceled(*args):
         result = computed(*args)
-        assert submit.cancel(Redis.from_url(settings.redis_url), job_id, settings).status.value in ("started",
+        assert cancel(Redis.from_url(settings.redis_url), job_id, settings).status.value in ("started",
                                                                                                   "canceled")
         return result
 
-    monkeypatch.setattr(tasks, "_gcm", compute_then_be_canceled)  # the work horse is forked from this process
+    monkeypatch.setattr(computations, "gcm", compute_then_be_canceled)  # the work horse is forked from this process
     run_queued(redis)
     ends_canceled(client, redis, job_id)
     assert executions(redis) == 1
@@ -89,7 +90,7 @@ def test_a_stop_left_over_from_a_canceled_run_does_not_cancel_the_next_run(clien
     def broken(*args):
         raise ValueError("a computation that fails")
 
-    monkeypatch.setattr(tasks, "_gcm", broken)
+    monkeypatch.setattr(computations, "gcm", broken)
     worker.work(burst=True)
     view = client.get(f"/v1/jobs/{job_id}").json()
     assert view["status"] == "failed" and "a computation that fails" in view["error"], view

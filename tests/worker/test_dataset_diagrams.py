@@ -11,8 +11,8 @@ import pytest
 from tests.datasets import arrays, upload
 from tests.service.routes.test_dataset_diagrams import diagram_on
 from tests.worker.test_dataset_jobs import run_queued
-from tlprobe import keys, results
 from tlprobe.contract.learning_curve import LearningCurveRequest
+from tlprobe_server import keys, result_store
 from worker.science.data import Dataset
 from worker.science.dataset_curve import run_dataset_curve
 
@@ -70,7 +70,7 @@ def test_a_diagram_whose_dataset_expired_reports_its_cells_failed_naming_it(clie
     while redis.exists(keys.dataset(target)):
         pass
     run_queued(redis)
-    result = results.get(redis, diagram_id)
+    result = result_store.get(redis, diagram_id)
     assert not result["complete"] and len(result["failures"]) == 4
     assert all(f"missing dataset: dataset {target} does not exist" in f["reason"] for f in result["failures"])
     assert client.post("/v1/phase-diagrams", json=diagram_on(source, target, theory=None)).status_code == 422

@@ -6,8 +6,8 @@ from rq import Queue, SimpleWorker
 from rq.serializers import JSONSerializer
 
 from tests.datasets import arrays, curve_on, upload
-from tlprobe import keys, results
 from tlprobe.contract.learning_curve import LearningCurveRequest
+from tlprobe_server import keys, result_store
 from worker.science.data import Dataset
 from worker.science.dataset_curve import run_dataset_curve
 
@@ -26,7 +26,7 @@ def test_the_worker_hands_the_stored_arrays_to_the_engine(client, redis):
     run_queued(redis)
     view = client.get(f"/v1/jobs/{job_id}").json()
     assert view["status"] == "finished", view
-    stored = results.get(redis, job_id)
+    stored = result_store.get(redis, job_id)
     expected = run_dataset_curve(LearningCurveRequest.model_validate(request), Dataset(*source_arrays),
                                  Dataset(*target_arrays))
     assert {k: v for k, v in stored.items() if k not in ("meta", "kind")} == \
@@ -45,7 +45,7 @@ def test_a_job_whose_dataset_expired_fails_with_a_reason_naming_it(client, redis
     view = client.get(f"/v1/jobs/{job_id}").json()
     assert view["status"] == "failed"
     assert view["error"].startswith(f"missing dataset: dataset {target} does not exist")
-    assert results.get(redis, job_id) is None
+    assert result_store.get(redis, job_id) is None
     assert int(redis.hget(keys.executions_counter(), "learning_curve")) == 1  # not retried
 
 

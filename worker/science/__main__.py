@@ -20,8 +20,8 @@ import time
 
 from pydantic import ValidationError
 
-from tlprobe.contract.gcm import GCMRequest
 from tlprobe.contract.learning_curve import LearningCurveRequest
+from tlprobe.kinds import KINDS
 
 from .errors import InvalidSpec
 from .gcm.custom import solve_custom
@@ -57,10 +57,11 @@ def _synthetic_curve(request: LearningCurveRequest) -> dict:
     return run_learning_curve(request, progress=_stderr_progress())
 
 
-COMMANDS = {
-    "learning-curve": (LearningCurveRequest, _synthetic_curve),
-    "gcm": (GCMRequest, solve_custom),
-}
+#: the kinds this command line runs, each with its runner: those the engine computes alone (a phase
+#: diagram is gathered from jobs on the queue, a source network is a part of one: they need the service)
+RUNNERS = {"learning_curve": _synthetic_curve, "gcm": solve_custom}
+#: command -> (request model, runner), named as the kinds are on the ``tlprobe`` command line
+COMMANDS = {KINDS[name].command: (KINDS[name].request, run) for name, run in RUNNERS.items()}
 
 
 def _reasons(exc: ValidationError) -> str:
@@ -70,11 +71,11 @@ def _reasons(exc: ValidationError) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m worker.science", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    curve = commands.add_parser("learning-curve", help="theory and simulation of a learning curve")
-    curve.add_argument("spec", nargs="?", default=None, help="JSON spec file, '-' for stdin, none for defaults")
-    gcm = commands.add_parser("gcm", help="solve a user-supplied Gaussian covariate model")
-    gcm.add_argument("spec", help="JSON request file or '-'")
-    for command in (curve, gcm):
+    for name in RUNNERS:
+        kind = KINDS[name]
+        command = commands.add_parser(kind.command, help=kind.help)
+        command.add_argument("spec", nargs="?", default=None,
+                             help="JSON request file, '-' for stdin, none for every default")
         command.add_argument("--dry-run", action="store_true",
                              help="validate only: print the request with every default filled in")
     args = parser.parse_args(argv)

@@ -8,7 +8,7 @@ from rq.serializers import JSONSerializer
 
 from service.main import create_app
 from tests.datasets import arrays, upload, uploaded_to_check_against
-from tlprobe.settings import Settings
+from tlprobe_server.settings import Settings
 
 
 def diagram_on(source_id: str, target_id: str, **changes) -> dict:

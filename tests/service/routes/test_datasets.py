@@ -13,8 +13,8 @@ from rq import Queue
 
 from service.main import create_app
 from tests.datasets import arrays, curve_on, npz, upload, uploaded_to_check_against
-from tlprobe import keys
-from tlprobe.settings import Settings
+from tlprobe_server import keys
+from tlprobe_server.settings import Settings
 
 OCTET = {"content-type": "application/octet-stream"}
 

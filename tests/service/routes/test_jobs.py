@@ -7,7 +7,7 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 from tests.requests import SPECTRUM
-from tlprobe import keys
+from tlprobe_server import keys
 
 
 def test_a_cached_result_is_answered_at_once(client, redis):
@@ -49,4 +49,4 @@ def test_job_payloads_are_json_not_pickle(client, redis):
     job_id = client.post("/v1/gcm", json=SPECTRUM).json()["job_id"]
     data = redis.hget(f"rq:job:{job_id}", "data")
     payload = json.loads(zlib.decompress(data))
-    assert payload[0] == "worker.tasks.run_gcm" and payload[3]["request"]["spectrum"]["rho"] == 1.0
+    assert payload[0] == "worker.tasks.run" and payload[3]["kind"] == "gcm" and payload[3]["request"]["spectrum"]["rho"] == 1.0

@@ -50,4 +50,5 @@ def test_the_package_ships_the_dashboard_and_the_console_script():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     patterns = config["tool"]["setuptools"]["package-data"]["service"]
     assert {path.name for pattern in patterns for path in (ROOT / "service").glob(pattern)} == set(ASSETS)
-    assert config["project"]["scripts"] == {"tlprobe": "tlprobe.cli:main"}
+    client = tomllib.loads((ROOT / "client" / "pyproject.toml").read_text())  # the command line comes with the client
+    assert client["project"]["scripts"] == {"tlprobe": "tlprobe.cli:main"} and "scripts" not in config["project"]

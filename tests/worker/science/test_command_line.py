@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from service.main import create_app
 from tlprobe.contract.learning_curve import LearningCurveRequest
-from tlprobe.settings import Settings
+from tlprobe_server.settings import Settings
 from worker.science.__main__ import main
 from worker.science.learning_curve import run_learning_curve
 

@@ -1,0 +1,45 @@
+"""Budgets: a diagram trains each of its source networks once, and pays for every part."""
+
+import pytest
+
+from tlprobe.contract.learning_curve import LearningCurveRequest
+from tlprobe.contract.phase_diagram import PhaseDiagramRequest
+from tlprobe_server.budget import (
+    STEP_OVERHEAD,
+    BudgetExceeded,
+    check_learning_curve,
+    check_phase_diagram,
+    learning_curve_cost,
+    phase_diagram_cost,
+)
+from tlprobe_server.diagrams.plan import plan
+from tlprobe_server.settings import Settings
+
+
+def test_a_diagram_pays_one_training_per_source_network():
+    one = PhaseDiagramRequest.model_validate({"y_axis": {"name": "teacher_noise", "values": [0, 0.5]}})
+    two = PhaseDiagramRequest.model_validate({"y_axis": {"name": "n_samples", "values": [1000, 3000]}})
+    training = {n: learning_curve_cost(LearningCurveRequest(network={"n_samples": n}, simulation=None)).training
+                for n in (1000, 2000, 3000)}
+    assert phase_diagram_cost(plan(one, 2)).training == pytest.approx(training[2000])
+    assert phase_diagram_cost(plan(two, 2)).training == pytest.approx(training[1000] + training[3000])
+
+
+def test_many_large_networks_on_an_axis_exceed_the_budget():
+    diagram = PhaseDiagramRequest.model_validate({"y_axis": {"name": "hidden_units", "values": [1000, 2000, 3000, 4000]},
+                                                  "network": {"n_samples": 100_000, "epochs": 1000}})
+    with pytest.raises(BudgetExceeded, match="for the whole diagram"):
+        check_phase_diagram(diagram, Settings(redis_url="redis://unused:1/0"))
+
+
+def test_regression_each_optimiser_step_costs_something():
+    # found by make fuzz: batch_size 1 with K = 1 was nearly free under the flop count alone, was accepted
+    # under a 1e10 budget, and ran 600,000 steps past a two-minute timeout
+    tiny = LearningCurveRequest.model_validate({"network": {"hidden_units": 1, "batch_size": 1}})
+    assert learning_curve_cost(tiny).work >= 600_000 * STEP_OVERHEAD
+    with pytest.raises(BudgetExceeded, match="estimated work"):
+        check_learning_curve(tiny, Settings(max_work=1e10))
+    huge = LearningCurveRequest.model_validate({"network": {"n_samples": 200_000, "batch_size": 1, "epochs": 5000,
+                                                            "hidden_units": 1}})
+    with pytest.raises(BudgetExceeded):
+        check_learning_curve(huge, Settings())

@@ -1,0 +1,202 @@
+"""How much work and memory a request would take, estimated before anything is queued.
+
+Per-field bounds live in the contract; these combined bounds catch requests whose fields are each
+fine but whose product is not (e.g. N x K x mc_samples, grid cells x seeds). Estimates count
+floating-point operations of the dominant matrix products and float64 bytes of the largest
+arrays alive at once; the limits are settings (``TLPROBE_MAX_WORK``, ``TLPROBE_MAX_MEMORY_BYTES``,
+``TLPROBE_MAX_GCM_WORK``, ``TLPROBE_MAX_DIAGRAM_WORK``, ``TLPROBE_MAX_DIAGRAM_TRAINING_RUNS``) and
+the 422 message reports estimate and limit. Each job kind names its check (``tlprobe.kinds``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from tlprobe.contract.common import CROSS_VALIDATION_FOLDS, CROSS_VALIDATION_GRID, Protocol, is_optimal
+from tlprobe.contract.datasets import DatasetDescription, held_out
+from tlprobe.contract.gcm import GCMRequest
+from tlprobe.contract.learning_curve import LearningCurveRequest, target_samples
+from tlprobe.contract.phase_diagram import PhaseDiagramRequest
+
+from .diagrams.plan import Plan, plan
+from .settings import Settings
+
+BYTES = 8
+MC_CHUNK = 2048
+#: L-BFGS iterations assumed per readout fit (each a forward and a backward product)
+READOUT_ITERATIONS = 300
+#: solves per point of the optimal-lambda search (bounded Brent)
+OPTIMAL_SOLVES = 30
+#: the fixed cost of one optimiser step (Python and numpy calls, whatever the sizes), in flop-equivalents:
+#: about 100 to 200 us on the reference machine, where the work limit buys about 4e10 flops a second.
+#: Without it a batch of 1 costs nothing: make fuzz found batch_size 1 with K = 1 accepted under a 1e10
+#: budget and running 600,000 steps past a two-minute timeout.
+STEP_OVERHEAD = 5e6
+
+
+def optimiser_steps(samples: int, batch_size: int | None, epochs: int) -> int:
+    """Steps of a training run: epochs x mini-batches per epoch (one per epoch for full batch)."""
+    batch = min(batch_size or samples, samples)
+    return epochs * -(-samples // batch)
+
+
+class BudgetExceeded(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Cost:
+    work: float
+    memory: float
+    training: float = 0.0  # the part of ``work`` spent training the source network
+
+
+@dataclass(frozen=True)
+class _Sizes:
+    """What a learning curve's cost depends on beyond its fields: N, the latent dimension drawn per
+    synthetic sample (0 for datasets: nothing is generated), and the sample counts actually used."""
+
+    inputs: int
+    latent: int
+    source_test: int
+    covariance_samples: int
+    simulation_test: int
+    data_bytes: float = 0.0
+
+
+def _sizes(request: LearningCurveRequest, datasets: Mapping[str, DatasetDescription] | None) -> _Sizes:
+    src, net, theory, sim = request.source, request.network, request.theory, request.simulation
+    mc = theory.mc_samples if theory is not None else 0
+    sim_test = sim.test_samples if sim is not None else 0
+    if not request.uses_datasets:
+        return _Sizes(src.input_dim, src.latent_dim + max(request.target.latent_change, 0), net.test_samples, mc, sim_test)
+    if not datasets:
+        raise ValueError("a request on datasets is costed with their descriptions")
+    source, target = datasets[src.dataset], datasets[request.target.dataset]
+    # raw arrays, their standardised copies and the features of the whole target set
+    data_bytes = BYTES * 3.0 * (source.samples + target.samples) * target.input_dim
+    return _Sizes(target.input_dim, 0, min(net.test_samples, held_out(source.samples, src.test_fraction)),
+                  min(mc, target.samples), min(sim_test, held_out(target.samples, request.target.test_fraction)),
+                  data_bytes)
+
+
+def learning_curve_cost(request: LearningCurveRequest,
+                        datasets: Mapping[str, DatasetDescription] | None = None) -> Cost:
+    """``datasets``: the descriptions of the datasets a request on datasets reads (by id)."""
+    net = request.network
+    sizes = _sizes(request, datasets)
+    d, n, k = sizes.latent, sizes.inputs, net.hidden_units
+    batch = net.batch_size or net.n_samples
+    training = 4.0 * net.n_samples * n * k * net.epochs + 2.0 * (net.n_samples + sizes.source_test) * (d * n + n * k)
+    training += STEP_OVERHEAD * optimiser_steps(net.n_samples, net.batch_size, net.epochs)
+    memory = {"training": BYTES * (net.n_samples * (n + 1) + 3 * batch * k + 6 * k * n) + sizes.data_bytes}
+    work = training
+    dims = {p: (n if p == Protocol.linear else k) for p in request.readout_protocols}
+    # finetune's probe is a tf readout (fitted per seed and alpha, lambda chosen like tf's) even
+    # when tf is not requested
+    fitted = dict(dims)
+    if request.simulation is not None and Protocol.finetune in request.protocols:
+        fitted.setdefault(Protocol.tf, k)
+    solved = fitted if request.readout.optimal else dims
+    if request.theory is not None:
+        m = sizes.covariance_samples
+        for protocol, p in solved.items():
+            if request.uses_datasets:  # covariances of the data (and of its two halves), three spectra
+                work += 2.0 * m * (n * p + p * p / 2 + p * n) + 3 * 30.0 * p**3
+            elif protocol == Protocol.linear:
+                work += 2.0 * n * n * d + 30.0 * n**3
+            else:
+                work += 2.0 * m * (d * n + n * k + k * k / 2 + k * d) + 3 * 30.0 * k**3
+            memory[f"spectra:{protocol}"] = BYTES * (4 * p * p + MC_CHUNK * (n + p + d)) + sizes.data_bytes
+    if request.simulation is not None:
+        sim = request.simulation
+        seeds = len(sim.seeds)
+        n_train = [target_samples(a, n) for a in request.alphas]
+        widest = max(dims.values(), default=n)
+        # fits per (seed, alpha): one, plus grid x folds on 4/5 of the samples when cross-validating lambda
+        folds = CROSS_VALIDATION_FOLDS
+        fits = 1 + (len(CROSS_VALIDATION_GRID) * (folds - 1) if request.readout.optimal and request.theory is None else 0)
+        for p in fitted.values():
+            per_seed = 2.0 * sizes.simulation_test * (d * n + n * p)
+            per_seed += sum(2.0 * t * (d * n + n * p) + 4.0 * READOUT_ITERATIONS * t * p * fits for t in n_train)
+            work += seeds * per_seed
+        # network protocols, each with its own schedule: scratch's epochs; finetune's twice when it
+        # trains once to choose the epochs and again on the whole training set
+        runs = []
+        if Protocol.scratch in request.protocols:
+            runs.append((sim.scratch.epochs, sim.scratch.batch_size))
+        if Protocol.finetune in request.protocols:
+            runs.append((sim.finetune.epochs * (2 if sim.finetune.validation_fraction else 1), sim.finetune.batch_size))
+        work += seeds * sum(4.0 * t * n * k * epochs + STEP_OVERHEAD * optimiser_steps(t, batch, epochs)
+                            for t in n_train for epochs, batch in runs)
+        memory["simulation"] = BYTES * (max(n_train) * (n + 2 * widest) + sizes.simulation_test * (n + len(dims) * widest))
+        memory["simulation"] += sizes.data_bytes
+    return Cost(work=work, memory=max(memory.values()), training=training)
+
+
+def gcm_work(request: GCMRequest) -> float:
+    p = len(request.spectrum.omega) if request.spectrum is not None else len(request.covariances.omega)
+    solves = len(request.sample_complexities) * (OPTIMAL_SOLVES if is_optimal(request.regularisation) else 1)
+    channel = 2 * 8 * request.solver.quadrature_nodes_per_panel * 20  # prox nodes x Newton steps
+    return float(solves * request.solver.max_iterations * (10 * p + channel))
+
+
+def training_runs(request: PhaseDiagramRequest) -> int:
+    """scratch/finetune trainings a diagram needs: cells x seeds per network protocol."""
+    if request.simulation is None:
+        return 0
+    network_protocols = [p for p in request.all_protocols if p in (Protocol.scratch, Protocol.finetune)]
+    cells = len(request.x_axis.values) * len(request.y_axis.values)
+    return cells * len(request.simulation.seeds) * len(network_protocols)
+
+
+def phase_diagram_cost(layout: Plan, datasets: Mapping[str, DatasetDescription] | None = None) -> Cost:
+    """Each source network is trained once for the whole diagram (one per value of an axis over the
+    network or the source task); every part adds the rest of its cost. ``datasets``: the descriptions
+    of the datasets a diagram on datasets reads (by id)."""
+    costs = [learning_curve_cost(part.request, datasets) for part in layout.parts]
+    per_network = {part.network: cost.training for part, cost in zip(layout.parts, costs)}
+    training = sum(per_network.values())
+    return Cost(work=training + sum(c.work - c.training for c in costs),
+                memory=max((c.memory for c in costs), default=0.0), training=training)
+
+
+def _check_memory(cost: Cost, settings: Settings) -> None:
+    if cost.memory > settings.max_memory_bytes:
+        raise BudgetExceeded(f"estimated peak memory {cost.memory / 1e9:.3g} GB exceeds the limit "
+                             f"{settings.max_memory_bytes / 1e9:.3g} GB: reduce sizes or sample counts")
+
+
+def check_learning_curve(request: LearningCurveRequest, settings: Settings,
+                         datasets: Mapping[str, DatasetDescription] | None = None) -> None:
+    """Raise BudgetExceeded, naming estimate and limit, when a request is too large to run."""
+    cost = learning_curve_cost(request, datasets)
+    if cost.work > settings.max_work:
+        raise BudgetExceeded(f"estimated work {cost.work:.3g} floating-point operations exceeds the limit "
+                             f"{settings.max_work:.3g}: reduce network.epochs, network.n_samples, sizes, "
+                             f"theory.mc_samples, simulation seeds or alphas")
+    _check_memory(cost, settings)
+
+
+def check_gcm(request: GCMRequest, settings: Settings) -> None:
+    work = gcm_work(request)
+    if work > settings.max_gcm_work:
+        raise BudgetExceeded(f"estimated solver work {work:.3g} exceeds the limit {settings.max_gcm_work:.3g}: "
+                             "reduce solver.max_iterations, the number of sample_complexities or the spectrum size")
+
+
+def check_phase_diagram(request: PhaseDiagramRequest, settings: Settings, layout: Plan | None = None,
+                        datasets: Mapping[str, DatasetDescription] | None = None) -> None:
+    """``layout``: the diagram's plan when the caller has made it already (it is made once per submission);
+    ``datasets``: the descriptions of the datasets it reads, on datasets."""
+    runs = training_runs(request)
+    if runs > settings.max_diagram_training_runs:
+        raise BudgetExceeded(f"{runs} scratch/finetune training runs (cells x seeds) exceed the limit "
+                             f"{settings.max_diagram_training_runs} per diagram: use fewer cells or seeds")
+    cost = phase_diagram_cost(layout or plan(request, settings.diagram_chunk_alphas), datasets)
+    if cost.work > settings.max_diagram_work:
+        raise BudgetExceeded(f"estimated work {cost.work:.3g} floating-point operations for the whole diagram "
+                             f"exceeds the limit {settings.max_diagram_work:.3g}: use fewer cells, smaller "
+                             "sizes, fewer Monte Carlo samples or seeds")
+    _check_memory(cost, settings)
