@@ -15,6 +15,8 @@ PUBLIC_STATUS = {
     RQStatus.DEFERRED: JobStatus.queued,
     RQStatus.SCHEDULED: JobStatus.queued,  # a retry waiting for its slot
     RQStatus.CREATED: JobStatus.queued,
+    RQStatus.READY_TO_ENQUEUE: JobStatus.queued,  # its dependencies ended: about to be queued
+    RQStatus.RATE_LIMITED: JobStatus.queued,
     RQStatus.STARTED: JobStatus.started,
     RQStatus.FINISHED: JobStatus.finished,
     RQStatus.FAILED: JobStatus.failed,
@@ -63,7 +65,7 @@ def parts_progress(job: Job) -> tuple[Progress, str | None]:
         statuses = pipe.execute()
     done, blocked = job.meta["cells"] - sum(cells for _, cells in parts), None
     for (part_id, cells), raw in zip(parts, statuses):
-        status = PUBLIC_STATUS.get(RQStatus(raw.decode())) if raw else JobStatus.finished  # expired: it ended
+        status = PUBLIC_STATUS[RQStatus(raw.decode())] if raw else JobStatus.finished  # expired: it ended
         if status.ended and status is not JobStatus.canceled:
             done += cells
         elif status is JobStatus.canceled:

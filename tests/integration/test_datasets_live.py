@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 from tests.integration.test_live import executions, wait_finished
-from tlprobe import Client, keys
+from tlprobe import Client
 from tlprobe.contract.learning_curve import LearningCurveRequest
+from tlprobe_server import keys
 from worker.science.data import Dataset
 from worker.science.dataset_curve import run_dataset_curve
 

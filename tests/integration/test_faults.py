@@ -211,7 +211,7 @@ def test_redis_with_a_password(tmp_path):
 def test_tls_urls_use_tls_connections():
     # redis-py opens TLS connections for rediss:// URLs; the service passes the URL through unchanged
     from service.main import connect
-    from tlprobe.settings import Settings
+    from tlprobe_server.settings import Settings
 
     pool = connect(Settings(redis_url="rediss://:pw@redis.example:6380/0")).connection_pool
     assert pool.connection_class.__name__ == "SSLConnection" and pool.connection_kwargs["port"] == 6380

@@ -3,8 +3,8 @@
 
 
 from service.render.tables import tidy_csv
-from tlprobe.tidy import PHASE_DIAGRAM_COLUMNS as CSV_COLUMNS
 from tlprobe.contract.phase_diagram import PhaseDiagramRequest
+from tlprobe.tidy import PHASE_DIAGRAM_COLUMNS as CSV_COLUMNS
 
 
 def request(**changes) -> PhaseDiagramRequest:
@@ -12,7 +12,8 @@ def request(**changes) -> PhaseDiagramRequest:
 
 
 RESULT = {
-    "kind": "phase_diagram", "x_axis": {"name": "alpha", "values": [1.0, 2.0]}, "y_axis": {"name": "teacher_noise", "values": [0.0]},
+    "kind": "phase_diagram", "x_axis": {"name": "alpha", "values": [1.0, 2.0]},
+    "y_axis": {"name": "teacher_noise", "values": [0.0]},
     "protocols": ["tf", "rf"], "theory": {"tf": [[0.1, 0.2]], "rf": [[0.3, None]]}, "simulation": None,
     "test_error_sem": None, "gain": [[0.2, None]], "failures": [{"x_index": 1, "y_index": 0, "reason": "x"}],
 }
