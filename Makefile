@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 COMPILE = $(VENV)/bin/uv pip compile pyproject.toml client/pyproject.toml requirements/build.in --generate-hashes --universal \
 	--python-version 3.11 --quiet $(UPGRADE)
 
-.PHONY: install lint run test test-fast soak fuzz bench validate openapi lock redis-server chromium clean
+.PHONY: install lint run test test-fast soak fuzz bench validate openapi lock redis-server chromium kubectl clean
 
 install: $(STAMP)
 
@@ -33,6 +33,11 @@ redis-server:         ## redis-server on PATH: apt-get installs it when missing 
 chromium:             ## Debian's chromium (the dashboard's browser test): apt-get installs it when missing
 	@devtools/need-program chromium chromium
 
+# Debian's own kubernetes-client is kubectl 1.20, whose kustomize cannot build deploy/kubernetes: the package
+# is the one of Kubernetes' apt repository (pkgs.k8s.io) or Google Cloud's
+kubectl:              ## kubectl (tests/deploy render deploy/kubernetes with `kubectl kustomize`)
+	@devtools/need-program kubectl kubectl "from Kubernetes' apt repository, pkgs.k8s.io; elsewhere https://kubernetes.io/docs/tasks/tools/"
+
 run:                  ## Redis (local, unless REDIS_URL is set), one worker per core, the API on $PORT
 	@[ -n "$$TLPROBE_REDIS_URL$$REDIS_URL" ] || $(NEED_REDIS)
 	@$(MAKE) --no-print-directory install
@@ -41,10 +46,10 @@ run:                  ## Redis (local, unless REDIS_URL is set), one worker per 
 lint: install         ## ruff, as configured in pyproject.toml
 	$(VENV)/bin/ruff check .
 
-test: redis-server chromium install lint  ## the linter, then the whole suite against its own Redis on a free port
+test: redis-server chromium kubectl install lint  ## the linter, then the whole suite against its own Redis on a free port
 	$(PY) -m pytest -q
 
-test-fast: redis-server chromium install  ## skip tests marked slow
+test-fast: redis-server chromium kubectl install  ## skip tests marked slow
 	$(PY) -m pytest -q -m "not slow"
 
 soak: redis-server install  ## five-minute soak of the live stack (the suite runs one minute of it)

@@ -6,11 +6,12 @@ A Redis URL may carry a password (redis://:secret@host:6379/0) and TLS (rediss:/
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .cpu_quota import usable_cpus
 
 DAY = 24 * 3600
 
@@ -61,7 +62,9 @@ class Settings(BaseSettings):
                                                                          "for 10 s after reading them (bytes; 0: none).")
 
     # workers
-    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, description="Worker processes (one per core).")
+    workers: int = Field(default_factory=usable_cpus, ge=1,
+                         description="Worker processes: one per CPU this process may use (its cgroup's quota, its "
+                                     "affinity, else the cores).")
     blas_threads: int | None = Field(None, ge=1, description="BLAS threads per worker; default cores // workers.")
     worker_ttl: int = Field(30, ge=16, description="A worker silent for this long is considered dead; idle workers "
                                                     "wake every worker_ttl - 15 s (s).")
@@ -81,7 +84,7 @@ class Settings(BaseSettings):
         return [token.strip() for token in self.api_tokens.split(",") if token.strip()]
 
     def threads_per_worker(self) -> int:
-        return self.blas_threads or max(1, (os.cpu_count() or 1) // self.workers)
+        return self.blas_threads or max(1, usable_cpus() // self.workers)
 
 
 @lru_cache
