@@ -82,3 +82,26 @@ def test_the_gate_counts_and_gives_back():
     with pytest.raises(NeverFits, match="takes 101 bytes"), memory.hold(101):
         pass
     assert memory.held == 0
+
+
+def test_a_refusal_leaves_the_decoding_thread_without_the_decoded_arrays(settings, redis):
+    """The frames that raised a refusal hold the decoded matrix; the reservation is given back when the
+    refusal reaches the route, so by then nothing may hold it (freed by reference counting, not later
+    by the cycle collector)."""
+    import gc
+
+    from service.canonical import FramedInputs
+    from service.routes.datasets import _store
+    from service.uploads import UploadRefused
+
+    inputs, labels = arrays()
+    inputs[-1, -1] = np.nan
+    plan = plan_upload(npz(inputs=inputs, labels=labels), OCTET["content-type"], settings)
+    gc.disable()
+    try:
+        with pytest.raises(UploadRefused, match="NaN or infinite") as refused:
+            _store(plan, redis, settings)
+        assert refused.value.__context__ is None
+        assert not [thing for thing in gc.get_objects() if isinstance(thing, FramedInputs)]
+    finally:
+        gc.enable()
