@@ -44,6 +44,8 @@ NUMBER_KINDS = "biuf"  # bool, signed and unsigned integers, floats
 PICKLE_MAGIC = b"\x80"
 NPY_MAGIC = b"\x93NUMPY"
 MEMBERS = ("inputs", "labels")
+#: what numpy.savez and savez_compressed write, and what zipfile inflates no more than asked at a time
+COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 #: beyond the matrix: zip's read buffers, one chunk of raw data and its join
 DECODE_CHUNKS = 4
 #: hiredis packs a command into one new bytes object, after copying each memoryview argument
@@ -98,7 +100,17 @@ def _matching(samples: int, labels: int) -> None:
 
 
 def _member_header(archive: zipfile.ZipFile, name: str, settings: Settings) -> NpyHeader:
-    with archive.open(f"{name}.npy") as handle:
+    try:
+        info = archive.getinfo(f"{name}.npy")
+    except KeyError:
+        raise _refuse(f"malformed file: the archive holds '{name}' but no '{name}.npy'", name) from None
+    if info.compress_type not in COMPRESSIONS:
+        # zipfile inflates a bzip2 or lzma member a whole read at a time, whatever was asked for
+        raise _refuse(f"{name}.npy is compressed with zip method {info.compress_type}: send numpy.savez or "
+                      "numpy.savez_compressed output (stored or deflated members)", name)
+    if info.flag_bits & 0x1:
+        raise _refuse(f"{name}.npy is encrypted", name)
+    with archive.open(info) as handle:
         try:
             header = read_header(handle)
         except (ValueError, SyntaxError, EOFError, zlib.error) as exc:

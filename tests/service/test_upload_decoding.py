@@ -3,6 +3,7 @@ block of rows at a time, JSON checked without pydantic; each against numpy doing
 
 import io
 import json
+import zipfile
 
 import numpy as np
 import pytest
@@ -147,3 +148,28 @@ def test_json_memory_is_foretold_from_brackets_and_commas():
     body = b'{"inputs": [[1, 2]], "labels": [0]}'  # three lists, three values (two commas)
     assert json_upload.memory_bytes(body) == (json_upload.PER_BODY_BYTE * len(body) + json_upload.PER_LIST * 3
                                               + json_upload.PER_VALUE * 3)
+
+
+def test_members_numpy_does_not_write_are_refused_before_reading_them():
+    def archive(inputs_name: str, compression: int = zipfile.ZIP_STORED) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as written:
+            written.writestr(inputs_name, npy_handle(np.zeros((100, 3))).getvalue(), compress_type=compression)
+            written.writestr("labels.npy", npy_handle(np.arange(100) % 2).getvalue())
+        return buffer.getvalue()
+
+    def refusal(body: bytes) -> str:
+        with pytest.raises(UploadRefused) as refused:
+            plan_upload(body, "application/octet-stream", SETTINGS)
+        assert refused.value.status == 422 and refused.value.loc == ("body", "inputs")
+        return refused.value.reason
+
+    # bzip2 and lzma members would be inflated a whole read at a time (zipfile gives them no limit)
+    assert refusal(archive("inputs.npy", zipfile.ZIP_BZIP2)).startswith("inputs.npy is compressed with zip method 12")
+    assert refusal(archive("inputs.npy", zipfile.ZIP_LZMA)).startswith("inputs.npy is compressed with zip method 14")
+    assert refusal(archive("inputs")) == "malformed file: the archive holds 'inputs' but no 'inputs.npy'"
+    encrypted = bytearray(archive("inputs.npy"))
+    for signature in (b"PK\x03\x04", b"PK\x01\x02"):  # the local header's flags, then the directory's
+        at = encrypted.find(signature) + (6 if signature == b"PK\x03\x04" else 8)
+        encrypted[at] |= 0x1
+    assert refusal(bytes(encrypted)) == "inputs.npy is encrypted"
