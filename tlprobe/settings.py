@@ -56,7 +56,7 @@ class Settings(BaseSettings):
                                          "decoded may hold at once in one API process (their canonical arrays and "
                                          "working buffers, reserved from the shapes they declare); beyond it an upload "
                                          "gets 503 with Retry-After. One dataset of max_dataset_bytes needs about "
-                                         "that much plus 10 MB.")
+                                         "that much plus 15 MB.")
 
     # HTTP
     max_body_bytes: int = Field(8 * 1024 * 1024, description="Larger request bodies get 413.")

@@ -8,7 +8,7 @@ more) and 160 MB of uploads at once: two such uploads fit, a third does not. Eac
 ``savez_compressed`` of one repeated value, 75 kB: a ratio of declared to sent size near deflate's
 limit. Without the bound, the 16 uploads of a wave would take about 16 x 200 MB (four copies each,
 as measured on the earlier code). The bound does not depend on the shape: at the defaults each
-reservation is 269 MB and 1 GiB holds three (bench/upload_memory.py measures that case).
+reservation is 271 MB and 1 GiB holds three (bench/upload_memory.py measures that case).
 
 MARGIN is what the reservation does not count, all of it small and bounded per request: the bodies
 (75 kB each, twice while Starlette joins them), the requests' objects, the threads' stacks, and
