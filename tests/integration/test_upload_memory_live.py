@@ -6,9 +6,10 @@ answers afterwards with nothing left reserved.
 Sizes: the API here allows 20,000 x 320 inputs (51.2 MB as float64; the default is 100,000 x 320 and
 more) and 160 MB of uploads at once: two such uploads fit, a third does not. Each body is an
 ``savez_compressed`` of one repeated value, 75 kB: a ratio of declared to sent size near deflate's
-limit. Without the bound, the 16 uploads of a wave would take about 16 x 200 MB (four copies each,
-as measured on the earlier code). The bound does not depend on the shape: at the defaults each
-reservation is 271 MB and 1 GiB holds three (bench/upload_memory.py measures that case).
+limit. The earlier code took 3.1 times the matrix per upload at its peak (803 MB for 256 MB, as
+bench/upload_memory.py measured it): 16 such uploads at once about 2.5 GB. The bound does not depend
+on the shape: at the defaults each reservation is 271 MB and 1 GiB holds three (bench/upload_memory.py
+measures that case).
 
 MARGIN is what the reservation does not count, all of it small and bounded per request: the bodies
 (75 kB each, twice while Starlette joins them), the requests' objects, the threads' stacks, and
