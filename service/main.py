@@ -27,6 +27,7 @@ from .metrics import Metrics
 from .middleware import BodySizeLimit, RequestId, RequestMetrics
 from .routes import batches, datasets, gcm, health, jobs, learning_curves, phase_diagrams, ui
 from .stored import ResultReader
+from .upload_memory import UploadMemory
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     app.state.redis = app.state.async_redis = None
     app.state.result_reader = ResultReader(settings)
+    app.state.upload_memory = UploadMemory(settings.max_upload_memory_bytes)
+    metrics.watch_uploads(app.state.upload_memory)
     metrics.watch_redis(lambda: app.state.redis, settings.queue_name)
     for module in (jobs, phase_diagrams, learning_curves, gcm, datasets, batches, health, ui):
         app.include_router(module.router)

@@ -6,7 +6,7 @@ import logging
 import time
 from typing import Callable
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from redis import Redis
 from redis.exceptions import RedisError
@@ -78,6 +78,14 @@ class Metrics:
 
     def watch_redis(self, redis: Callable[[], Redis | None], queue_name: str) -> None:
         self.registry.register(_RedisCollector(redis, queue_name))
+
+    def watch_uploads(self, memory) -> None:
+        """``memory``: the process's ``service.upload_memory.UploadMemory``."""
+        gauge = Gauge("tlprobe_upload_memory_bytes", "Memory reserved by the uploads being decoded in this API process",
+                      registry=self.registry)
+        gauge.set_function(lambda: memory.held)
+        Gauge("tlprobe_upload_memory_limit_bytes", "Most memory the uploads being decoded may hold in this API process "
+              "(TLPROBE_MAX_UPLOAD_MEMORY_BYTES)", registry=self.registry).set(memory.limit)
 
     def observe(self, method: str, route: str, status: int, started: float) -> None:
         self.requests.labels(method, route, str(status)).inc()

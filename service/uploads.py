@@ -1,37 +1,55 @@
-"""Reading an uploaded dataset: an .npz file or JSON in, canonical framed arrays and a description out.
+"""Reading an uploaded dataset: an .npz file or JSON in, the canonical dataset (``service.canonical``) out.
 
 Imported only when a dataset is uploaded (it needs numpy; the service loads nothing numerical at
-start-up), and run in the threadpool. Nothing is ever unpickled: the archive is opened with
-``zipfile``, each array's header is read and checked (dtype, shape, size against the bounds) before
-its data, and the data are read with ``allow_pickle=False``. A refusal is an ``UploadRefused``
-with the HTTP status and the reason (422 names the array or the JSON field).
+start-up), and run in the threadpool, in two steps:
 
-Canonical form: inputs as C-order float64, labels as int8 +-1 (labels 0/1 map 0 -> -1). The id
-is "ds-" and the first 40 hex digits of the sha256 of the framed canonical arrays, so the same data
-sent as float32 or float64, as .npz or JSON, with 0/1 or -1/+1 labels, is one dataset.
+- ``plan_upload`` reads only the .npy headers inside the archive (dtype, shape, order: a few hundred
+  bytes decompressed, whatever the body declares), refuses what breaks a rule or a bound, and says
+  how much memory decoding will hold (``UploadPlan.memory_bytes``: the route reserves it per process,
+  ``service.upload_memory``, before anything is decoded);
+- ``read_upload`` decodes: the inputs are decompressed a chunk at a time straight into their framed
+  float64 buffer (one copy of the dataset, hashed and written to Redis as it is), the labels whole
+  (n values).
+
+Nothing is ever unpickled: the archive is opened with ``zipfile``, each array's header is read and
+checked before its data, and object dtypes are refused. A refusal is an ``UploadRefused`` with the
+HTTP status and the reason (422 names the array or the JSON field).
+
+The ratio of declared to sent size has no bound of its own: deflate turns 365 kB into 256 MB of one
+repeated value, and a real dataset of 0/1 pixels into a fiftieth of its size, so a bound tight
+enough to matter would refuse real data. What such an upload can cost is bounded instead: its memory
+by the reservation (from the declared size, not the sent one), its time by the chunked decoding of
+at most ``max_dataset_bytes``, and how many decode at once by the per-process memory bound.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import numpy as np
-from pydantic import ValidationError
+from redis.utils import HIREDIS_AVAILABLE
 
-from tlprobe.contract.datasets import DATASET_PREFIX, DatasetDescription, DatasetUpload, FeatureSummary
-from tlprobe_server.arrays import frame
 from tlprobe_server.settings import Settings
+
+from . import json_upload
+from .canonical import BLOCK_BYTES, FLOAT64, CanonicalDataset, FramedInputs, Refused, canonical
+from .npy_stream import CHUNK_BYTES, NpyHeader, read_header, stream_into
 
 NPZ_TYPES = ("application/octet-stream", "application/x-npz", "application/zip")
 JSON_TYPES = ("application/json",)
 NUMBER_KINDS = "biuf"  # bool, signed and unsigned integers, floats
 PICKLE_MAGIC = b"\x80"
 NPY_MAGIC = b"\x93NUMPY"
-HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+MEMBERS = ("inputs", "labels")
+#: what numpy.savez and savez_compressed write, and what zipfile inflates no more than asked at a time
+COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+#: beyond the matrix: zip's read buffers, one chunk of raw data and its join
+DECODE_CHUNKS = 4
+#: hiredis packs a command into one new bytes object, after copying each memoryview argument
+WRITE_COPIES = 2 if HIREDIS_AVAILABLE else 0
 
 
 class UploadRefused(Exception):
@@ -41,16 +59,21 @@ class UploadRefused(Exception):
 
 
 @dataclass(frozen=True)
-class CanonicalDataset:
-    description: DatasetDescription
-    arrays: dict[str, bytes]  # framed ``inputs`` and ``labels``
+class UploadPlan:
+    """An upload whose headers passed every check, and the memory its decoding will hold."""
+
+    body: bytes
+    media: str  # "npz" or "json"
+    memory_bytes: int
+    inputs: NpyHeader | None = None  # .npz only
+    labels: NpyHeader | None = None
 
 
 def _refuse(reason: str, *loc) -> UploadRefused:
     return UploadRefused(422, reason, ("body", *loc))
 
 
-def _bounded_shape(name: str, shape: tuple, settings: Settings, itemsize: int = 8) -> None:
+def _bounded_shape(name: str, shape: tuple, settings: Settings) -> None:
     """Refuse an array whose shape breaks a bound (checked from its header, before any data is read)."""
     want = 2 if name == "inputs" else 1
     if len(shape) != want:
@@ -69,29 +92,39 @@ def _bounded_shape(name: str, shape: tuple, settings: Settings, itemsize: int = 
                                 "(TLPROBE_MAX_DATASET_BYTES): send fewer samples or features")
 
 
-def _read_member(archive: zipfile.ZipFile, name: str, settings: Settings) -> np.ndarray:
-    with archive.open(f"{name}.npy") as handle:
+def _matching(samples: int, labels: int) -> None:
+    if labels != samples:
+        raise _refuse(f"{labels} labels for {samples} input rows: they must match", "labels")
+    if samples < 2:
+        raise _refuse(f"{samples} sample(s): at least 2 are needed", "inputs")
+
+
+def _member_header(archive: zipfile.ZipFile, name: str, settings: Settings) -> NpyHeader:
+    try:
+        info = archive.getinfo(f"{name}.npy")
+    except KeyError:
+        raise _refuse(f"malformed file: the archive holds '{name}' but no '{name}.npy'", name) from None
+    if info.compress_type not in COMPRESSIONS:
+        # zipfile inflates a bzip2 or lzma member a whole read at a time, whatever was asked for
+        raise _refuse(f"{name}.npy is compressed with zip method {info.compress_type}: send numpy.savez or "
+                      "numpy.savez_compressed output (stored or deflated members)", name)
+    if info.flag_bits & 0x1:
+        raise _refuse(f"{name}.npy is encrypted", name)
+    with archive.open(info) as handle:
         try:
-            version = np.lib.format.read_magic(handle)
-            if version not in HEADER_READERS:
-                raise ValueError(f"unsupported .npy format version {version}")
-            shape, _, dtype = HEADER_READERS[version](handle)
-        except (ValueError, SyntaxError, EOFError) as exc:
+            header = read_header(handle)
+        except (ValueError, SyntaxError, EOFError, zlib.error) as exc:
             raise _refuse(f"malformed file: {name}.npy has no valid .npy header ({exc})", name) from None
-    if dtype.hasobject:
+    if header.dtype.hasobject:
         raise _refuse(f"{name} is an object array: refused (reading it would need unpickling, which is never done)",
                       name)
-    if dtype.kind not in NUMBER_KINDS or dtype.fields is not None or dtype.subdtype is not None:
-        raise _refuse(f"{name} has dtype {dtype}: expected real numbers (bool, integer or float)", name)
-    _bounded_shape(name, shape, settings)
-    with archive.open(f"{name}.npy") as handle:
-        try:
-            return np.lib.format.read_array(handle, allow_pickle=False)
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-            raise _refuse(f"malformed file: the data of {name}.npy cannot be read ({exc})", name) from None
+    if header.dtype.kind not in NUMBER_KINDS or header.dtype.fields is not None or header.dtype.subdtype is not None:
+        raise _refuse(f"{name} has dtype {header.dtype}: expected real numbers (bool, integer or float)", name)
+    _bounded_shape(name, header.shape, settings)
+    return header
 
 
-def read_npz(body: bytes, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+def _open_npz(body: bytes) -> zipfile.ZipFile:
     if body.startswith(PICKLE_MAGIC):
         raise _refuse("the body is a pickle: refused (pickles are never loaded); send numpy.savez(file, inputs=..., "
                       "labels=...)")
@@ -99,92 +132,114 @@ def read_npz(body: bytes, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
         raise _refuse("the body is a single .npy array: send an .npz archive with two arrays, "
                       "numpy.savez(file, inputs=..., labels=...)")
     try:
-        archive = zipfile.ZipFile(io.BytesIO(body))
-        names = archive.namelist()
+        return zipfile.ZipFile(io.BytesIO(body))
     except (zipfile.BadZipFile, ValueError, EOFError, OSError):
         raise _refuse("malformed file: not an .npz archive (numpy.savez(file, inputs=..., labels=...))") from None
-    with archive:
-        arrays = {name[:-4] if name.endswith(".npy") else name for name in names}
-        for name in ("inputs", "labels"):
-            if name not in arrays:
-                raise _refuse(f"missing array '{name}': the archive holds {sorted(arrays) or 'nothing'}", name)
-        extra = sorted(arrays - {"inputs", "labels"})
-        if extra:
-            raise _refuse(f"unexpected arrays {extra}: an upload holds exactly 'inputs' and 'labels'")
-        try:
-            return _read_member(archive, "inputs", settings), _read_member(archive, "labels", settings)
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise _refuse(f"malformed file: {exc}") from None
 
 
-def read_json(body: bytes, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+def npz_memory(inputs: NpyHeader, labels: NpyHeader) -> int:
+    """Bytes that decoding an .npz with these headers holds at its peak (see ``read_upload``)."""
+    samples, input_dim = inputs.shape
+    matrix = FLOAT64.itemsize * samples * input_dim
+    chunk = min(CHUNK_BYTES, inputs.data_bytes)
+    # the checks and summaries: a block of rows of deviations and of flags (numpy's own std, whole,
+    # for one column or a matrix within a block)
+    block = matrix if input_dim == 1 or matrix <= BLOCK_BYTES else BLOCK_BYTES
+    # the labels as sent, np.unique's sorted copy, the 0/1 flags, np.where's int64, int8, bytes, frame
+    label_bytes = samples * (2 * labels.dtype.itemsize + 8 + 4)
+    framed = FramedInputs.size(samples, input_dim)
+    return framed * (1 + WRITE_COPIES) + DECODE_CHUNKS * chunk + 2 * block + label_bytes + 64 * 1024
+
+
+def plan_npz(body: bytes, settings: Settings) -> UploadPlan:
+    archive = _open_npz(body)
     try:
-        upload = DatasetUpload.model_validate_json(body)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        raise _refuse(f"{error['msg']} ({len(exc.errors())} error(s))", *error["loc"]) from None
-    widths = {len(row) for row in upload.inputs}
-    if len(widths) > 1:
-        raise _refuse(f"rows have different lengths ({min(widths)} .. {max(widths)}): inputs must be n x N", "inputs")
-    inputs = np.array(upload.inputs, dtype=np.float64).reshape(len(upload.inputs), widths.pop() if widths else 0)
-    _bounded_shape("inputs", inputs.shape, settings)
-    return inputs, np.array(upload.labels, dtype=np.float64)
+        with archive:
+            names = {name[:-4] if name.endswith(".npy") else name for name in archive.namelist()}
+            for name in MEMBERS:
+                if name not in names:
+                    raise _refuse(f"missing array '{name}': the archive holds {sorted(names) or 'nothing'}", name)
+            extra = sorted(names - set(MEMBERS))
+            if extra:
+                raise _refuse(f"unexpected arrays {extra}: an upload holds exactly 'inputs' and 'labels'")
+            inputs, labels = (_member_header(archive, name, settings) for name in MEMBERS)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise _refuse(f"malformed file: {exc}") from None
+    _matching(inputs.shape[0], labels.shape[0])
+    return UploadPlan(body=body, media="npz", memory_bytes=npz_memory(inputs, labels), inputs=inputs, labels=labels)
 
 
-def _canonical_labels(labels: np.ndarray) -> np.ndarray:
-    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
-        raise _refuse("labels contain NaN or infinite values", "labels")
-    values = set(np.unique(labels).tolist())
-    if not (values <= {-1, 1} or values <= {0, 1}):
-        shown = sorted(values - {-1, 0, 1})[:5] or sorted(values)
-        raise _refuse(f"labels must all be in {{-1, +1}} or all in {{0, 1}}; found {shown}", "labels")
-    return np.where(labels > 0, 1, -1).astype(np.int8)
-
-
-def canonical(inputs: np.ndarray, labels: np.ndarray) -> CanonicalDataset:
-    """Validate values, convert to the canonical form, and describe (see the module docstring)."""
-    if inputs.shape[0] != labels.shape[0]:
-        raise _refuse(f"{labels.shape[0]} labels for {inputs.shape[0]} input rows: they must match", "labels")
-    if inputs.shape[0] < 2:
-        raise _refuse(f"{inputs.shape[0]} sample(s): at least 2 are needed", "inputs")
-    inputs = np.ascontiguousarray(inputs, dtype=np.float64)
-    bad = ~np.isfinite(inputs)
-    if bad.any():
-        row, col = np.argwhere(bad)[0]
-        raise _refuse(f"inputs contain {int(bad.sum())} NaN or infinite value(s), the first at row {row}, column {col}",
-                      "inputs")
-    signs = _canonical_labels(labels)
-    positives = int(np.sum(signs > 0))
-    if positives in (0, len(signs)):
-        raise _refuse(f"all {len(signs)} labels are {'+1' if positives else '-1 (or 0)'}: a single class cannot be "
-                      "learned", "labels")
-    arrays = {"inputs": frame(inputs.dtype.str, inputs.shape, inputs.tobytes()),
-              "labels": frame(signs.dtype.str, signs.shape, signs.tobytes())}
-    digest = hashlib.sha256(arrays["inputs"] + arrays["labels"]).hexdigest()
-    means, scales = inputs.mean(axis=0), inputs.std(axis=0)
-    constant = int(np.sum(inputs.max(axis=0) == inputs.min(axis=0)))
-
-    def summary(values: np.ndarray) -> FeatureSummary:
-        return FeatureSummary(min=float(values.min()), median=float(np.median(values)), max=float(values.max()))
-
-    description = DatasetDescription(
-        dataset_id=f"{DATASET_PREFIX}-{digest[:40]}", samples=inputs.shape[0], input_dim=inputs.shape[1],
-        positives=positives, negatives=len(signs) - positives, positive_fraction=positives / len(signs),
-        feature_mean=summary(means), feature_scale=summary(scales), constant_features=constant,
-        size_bytes=sum(len(a) for a in arrays.values()), created_at=datetime.now(timezone.utc))
-    return CanonicalDataset(description=description, arrays=arrays)
-
-
-def read_upload(body: bytes, content_type: str, settings: Settings) -> CanonicalDataset:
-    """The canonical dataset of a request body, or UploadRefused (415 for an unknown content type)."""
+def plan_upload(body: bytes, content_type: str, settings: Settings) -> UploadPlan:
+    """What the body holds as far as its headers tell, or UploadRefused (415 for an unknown content type)."""
     media = content_type.split(";")[0].strip().lower()
     if media in JSON_TYPES:
         if len(body) > settings.max_body_bytes:
             raise UploadRefused(413, f"a JSON upload is limited to {settings.max_body_bytes} bytes "
                                 "(TLPROBE_MAX_BODY_BYTES): send larger datasets as an .npz file "
                                 "(application/octet-stream)")
-        return canonical(*read_json(body, settings))
+        try:
+            parsing = json_upload.memory_bytes(body)
+        except json_upload.Invalid as exc:
+            raise _refuse(exc.reason, *exc.loc) from None
+        return UploadPlan(body=body, media="json", memory_bytes=parsing + 2 * BLOCK_BYTES + 64 * 1024)
     if media in NPZ_TYPES:
-        return canonical(*read_npz(body, settings))
+        return plan_npz(body, settings)
     raise UploadRefused(415, f"content type '{media or 'none'}' is not accepted: send an .npz file as "
                         "application/octet-stream, or JSON {\"inputs\": [[...]], \"labels\": [...]} as application/json")
+
+
+def _read_data(archive: zipfile.ZipFile, name: str, reader):
+    with archive.open(f"{name}.npy") as handle:
+        try:
+            return reader(handle)
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            raise _refuse(f"malformed file: the data of {name}.npy cannot be read ({exc})", name) from None
+
+
+def read_npz(plan: UploadPlan, chunk_bytes: int = CHUNK_BYTES) -> tuple[FramedInputs, np.ndarray]:
+    inputs = FramedInputs(*plan.inputs.shape)
+
+    def stream(handle) -> None:
+        stream_into(handle, read_header(handle), inputs.matrix, chunk_bytes)
+
+    with zipfile.ZipFile(io.BytesIO(plan.body)) as archive:
+        _read_data(archive, "inputs", stream)
+        labels = _read_data(archive, "labels", lambda handle: np.lib.format.read_array(handle, allow_pickle=False))
+    return inputs, labels
+
+
+def read_json(plan: UploadPlan, settings: Settings) -> tuple[FramedInputs, np.ndarray]:
+    try:
+        rows, labels = json_upload.parse(plan.body)
+    except json_upload.Invalid as exc:
+        raise _refuse(exc.reason, *exc.loc) from None
+    widths = {len(row) for row in rows}
+    if len(widths) > 1:
+        raise _refuse(f"rows have different lengths ({min(widths)} .. {max(widths)}): inputs must be n x N", "inputs")
+    shape = (len(rows), widths.pop() if widths else 0)
+    _bounded_shape("inputs", shape, settings)
+    _matching(shape[0], len(labels))
+    inputs = FramedInputs(*shape)
+    for index, row in enumerate(rows):
+        try:
+            inputs.matrix[index] = row
+        except OverflowError:  # an integer beyond float64's range
+            raise _refuse("Input should be a finite number", "inputs", index) from None
+    try:
+        return inputs, np.array(labels, dtype=np.float64)
+    except OverflowError:
+        raise _refuse("Input should be a finite number", "labels") from None
+
+
+def read_upload(plan: UploadPlan, settings: Settings) -> CanonicalDataset:
+    """The canonical dataset of a planned upload, or UploadRefused (422)."""
+    if plan.media == "json":
+        inputs, labels = read_json(plan, settings)
+        finite = False
+    else:
+        inputs, labels = read_npz(plan)
+        finite = plan.inputs.dtype.kind in "biu"
+    try:
+        return canonical(inputs, labels, finite=finite)
+    except Refused as exc:
+        raise _refuse(exc.reason, exc.name) from None

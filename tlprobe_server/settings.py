@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     max_dataset_bytes: int = Field(256 * 1024 * 1024, description="Largest stored size of one dataset (inputs as "
                                                                   "float64: 8 n N bytes, plus n for the labels).")
     max_datasets_bytes: int = Field(1024 * 1024 * 1024, description="Largest total size of all stored datasets.")
+    max_upload_memory_bytes: int = Field(1024 * 1024 * 1024, ge=0, description="Most memory that the uploads being "
+                                         "decoded may hold at once in one API process (their canonical arrays and "
+                                         "working buffers, reserved from the shapes they declare); beyond it an upload "
+                                         "gets 503 with Retry-After. One dataset of max_dataset_bytes needs about "
+                                         "that much plus 15 MB.")
 
     # HTTP
     max_body_bytes: int = Field(8 * 1024 * 1024, description="Larger request bodies get 413.")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 
 from tlprobe.contract.common import MAX_OFFSET
 from tlprobe.contract.datasets import DATASET_ID_PATTERN, DatasetDescription, DatasetPage, DatasetUpload
@@ -17,6 +18,7 @@ from tlprobe_server.settings import Settings
 from .. import access
 from ..access import ReadAccess, WriteAccess
 from ..deps import RedisDep, SettingsDep
+from ..upload_memory import MemoryBusy, NeverFits, UploadMemory
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 NOT_FOUND = {404: {"description": "No such dataset (never uploaded, deleted, or expired)."}}
@@ -31,11 +33,18 @@ UPLOAD_BODY = {
 }
 
 
-def _store(body: bytes, content_type: str, redis, settings: Settings) -> tuple[DatasetDescription, bool]:
-    from ..uploads import read_upload  # numpy: loaded on the first upload, never at start-up
+def _store(plan, redis, settings: Settings) -> tuple[DatasetDescription, bool]:
+    from ..uploads import UploadRefused, read_upload
 
-    dataset = read_upload(body, content_type, settings)
-    return dataset_store.put(redis, settings, dataset.description, dataset.arrays)
+    dataset = None
+    try:
+        dataset = read_upload(plan, settings)
+        return dataset_store.put(redis, settings, dataset.description, dataset.arrays)
+    except (UploadRefused, dataset_store.StorageFull, RedisError) as exc:
+        # the frames that raised it hold the decoded arrays: let them go now, before their memory is
+        # given back to the other uploads, not when the answer has been sent
+        dataset = exc.__traceback__ = exc.__context__ = None
+        raise exc
 
 
 @router.post("", name="upload_dataset", status_code=201, response_model=DatasetDescription,
@@ -45,13 +54,16 @@ def _store(body: bytes, content_type: str, redis, settings: Settings) -> tuple[D
                         401: {"description": "A bearer token is required (when the service is configured with tokens)."},
                         413: {"description": "The body is larger than TLPROBE_MAX_DATASET_UPLOAD_BYTES (a JSON body: "
                                              "TLPROBE_MAX_BODY_BYTES), the dataset larger than TLPROBE_MAX_DATASET_BYTES, "
-                                             "or storing it would exceed TLPROBE_MAX_DATASETS_BYTES in total."},
+                                             "or storing it would exceed TLPROBE_MAX_DATASETS_BYTES in total, or "
+                                             "decoding it would take more memory than TLPROBE_MAX_UPLOAD_MEMORY_BYTES."},
                         415: {"description": "Neither application/octet-stream (.npz) nor application/json."},
                         422: {"description": "The content is refused: each error names the array and the reason "
                                              "(missing array, shape, dtype, non-finite value, a single class, "
                                              "object arrays or pickles, a malformed file, n or N over its bound)."},
                         429: {"description": "Too many writes for this token in this minute (see Retry-After)."},
-                        503: {"description": "Redis unreachable: retry later."}})
+                        503: {"description": "Redis unreachable, or the uploads being decoded in this API process "
+                                             "hold the memory they may (TLPROBE_MAX_UPLOAD_MEMORY_BYTES): retry after "
+                                             "Retry-After."}})
 async def upload_dataset(request: Request, response: Response, redis: RedisDep, settings: SettingsDep,
                          token: WriteAccess) -> DatasetDescription:
     """Upload a labelled dataset: an `.npz` file with arrays `inputs` (n x N numbers) and `labels` (n
@@ -61,18 +73,22 @@ async def upload_dataset(request: Request, response: Response, redis: RedisDep, 
     The id is derived from the content (inputs as float64, labels as +-1), so the same data is stored
     once however often, and in whatever encoding, it is sent: `201` when stored now, `200` when it
     already was. Arrays are never unpickled."""
-    from ..uploads import UploadRefused
+    from ..uploads import UploadRefused, plan_upload  # numpy: loaded on the first upload, never at start-up
 
     body = await request.body()
     await run_in_threadpool(access.charge, redis, settings, token)
+    memory: UploadMemory = request.app.state.upload_memory
     try:
-        description, created = await run_in_threadpool(_store, body, request.headers.get("content-type", ""), redis,
-                                                       settings)
+        plan = await run_in_threadpool(plan_upload, body, request.headers.get("content-type", ""), settings)
+        with memory.hold(plan.memory_bytes):  # from the declared shapes, before anything is decoded
+            description, created = await run_in_threadpool(_store, plan, redis, settings)
     except UploadRefused as exc:
         if exc.status == 422:
             raise RequestValidationError([{"type": "dataset", "loc": exc.loc, "msg": exc.reason, "input": None}]) from None
         return JSONResponse({"detail": exc.reason}, status_code=exc.status)
-    except dataset_store.StorageFull as exc:
+    except MemoryBusy as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": str(MemoryBusy.RETRY_AFTER)})
+    except (NeverFits, dataset_store.StorageFull) as exc:
         return JSONResponse({"detail": str(exc)}, status_code=413)
     response.status_code = 201 if created else 200
     return description
