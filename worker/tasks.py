@@ -32,11 +32,11 @@ from tlprobe.settings import Settings, get_settings
 from worker.artifacts import RedisArtifactStore, load_dataset
 from worker.canceling import JobCanceled, stop_if_canceled
 from worker.libraries import libraries
-from worker.science.dataset_curve import ensure_dataset_source_network, run_dataset_curve
+from worker.science.curve_orchestrator import run_learning_curve as engine_learning_curve
+from worker.science.data_source import data_source, source_network_data
 from worker.science.errors import InvalidSpec
 from worker.science.gcm.custom import solve_custom
-from worker.science.learning_curve import ensure_source_network
-from worker.science.learning_curve import run_learning_curve as engine_learning_curve
+from worker.science.source_network import ensure_source_network
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes
@@ -72,11 +72,11 @@ def exception_reason(exc: Exception, timeout: int | None) -> str:
 
 def _learning_curve(request: LearningCurveRequest, redis: Redis, settings: Settings, progress) -> dict[str, Any]:
     store = RedisArtifactStore(redis, settings.artifact_ttl)
+    loaded = {}
     if request.uses_datasets:  # the engine gets arrays: read them here
         progress("load_datasets", 0, len(request.dataset_ids))
         loaded = {dataset_id: load_dataset(redis, dataset_id, settings.dataset_ttl) for dataset_id in request.dataset_ids}
-        return run_dataset_curve(request, loaded[request.source.dataset], loaded[request.target.dataset], store, progress)
-    return engine_learning_curve(request, store, progress)
+    return engine_learning_curve(data_source(request, loaded), store, progress).model_dump()
 
 
 def _gcm(request: GCMRequest, redis: Redis, settings: Settings, progress) -> dict[str, Any]:
@@ -87,13 +87,12 @@ def _gcm(request: GCMRequest, redis: Redis, settings: Settings, progress) -> dic
 
 
 def _source_network(request: SourceNetworkRequest, redis: Redis, settings: Settings, progress) -> dict[str, Any]:
+    loaded = {}
     if request.dataset_fields:  # a diagram on datasets: the network trains on the source dataset
         progress("load_datasets", 0, 1)
-        data = load_dataset(redis, request.source.dataset, settings.dataset_ttl)
-        return ensure_dataset_source_network(request.source, request.network, data,
-                                             RedisArtifactStore(redis, settings.artifact_ttl), progress)
-    return ensure_source_network(request.source, request.network, RedisArtifactStore(redis, settings.artifact_ttl),
-                                 progress)
+        loaded = {request.source.dataset: load_dataset(redis, request.source.dataset, settings.dataset_ttl)}
+    return ensure_source_network(source_network_data(request.source, request.network, loaded),
+                                 RedisArtifactStore(redis, settings.artifact_ttl), progress).model_dump()
 
 
 def _execute(kind: JobKind, compute: Compute, payload: dict[str, Any]) -> dict[str, str]:

@@ -31,9 +31,10 @@ from tlprobe.contract.learning_curve import LearningCurveRequest, LearningCurveR
 from tlprobe.contract.phase_diagram import SourceNetworkRequest, SourceNetworkResult
 from worker.libraries import libraries
 from worker.science import SCIENCE_VERSION
+from worker.science.curve_orchestrator import run_learning_curve
 from worker.science.data import Dataset
-from worker.science.dataset_curve import ensure_dataset_source_network, run_dataset_curve
-from worker.science.learning_curve import ensure_source_network, run_learning_curve
+from worker.science.data_source import data_source, source_network_data
+from worker.science.source_network import ensure_source_network
 
 GOLDEN = Path(__file__).with_name("golden_learning_curves.json")
 ALL = ["tf", "rf", "linear", "scratch", "finetune"]
@@ -107,23 +108,16 @@ def _without_timings(result: dict[str, Any]) -> dict[str, Any]:
 
 def curve(body: dict[str, Any]) -> dict[str, Any]:
     """The result as the worker stores it (validated by the contract, as JSON), without timings."""
-    spec, data = LearningCurveRequest.model_validate(body), datasets()
     with threadpool_limits(limits=1):
-        if spec.uses_datasets:
-            result = run_dataset_curve(spec, data[spec.source.dataset], data[spec.target.dataset])
-        else:
-            result = run_learning_curve(spec)
-    return _without_timings(LearningCurveResult.model_validate(result).model_dump(mode="json"))
+        result = run_learning_curve(data_source(LearningCurveRequest.model_validate(body), datasets()))
+    return _without_timings(LearningCurveResult.model_validate(result.model_dump()).model_dump(mode="json"))
 
 
 def source_network(body: dict[str, Any]) -> dict[str, Any]:
     request = SourceNetworkRequest.model_validate(body)
     with threadpool_limits(limits=1):
-        if request.dataset_fields:
-            result = ensure_dataset_source_network(request.source, request.network, datasets()[request.source.dataset])
-        else:
-            result = ensure_source_network(request.source, request.network)
-    return _without_timings(SourceNetworkResult.model_validate(result).model_dump(mode="json"))
+        result = ensure_source_network(source_network_data(request.source, request.network, datasets()))
+    return _without_timings(SourceNetworkResult.model_validate(result.model_dump()).model_dump(mode="json"))
 
 
 def environment() -> dict[str, Any]:
