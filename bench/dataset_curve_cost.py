@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from tlprobe.contract.learning_curve import LearningCurveRequest
+from worker.science.curve_orchestrator import run_learning_curve
 from worker.science.data import Dataset
-from worker.science.dataset_curve import run_dataset_curve
+from worker.science.dataset_source import DatasetSplitSource
 
 DIGITS = Path(__file__).resolve().parents[1] / "examples" / "data" / "digits.npz"
 SOURCE, TARGET = "ds-" + "1" * 40, "ds-" + "2" * 40  # ids only name the sets here
@@ -42,6 +43,10 @@ def digit_sets() -> tuple[Dataset, Dataset]:
     source, target = order[:899], order[899:]
     return (Dataset(images[source], np.where(digits[source] < 5, 1.0, -1.0)),
             Dataset(images[target], np.where(digits[target] < 4, 1.0, -1.0)))
+
+
+def run_dataset_curve(request: LearningCurveRequest, source: Dataset, target: Dataset) -> dict:
+    return run_learning_curve(DatasetSplitSource(request, source, target)).model_dump(mode="json")
 
 
 def main(out: str | None = None) -> dict:

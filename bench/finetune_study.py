@@ -38,13 +38,15 @@ from tlprobe.contract.learning_curve import (
 )
 from worker.science import SCIENCE_VERSION
 from worker.science.artifacts import MemoryArtifactStore
-from worker.science.chmm import make_source, make_target
+from worker.science.curve_orchestrator import run_learning_curve as run_on
+from worker.science.curve_run import CurveRun
 from worker.science.features import transferred_features
 from worker.science.finetune import _trainer, probe, split
-from worker.science.learning_curve import CurveRun, _silent, run_learning_curve
 from worker.science.network import Trainer, initial_network
 from worker.science.seeding import Stream, generator
 from worker.science.simulate import TaskSamples, sample_sizes
+from worker.science.source_network import train_source_network
+from worker.science.synthetic_source import SyntheticSource
 
 DATA = Path("docs/data")
 SWEEP_FILE, CHECK_DIR = DATA / "finetune_sweep.json", DATA / "finetune_check"  # the check: one file per target
@@ -61,6 +63,11 @@ SWEEPS = [
                                                                        ("source", 0.1)], 150, [(0.01, 1e-4, 300)]),
 ]
 SWEEP_SEED, SWEEP_TEST = 0, 2000
+
+
+def run_learning_curve(spec: LearningCurveRequest, store: MemoryArtifactStore) -> dict:
+    return run_on(SyntheticSource(spec), store).model_dump(mode="json")
+
 
 #: stage 2
 CHECK_TARGETS = [("feature_noise", 0.0), ("feature_noise", 0.3), ("feature_noise", 0.6), ("feature_noise", 1.0),
@@ -79,11 +86,10 @@ def sweep_one(name, target_knobs, alphas, learning_rates, penalties, epochs, scr
     target_params = TargetParams(**target_knobs)
     spec = LearningCurveRequest(target=target_params, alphas=alphas, protocols=["tf"], simulation=None)
     lambdas = run_learning_curve(spec, store=store)["curves"]["tf"]["theory"]["regularisation"]
-    run = CurveRun(spec, store, _silent)
-    source = make_source(spec.source)
-    network, _ = run.synthetic_source_network(source)
+    data = SyntheticSource(spec)
+    network, _ = train_source_network(CurveRun(store), data)
     features = transferred_features(network)  # erf/erf: the population mean is zero
-    samples = TaskSamples(make_target(source, target_params), SWEEP_TEST)
+    samples = TaskSamples(data.target_task, SWEEP_TEST)
     seed = SWEEP_SEED
     test_x, test_y = samples.test_set(seed)
     records = []

@@ -46,7 +46,8 @@ from tlprobe.contract.learning_curve import (
 )
 from worker.science import SCIENCE_VERSION
 from worker.science.artifacts import MemoryArtifactStore
-from worker.science.learning_curve import run_learning_curve
+from worker.science.curve_orchestrator import run_learning_curve
+from worker.science.synthetic_source import SyntheticSource
 
 DATA = Path("docs/data/finite_size.json")
 SIZES = [200, 400, 800, 1600]
@@ -114,7 +115,7 @@ def run(sizes: list[int], path: Path = DATA) -> dict[str, Any]:
                 if cell.key in cache:
                     continue
                 start = time.perf_counter()
-                result = run_learning_curve(spec(cell), store)
+                result = run_learning_curve(SyntheticSource(spec(cell)), store).model_dump(mode="json")
                 cache[cell.key] = summary(result, time.perf_counter() - start)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 cache = {**load(path), cell.key: cache[cell.key]}  # keep what another run saved meanwhile

@@ -42,14 +42,16 @@ from tlprobe.contract.learning_curve import (
 )
 from worker.science import SCIENCE_VERSION
 from worker.science.artifacts import MemoryArtifactStore
-from worker.science.chmm import make_source, make_target
 from worker.science.covariances import monte_carlo_covariances
+from worker.science.curve_orchestrator import feature_map
+from worker.science.curve_run import CurveRun
 from worker.science.features import MEAN_SAMPLES, centred
 from worker.science.gcm.solver import solve_curve
 from worker.science.gcm.spectrum import reduce_to_spectrum
-from worker.science.learning_curve import CurveRun
 from worker.science.readout import fit_readout
 from worker.science.simulate import ReadoutProtocol, TaskSamples, simulate
+from worker.science.source_network import train_source_network
+from worker.science.synthetic_source import SyntheticSource
 
 DATA = Path("docs/data/relu_gap.json")
 ALPHAS = [0.25, 1.0, 4.0]
@@ -102,14 +104,13 @@ def gaussian_simulation(omega: np.ndarray, phi: np.ndarray, teacher: np.ndarray,
 
 def study(n: int) -> dict[str, Any]:
     request = spec(n)
-    run = CurveRun(request, MemoryArtifactStore(), lambda *a: None)
-    source = make_source(request.source)
-    target = make_target(source, request.target)
-    network, summary = run.synthetic_source_network(source)
+    run, data = CurveRun(MemoryArtifactStore()), SyntheticSource(request)
+    target = data.target_task
+    network, summary = train_source_network(run, data)
     out: dict[str, Any] = {"source_test_error": summary["test_error"], "alphas": ALPHAS, "protocols": {}}
     samples = TaskSamples(target, TEST_SAMPLES[n])
     for protocol in request.protocols:
-        fmap = run.feature_map(protocol, target, network)
+        fmap = feature_map(run, data, protocol, network)
         big_mean = centred(fmap, target, np.random.default_rng([n, 11]), n_samples=10 * MEAN_SAMPLES).mean
         rng = lambda salt: np.random.default_rng([n, salt])  # noqa: E731
         plain = monte_carlo_covariances(target, fmap, MC_SAMPLES, rng(1), control_variate=False).full

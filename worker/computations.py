@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from pydantic import BaseModel
 from redis import Redis
 
 from tlprobe.contract.gcm import GCMRequest
@@ -20,12 +21,13 @@ from tlprobe.contract.phase_diagram import PhaseDiagramRequest, SourceNetworkReq
 from tlprobe_server.diagrams import assemble
 from tlprobe_server.settings import Settings
 from worker.redis_arrays import RedisArtifactStore, load_dataset
-from worker.science.dataset_curve import ensure_dataset_source_network, run_dataset_curve
+from worker.science.curve_orchestrator import run_learning_curve
+from worker.science.data_source import data_source, source_network_data
 from worker.science.gcm.custom import solve_custom
-from worker.science.learning_curve import ensure_source_network
-from worker.science.learning_curve import run_learning_curve as engine_learning_curve
+from worker.science.source_network import ensure_source_network
 
-Result = dict[str, Any]
+#: a result as the engine gives it: the contract's model, or its JSON-ready dict
+Result = BaseModel | dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,11 @@ class JobContext:
 
 
 def learning_curve(request: LearningCurveRequest, context: JobContext) -> Result:
+    loaded = {}
     if request.uses_datasets:  # the engine gets arrays: read them here
         context.progress("load_datasets", 0, len(request.dataset_ids))
         loaded = {dataset_id: context.dataset(dataset_id) for dataset_id in request.dataset_ids}
-        return run_dataset_curve(request, loaded[request.source.dataset], loaded[request.target.dataset],
-                                 context.artifacts(), context.progress)
-    return engine_learning_curve(request, context.artifacts(), context.progress)
+    return run_learning_curve(data_source(request, loaded), context.artifacts(), context.progress)
 
 
 def gcm(request: GCMRequest, context: JobContext) -> Result:
@@ -59,12 +60,12 @@ def gcm(request: GCMRequest, context: JobContext) -> Result:
 
 
 def source_network(request: SourceNetworkRequest, context: JobContext) -> Result:
+    loaded = {}
     if request.dataset_fields:  # a diagram on datasets: the network trains on the source dataset
         context.progress("load_datasets", 0, 1)
-        data = context.dataset(request.source.dataset)
-        return ensure_dataset_source_network(request.source, request.network, data, context.artifacts(),
-                                             context.progress)
-    return ensure_source_network(request.source, request.network, context.artifacts(), context.progress)
+        loaded = {request.source.dataset: context.dataset(request.source.dataset)}
+    return ensure_source_network(source_network_data(request.source, request.network, loaded), context.artifacts(),
+                                 context.progress)
 
 
 def phase_diagram(request: PhaseDiagramRequest, context: JobContext) -> Result:

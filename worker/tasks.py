@@ -19,6 +19,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from pydantic import BaseModel
 from redis import Redis
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
@@ -36,7 +37,7 @@ from worker.science.errors import InvalidSpec
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes
-Compute = Callable[[Any, JobContext], dict[str, Any]]
+Compute = Callable[[Any, JobContext], Any]
 
 
 class ProgressReporter:
@@ -91,6 +92,8 @@ def _execute(kind: ServerKind, compute: Compute, payload: dict[str, Any]) -> dic
         job.meta["error"] = exception_reason(exc, job.timeout)
         job.save_meta()
         raise
+    if isinstance(result, BaseModel):  # the engine's own result model
+        result = result.model_dump()
     meta = result.get("meta", {})
     meta.update(package_version=__version__, schema_version=SCHEMA_VERSION, cache_key=cache_key(kind.name, request),
                 job_id=job.id, computed_at=datetime.now(timezone.utc).isoformat(), worker=socket.gethostname(),

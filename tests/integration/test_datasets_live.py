@@ -18,8 +18,9 @@ from tests.integration.test_live import executions, wait_finished
 from tlprobe import Client
 from tlprobe.contract.learning_curve import LearningCurveRequest
 from tlprobe_server import keys
+from worker.science.curve_orchestrator import run_learning_curve
 from worker.science.data import Dataset
-from worker.science.dataset_curve import run_dataset_curve
+from worker.science.dataset_source import DatasetSplitSource
 
 pytestmark = pytest.mark.e2e
 DIGITS = Path(__file__).resolve().parents[2] / "examples" / "data" / "digits.npz"
@@ -88,10 +89,10 @@ def test_upload_then_a_learning_curve_with_all_protocols_then_a_cached_second_re
                 [g - s for g, s in zip(equivalent["test_error"], curve["simulation"]["test_error_mean"])], abs=1e-15)
     assert result["data"]["target"] == {"dataset": target["dataset_id"], "samples": 898, "training_split": 718,
                                         "held_out": 180, "test_samples": 180}
-    expected = run_dataset_curve(LearningCurveRequest.model_validate(request),
-                                 Dataset(source_x.astype(float), np.where(source_y > 0, 1.0, -1.0)),
-                                 Dataset(target_x, target_y.astype(float)))
-    assert_same_numbers({k: v for k, v in result.items() if k not in ("meta", "kind")},
+    expected = run_learning_curve(DatasetSplitSource(LearningCurveRequest.model_validate(request),
+                                                     Dataset(source_x.astype(float), np.where(source_y > 0, 1.0, -1.0)),
+                                                     Dataset(target_x, target_y.astype(float)))).model_dump(mode="json")
+    assert_same_numbers({k: v for k, v in result.items() if k != "meta"},
                         {k: v for k, v in expected.items() if k != "meta"})
     assert result["meta"]["cache_key"][:40] == job_id[3:]
 

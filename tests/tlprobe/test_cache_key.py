@@ -6,7 +6,8 @@ from tlprobe.cache_key import cache_key
 from tlprobe.contract.common import Protocol
 from tlprobe.contract.learning_curve import LearningCurveRequest
 from tlprobe.kinds import KINDS
-from worker.science.learning_curve import network_key, spectra_key
+from worker.science.source_network import network_key
+from worker.science.synthetic_source import spectra_key
 
 LC = KINDS["learning_curve"]
 

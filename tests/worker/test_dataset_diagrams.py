@@ -13,8 +13,9 @@ from tests.service.routes.test_dataset_diagrams import diagram_on
 from tests.worker.test_dataset_jobs import run_queued
 from tlprobe.contract.learning_curve import LearningCurveRequest
 from tlprobe_server import keys, result_store
+from worker.science.curve_orchestrator import run_learning_curve
 from worker.science.data import Dataset
-from worker.science.dataset_curve import run_dataset_curve
+from worker.science.dataset_source import DatasetSplitSource
 
 
 def test_each_cell_is_the_learning_curve_of_that_cell(client, redis):
@@ -34,8 +35,9 @@ def test_each_cell_is_the_learning_curve_of_that_cell(client, redis):
                       "protocols": ["tf", "rf", "linear", "finetune"]}
             for key in ("x_axis", "y_axis"):
                 single.pop(key)
-            curve = run_dataset_curve(LearningCurveRequest.model_validate(single), Dataset(*source_arrays),
-                                      Dataset(*target_arrays))
+            curve = run_learning_curve(DatasetSplitSource(LearningCurveRequest.model_validate(single),
+                                                          Dataset(*source_arrays), Dataset(*target_arrays))
+                                       ).model_dump(mode="json")
             assert result["source_test_errors"][yi][xi] == curve["source_test_error"]
             for protocol, expected in curve["curves"].items():
                 assert result["simulation"][protocol][yi][xi] == expected["simulation"]["test_error_mean"][0]

@@ -8,8 +8,9 @@ from rq.serializers import JSONSerializer
 from tests.datasets import arrays, curve_on, upload
 from tlprobe.contract.learning_curve import LearningCurveRequest
 from tlprobe_server import keys, result_store
+from worker.science.curve_orchestrator import run_learning_curve
 from worker.science.data import Dataset
-from worker.science.dataset_curve import run_dataset_curve
+from worker.science.dataset_source import DatasetSplitSource
 
 
 def run_queued(redis) -> None:
@@ -27,10 +28,9 @@ def test_the_worker_hands_the_stored_arrays_to_the_engine(client, redis):
     view = client.get(f"/v1/jobs/{job_id}").json()
     assert view["status"] == "finished", view
     stored = result_store.get(redis, job_id)
-    expected = run_dataset_curve(LearningCurveRequest.model_validate(request), Dataset(*source_arrays),
-                                 Dataset(*target_arrays))
-    assert {k: v for k, v in stored.items() if k not in ("meta", "kind")} == \
-        {k: v for k, v in expected.items() if k != "meta"}
+    expected = run_learning_curve(DatasetSplitSource(LearningCurveRequest.model_validate(request), Dataset(*source_arrays),
+                                                     Dataset(*target_arrays))).model_dump(mode="json")
+    assert {k: v for k, v in stored.items() if k != "meta"} == {k: v for k, v in expected.items() if k != "meta"}
     assert stored["data"]["source"]["dataset"] == source and stored["curves"]["tf"]["gaussian_equivalent"] is not None
 
 

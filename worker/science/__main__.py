@@ -23,9 +23,10 @@ from pydantic import ValidationError
 from tlprobe.contract.learning_curve import LearningCurveRequest
 from tlprobe.kinds import KINDS
 
+from .curve_orchestrator import run_learning_curve
 from .errors import InvalidSpec
 from .gcm.custom import solve_custom
-from .learning_curve import run_learning_curve
+from .synthetic_source import SyntheticSource
 
 
 def _read(path: str | None) -> str:
@@ -54,7 +55,7 @@ def _synthetic_curve(request: LearningCurveRequest) -> dict:
     if request.uses_datasets:
         raise InvalidSpec("source", "learning curves on uploaded datasets run through the API (POST /v1/datasets, "
                                     "then POST /v1/learning-curves): the command line has no dataset store")
-    return run_learning_curve(request, progress=_stderr_progress())
+    return run_learning_curve(SyntheticSource(request), progress=_stderr_progress()).model_dump(mode="json")
 
 
 #: the kinds this command line runs, each with its runner: those the engine computes alone (a phase

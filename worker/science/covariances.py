@@ -3,7 +3,7 @@
 Omega = E[phi phi^T] (p x p) and Phi = E[phi c^T] (p x k) of the centred features phi on the
 target task. Monte Carlo accumulates in chunks (memory independent of M) and keeps the two halves
 of the sample apart, so that the spectrum of each half can be solved too: their spread and their
-distance from the full estimate give the Monte Carlo error of the theory (``learning_curve.py``).
+distance from the full estimate give the Monte Carlo error of the theory (``theory_curve.py``).
 
 For ``linear`` a closed form follows from Gaussian equivalence. With u_i = F_i^T c / sqrt(D) of
 variance v_i = |F_i|^2 / D, b_i = E[sigma'(u_i)] and s_i = Var sigma(u_i):

@@ -1,5 +1,5 @@
-"""Real data (MODEL.md section 7): a labelled dataset, its seeded split, standardisation, the samples
-a simulation draws from it, and the pieces of its Gaussian-equivalent model.
+"""Real data (MODEL.md section 7): a labelled dataset, its seeded split, standardisation, and the samples
+a simulation draws from it (its Gaussian-equivalent model: ``gaussian_equivalent``).
 
 Split: a permutation of the n samples from (the reference's seed, ``Stream.DATASET_SPLIT``); its
 first ``held_out(n, test_fraction)`` entries are the held-out split, the rest, in that order, the
@@ -11,11 +11,6 @@ and tests on the first ``test_samples`` of the target's held-out split (the same
 Standardisation: x -> (x - mean) / scale, with the per-feature mean and standard deviation of the
 *source training split* (all of it, whatever n_s), the same map for the source and the target and
 for every protocol. A feature constant on that split (max = min) is centred but not scaled.
-
-Gaussian-equivalent model: the teacher acts on the centred standardised target inputs
-c = x - E[x] (k = N), and is the least-squares linear rule theta that best fits the labels on
-the whole target set, y ~ theta . c / sqrt(N). The GCM then takes Omega = E[phi phi^T],
-Phi = E[phi c^T] and rho = theta^T Psi theta / N with Psi = E[c c^T], all estimated on the target set.
 """
 
 from __future__ import annotations
@@ -106,27 +101,6 @@ class SplitSamples:
             raise InvalidSpec("alphas", f"n_t = {n} exceeds the {self.pool.samples} samples of the training split")
         chosen = generator(seed, Stream.SIM_TRAIN_DATA).permutation(self.pool.samples)[:n]
         return self.pool.inputs[chosen], self.pool.labels[chosen]
-
-
-@dataclass(frozen=True)
-class LinearTeacher:
-    """The least-squares linear rule on the centred inputs c, and how well it explains the labels."""
-
-    theta: Array  # (N,)
-    centre: Array  # (N,) E[x] over the target set
-    fit_error: float  # fraction of the target labels that sign(theta . c) gets wrong
-
-    def latents(self, inputs: Array) -> Array:
-        return inputs - self.centre
-
-
-def linear_teacher(target: Dataset) -> LinearTeacher:
-    centre = target.inputs.mean(axis=0)
-    latents = target.inputs - centre
-    scaled = latents / np.sqrt(target.input_dim)
-    theta = np.linalg.lstsq(scaled, target.labels, rcond=None)[0]
-    fit_error = float(np.mean(np.where(latents @ theta >= 0, 1.0, -1.0) != target.labels))
-    return LinearTeacher(theta=theta, centre=centre, fit_error=fit_error)
 
 
 def ordered_chunks(dataset: Dataset, order: Array, limit: int, chunk: int = CHUNK) -> Iterator[Array]:

@@ -7,17 +7,26 @@ Features are centred by their population mean. The mean is exactly zero when the
 latent vector (odd sigma and, for tf/rf, odd sigma_h); for ``linear`` it is computed by quadrature
 per input (x_i = sigma(u_i), u_i ~ N(0, |F_i|^2 / D)); otherwise it is a Monte Carlo estimate over
 ``MEAN_SAMPLES`` target samples, computed once and shared by theory and simulation.
+
+``READOUT_FEATURES`` says, per readout protocol, how a request's map is built (tf from the trained source
+network, rf from ``network.seed``), what determines it besides source and target (part of the keys of
+the artifacts made from it), and whether its covariances on a synthetic task need Monte Carlo.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any, Callable
 
 import numpy as np
+
+from tlprobe.contract.common import Protocol
+from tlprobe.contract.learning_curve import LearningCurveRequest
 
 from .activations import gaussian_moments, get_activation
 from .chmm import Task
 from .network import TwoLayerNetwork
+from .seeding import Stream, generator
 
 Array = np.ndarray
 MEAN_SAMPLES = 50_000
@@ -86,3 +95,31 @@ def centred(feature_map: FeatureMap, task: Task, rng: np.random.Generator,
             total += feature_map.raw(inputs).sum(axis=0)
         mean = total / n_samples
     return replace(feature_map, mean=mean)
+
+
+@dataclass(frozen=True)
+class ReadoutFeatures:
+    """How a readout protocol's feature map is made, and what determines it."""
+
+    build: Callable[[LearningCurveRequest, int, TwoLayerNetwork], FeatureMap]  # (spec, N, source network)
+    #: what, besides source and target, determines the map (part of its artifacts' keys)
+    dependencies: Callable[[LearningCurveRequest], dict[str, Any]]
+    #: covariances on a synthetic task by Monte Carlo (True) or in closed form (False)
+    monte_carlo: bool
+
+
+READOUT_FEATURES: dict[Protocol, ReadoutFeatures] = {
+    Protocol.tf: ReadoutFeatures(
+        build=lambda spec, input_dim, network: transferred_features(network),
+        dependencies=lambda spec: {"protocol": "tf", "network": spec.network}, monte_carlo=True),
+    Protocol.rf: ReadoutFeatures(
+        build=lambda spec, input_dim, network: random_features(
+            spec.network.hidden_units, input_dim, spec.network.activation.value,
+            generator(spec.network.seed, Stream.RANDOM_FEATURES)),
+        dependencies=lambda spec: {"protocol": "rf", "hidden_units": spec.network.hidden_units,
+                                   "activation": spec.network.activation.value, "seed": spec.network.seed},
+        monte_carlo=True),
+    Protocol.linear: ReadoutFeatures(
+        build=lambda spec, input_dim, network: linear_features(input_dim),
+        dependencies=lambda spec: {"protocol": "linear"}, monte_carlo=False),
+}

@@ -102,7 +102,7 @@ class SolverParams(Strict):
 
 
 class SolvedCurve(Strict):
-    """A GCM curve as the solver returns it (the engine's ``results.gcm_points``): one entry per
+    """A GCM curve as the solver returns it (the engine's ``json_safe.gcm_points``): one entry per
     point in every list, in the order the points were asked."""
 
     sample_complexity: list[float] = Field(description="alpha_p = n / p per point (the solver's axis).")

@@ -11,7 +11,8 @@ from service.main import create_app
 from tlprobe.contract.learning_curve import LearningCurveRequest
 from tlprobe_server.settings import Settings
 from worker.science.__main__ import main
-from worker.science.learning_curve import run_learning_curve
+from worker.science.curve_orchestrator import run_learning_curve
+from worker.science.synthetic_source import SyntheticSource
 
 #: bodies the API accepts or refuses for its contract (not its budgets); the command line must agree
 BODIES = [
@@ -61,7 +62,7 @@ def test_command_line_gives_the_engine_result(tmp_path):
     path.write_text(json.dumps(spec))
     out = subprocess.run([sys.executable, "-m", "worker.science", "learning-curve", str(path)], capture_output=True,
                          text=True, check=True)
-    engine = run_learning_curve(LearningCurveRequest.model_validate(spec))
+    engine = run_learning_curve(SyntheticSource(LearningCurveRequest.model_validate(spec))).model_dump(mode="json")
     assert {k: v for k, v in json.loads(out.stdout).items() if k != "meta"} == \
         {k: v for k, v in engine.items() if k != "meta"}
     assert "source_network" in out.stderr

@@ -4,8 +4,9 @@ statistics, the samples a simulation draws, and the least-squares linear teacher
 import numpy as np
 import pytest
 
-from worker.science.data import Dataset, SplitSamples, Standardisation, linear_teacher, split
+from worker.science.data import Dataset, SplitSamples, Standardisation, split
 from worker.science.errors import InvalidSpec
+from worker.science.gaussian_equivalent import linear_teacher
 
 
 def dataset(samples=100, input_dim=6, seed=0) -> Dataset:

@@ -9,14 +9,16 @@ from scipy.special import erf
 from tlprobe.contract.common import Protocol
 from tlprobe.contract.learning_curve import LearningCurveRequest
 from worker.science.artifacts import MemoryArtifactStore
-from worker.science.data import Dataset, Standardisation, linear_teacher
-from worker.science.dataset_curve import centred_on, gaussian_equivalent_key, gaussian_equivalent_spectra, run_dataset_curve
+from worker.science.curve_orchestrator import run_learning_curve
+from worker.science.data import Dataset, Standardisation
+from worker.science.dataset_source import DatasetSplitSource, centred_on
 from worker.science.errors import InvalidSpec
 from worker.science.features import random_features
+from worker.science.gaussian_equivalent import gaussian_equivalent_key, gaussian_equivalent_spectra, linear_teacher
 from worker.science.gcm.spectrum import reduce_to_spectrum
-from worker.science.learning_curve import network_key
 from worker.science.readout import fit_readout
 from worker.science.seeding import Stream, generator
+from worker.science.source_network import network_key
 
 SOURCE, TARGET = "ds-" + "a" * 40, "ds-" + "b" * 40
 #: finite-size allowance of the Gaussian-equivalent curve on exactly Gaussian data at N = K = 50, beyond
@@ -39,6 +41,12 @@ def spec(**changes) -> LearningCurveRequest:
             "readout": {"regularisation": 0.1}}  # fixed: the hand-made fits below use it
     body.update(changes)
     return LearningCurveRequest.model_validate(body)
+
+
+def run_dataset_curve(request: LearningCurveRequest, source: Dataset, target: Dataset,
+                      store: MemoryArtifactStore | None = None) -> dict:
+    """The result as JSON (as the API returns it)."""
+    return run_learning_curve(DatasetSplitSource(request, source, target), store).model_dump(mode="json")
 
 
 def small_sets(input_dim: int = 8):

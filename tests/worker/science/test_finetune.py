@@ -12,11 +12,12 @@ from tlprobe.contract.learning_curve import (
     TargetParams,
 )
 from worker.science.chmm import make_source, make_target
+from worker.science.curve_orchestrator import run_learning_curve
 from worker.science.features import centred, transferred_features
 from worker.science.finetune import finetune, probe
-from worker.science.learning_curve import run_learning_curve
 from worker.science.network import initial_network, train_network
 from worker.science.readout import fit_readout
+from worker.science.synthetic_source import SyntheticSource
 
 
 def _setting(activation: str):
@@ -68,7 +69,7 @@ def _curves(target: TargetParams, alphas: tuple[float, ...]) -> dict:
     """tf, scratch and finetune with every default (sizes, lambda, schedules), three seeds."""
     spec = LearningCurveRequest(target=target, alphas=alphas, protocols=("tf", "scratch", "finetune"),
                                 simulation=SimulationParams(seeds=3))
-    curves = run_learning_curve(spec)["curves"]
+    curves = run_learning_curve(SyntheticSource(spec)).model_dump(mode="json")["curves"]
     return {p: curves[p]["simulation"] for p in ("tf", "scratch", "finetune")}
 
 
@@ -122,7 +123,7 @@ def test_finetune_does_not_depend_on_the_other_protocols_requested(theory):
                                     theory={"mc_samples": 4000} if theory else None,
                                     simulation=SimulationParams(seeds=(0, 1), test_samples=1000,
                                                                 finetune={"epochs": 20}, scratch={"epochs": 20}))
-        return run_learning_curve(spec)["curves"]
+        return run_learning_curve(SyntheticSource(spec)).model_dump(mode="json")["curves"]
 
     alone, beside = run(("finetune",))["finetune"]["simulation"], run(("rf", "tf", "finetune"))
     assert alone == beside["finetune"]["simulation"]

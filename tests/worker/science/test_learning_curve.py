@@ -13,12 +13,18 @@ from tlprobe.contract.learning_curve import (
     TheoryParams,
 )
 from worker.science.artifacts import MemoryArtifactStore
-from worker.science.learning_curve import run_learning_curve
+from worker.science.curve_orchestrator import run_learning_curve as run_on
+from worker.science.synthetic_source import SyntheticSource
 
 #: finite-size allowance at N = K = 200, D = 50 (gaps measured at two targets, science version 3:
 #: <= 0.0072 for tf and rf, 0.011 for linear at one point (2.5 s.e.); docs/validation.md measures the
 #: gap against N: about +0.005 on average at N = 200, within 0.003 of zero at N = 800)
 FINITE_SIZE = 0.012
+
+
+def run_learning_curve(spec: LearningCurveRequest, store: MemoryArtifactStore | None = None) -> dict:
+    """The result as JSON (as the API returns it)."""
+    return run_on(SyntheticSource(spec), store).model_dump(mode="json")
 
 
 def _ci_spec(target: TargetParams) -> LearningCurveRequest:

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from tlprobe.contract.learning_curve import LearningCurveRequest
-from worker.science.learning_curve import run_learning_curve
+from worker.science.curve_orchestrator import run_learning_curve
 from worker.science.readout import CV_GRID, best_regularisation, cross_validation_errors, fit_readout
+from worker.science.synthetic_source import SyntheticSource
 
 
 def _problem(n: int, p: int, seed: int):
@@ -52,8 +53,8 @@ def test_cross_validated_lambda_does_as_well_as_the_theory_optimum():
     base = {"source": {"latent_dim": 25, "input_dim": 100}, "target": {"feature_noise": 0.3, "teacher_noise": 0.2},
             "network": {"hidden_units": 100, "n_samples": 1000, "epochs": 200}, "alphas": [0.5, 2.0],
             "theory": {"mc_samples": 20_000}, "simulation": {"seeds": 4, "test_samples": 4000}}
-    by_theory = run_learning_curve(LearningCurveRequest.model_validate(base))
-    by_cv = run_learning_curve(LearningCurveRequest.model_validate({**base, "theory": None}))
+    by_theory, by_cv = (run_learning_curve(SyntheticSource(LearningCurveRequest.model_validate(body))).model_dump(mode="json")
+                        for body in (base, {**base, "theory": None}))
     for protocol in ("tf", "rf", "linear"):
         cv, th = by_cv["curves"][protocol]["simulation"], by_theory["curves"][protocol]["simulation"]
         assert cv["regularisation_chosen_by"] == "cross_validation" and th["regularisation_chosen_by"] == "theory"

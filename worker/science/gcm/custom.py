@@ -6,7 +6,7 @@ from typing import Any
 
 from tlprobe.contract.gcm import GCMRequest
 
-from ..results import gcm_points
+from ..json_safe import gcm_points
 from .solver import solve_curve
 from .spectrum import Spectrum
 

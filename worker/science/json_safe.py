@@ -1,4 +1,5 @@
-"""Engine results as JSON-safe plain data (what the worker stores and the API returns)."""
+"""Engine numbers as JSON-safe plain data: a non-finite float as null, a solved GCM curve as one list per
+field (what the contract's result models take, and the worker stores and the API returns)."""
 
 from __future__ import annotations
 
