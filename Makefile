@@ -49,8 +49,8 @@ lint: install         ## ruff, as configured in pyproject.toml
 test: redis-server chromium kubectl install lint  ## the linter, then the whole suite against its own Redis on a free port
 	$(PY) -m pytest -q
 
-test-fast: redis-server chromium kubectl install  ## skip tests marked slow
-	$(PY) -m pytest -q -m "not slow"
+test-fast: redis-server kubectl install  ## the inner loop: no live stack (no uvicorn, no worker processes) and no slow tests
+	$(PY) -m pytest -q -m "not slow and not e2e"
 
 soak: redis-server install  ## five-minute soak of the live stack (the suite runs one minute of it)
 	TLPROBE_SOAK_SECONDS=300 $(PY) -m pytest -q -s tests/integration/test_soak.py

@@ -125,7 +125,7 @@ def campaign(redis_url: str, workdir: Path, examples: int = 100, seed: int = 1, 
              workers: int = 1, drain: float = 120.0, max_time: float | None = None) -> Summary:
     """Workers and an API on ``redis_url`` (a database of its own: it is flushed), the CLI run, the
     queue drained, failed jobs judged."""
-    from tests.stack import Api, Workers  # the same helpers as the test suite's live stack
+    from devtools.stack import Api, Workers  # the same helpers as the test suite's live stack
 
     redis = Redis.from_url(redis_url)
     redis.flushdb()

@@ -25,7 +25,7 @@ def artifact(key: str) -> str:
 
 
 def dataset(dataset_id: str) -> str:
-    """Hash of an uploaded dataset: its arrays (framed bytes, ``tlprobe.arrays``) and its description."""
+    """Hash of an uploaded dataset: its arrays (framed bytes, ``tlprobe_server.arrays``) and its description."""
     return f"{PREFIX}:dataset:{dataset_id}"
 
 

@@ -52,7 +52,7 @@ class TlprobeWorker(CancelingWorker):
     second; ``stop_grace_period`` in docker-compose.yml leaves room for it.
 
     Every log line written while a job runs (by the worker, its work horse, RQ and the engine)
-    carries the job's id and the id of the request that enqueued it (``tlprobe.logs``).
+    carries the job's id and the id of the request that enqueued it (``tlprobe_server.logs``).
     """
 
     _handing_back: str | None = None

@@ -33,7 +33,7 @@ from tlprobe_server.kinds import SERVER_KINDS, ServerKind, resolve
 from tlprobe_server.settings import get_settings
 from worker.computations import JobContext
 from worker.libraries import libraries
-from worker.science.errors import InvalidSpec
+from worker.science.invalid_spec import InvalidSpec
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes

@@ -51,7 +51,7 @@ SECRET = "tlprobe-secrets"
 SECRET_KEYS = {"base": {"redis-password", "api-tokens"},
                "external-redis": {"redis-url", "redis-address", "redis-password", "redis-tls", "api-tokens"},
                "sentinel": {"redis-password", "redis-sentinel-password", "api-tokens"}}
-#: settings the sentinel overlay sets that the lead is adding to tlprobe/settings.py (issue 17.2); once
+#: settings the sentinel overlay sets that the lead is adding to tlprobe_server/settings.py (issue 17.2); once
 #: they are settings, this set can go
 PENDING_SETTINGS = {"TLPROBE_REDIS_SENTINELS", "TLPROBE_REDIS_SENTINEL_SERVICE", "TLPROBE_REDIS_PASSWORD",
                     "TLPROBE_REDIS_SENTINEL_PASSWORD"}

@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
+from devtools.stack import stack_env, wait_for
 from tests.integration.conftest import TOKENS
 from tests.requests import live_curve
-from tests.stack import stack_env, wait_for
 from tests.terminal import Screen, run_in_terminal
 from tlprobe import Client
 from tlprobe.cli import main

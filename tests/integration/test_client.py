@@ -10,9 +10,9 @@ import time
 import httpx2 as httpx
 import pytest
 
+from devtools.stack import Api, wait_for
 from tests.integration.conftest import TOKENS
 from tests.requests import live_curve
-from tests.stack import Api, wait_for
 from tlprobe import AsyncClient, Client
 from tlprobe.contract.batches import BatchView
 from tlprobe.contract.jobs import JobStatus, JobView, Submission

@@ -13,8 +13,8 @@ from rq import Queue, Retry
 from rq.serializers import JSONSerializer
 
 from devtools.localredis import LocalRedis
+from devtools.stack import Api, Workers, busy_worker_pids, wait_for
 from tests.integration.test_live import engine_alone, executions, small, wait_finished, without_meta
-from tests.stack import Api, Workers, busy_worker_pids, wait_for
 from tlprobe_server import keys
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -14,8 +14,8 @@ from rq import Queue
 from rq.registry import DeferredJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
 
+from devtools.stack import stack_env
 from tests.requests import live_curve
-from tests.stack import stack_env
 from tlprobe.contract.gcm import GCMRequest
 from tlprobe_server import keys
 from worker.science.gcm.custom import solve_custom

@@ -21,7 +21,7 @@ from rq import Queue
 from rq.registry import StartedJobRegistry
 
 from devtools.localredis import LocalRedis
-from tests.stack import Api, Workers, rss_bytes, wait_for
+from devtools.stack import Api, Workers, rss_bytes, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SECONDS = float(os.environ.get("TLPROBE_SOAK_SECONDS", "60"))

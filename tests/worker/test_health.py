@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from devtools.localredis import free_port
-from tests.stack import Workers, stack_env
+from devtools.stack import Workers, stack_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -1,4 +1,4 @@
-"""Real processes for tests: RQ worker pools and a uvicorn API, talking to a test Redis."""
+"""Real processes for the tests, the benchmarks and the fuzzing campaign: RQ worker pools and a uvicorn API on a Redis."""
 
 from __future__ import annotations
 
