@@ -23,6 +23,7 @@ from rq.worker_pool import WorkerPool
 from tlprobe import logs
 from tlprobe.settings import get_settings
 from worker.canceling import JobCanceled, is_canceled
+from worker.handover import taken_over
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -47,6 +48,9 @@ class TlprobeWorker(Worker):
     (SIGKILL, machine lost) is therefore seen as abandoned, and re-queued while it has retries
     left, within about interval + margin + max(maintenance interval, worker_ttl - 15) seconds:
     35 s with the defaults.
+
+    A worker cut off from Redis while its job is handed over records nothing about that job when the
+    link comes back (``worker.handover``).
 
     Asked to stop (SIGTERM or SIGINT: ``docker stop``, Ctrl-C, the pool shutting down), a busy worker
     does not finish its job first (that could take hours): it stops the work horse and hands the job
@@ -112,6 +116,11 @@ class TlprobeWorker(Worker):
             self.kill_horse()  # monitor_work_horse sees it end and calls handle_job_failure
 
     def handle_job_failure(self, job, queue, started_job_registry=None, exc_string="", execution=None):
+        if taken_over(self.connection, job.key, self.name):
+            # cut off from Redis long enough for the job to be handed over: it is another worker's now
+            self.log.warning("not recording the failure of %s: it was handed over to another worker (or Redis is "
+                             "unreachable) while this one was cut off", job.id)
+            return
         if is_canceled(self.connection, job.id):
             # canceled (its horse stopped itself, or was killed): RQ's "stopped", which is never retried
             self._stopped_job_id, self._handing_back = job.id, None

@@ -5,7 +5,8 @@ engine with a Redis artifact store and a throttled progress reporter (or, for a 
 other jobs, the kind's assembly), validates the result against the kind's result schema, and stores
 it under the job id; its meta names the numerical libraries it ran on (``worker.libraries``). A
 timeout or an invalid spec is recorded in the job's meta as the failure reason, and such a job is
-not retried (retries are for workers that die under a job). Nothing partial is cached: artifacts
+not retried (retries are for workers that die under a job, and for a Redis that could not be
+reached from the job: ``worker.handover``). Nothing partial is cached: artifacts
 are saved only once complete, results only on success.
 """
 
@@ -31,6 +32,7 @@ from tlprobe.kinds import KINDS, JobKind
 from tlprobe.settings import Settings, get_settings
 from worker.artifacts import RedisArtifactStore, load_dataset
 from worker.canceling import JobCanceled, stop_if_canceled
+from worker.handover import is_redis_outage
 from worker.libraries import libraries
 from worker.science.dataset_curve import ensure_dataset_source_network, run_dataset_curve
 from worker.science.errors import InvalidSpec
@@ -109,6 +111,8 @@ def _execute(kind: JobKind, compute: Compute, payload: dict[str, Any]) -> dict[s
     except JobCanceled:
         raise
     except Exception as exc:
+        if is_redis_outage(exc):  # not the computation's failure: retried (or handed over), as if the worker died
+            raise
         # Retries are for a worker dying under a job (RQ re-queues abandoned jobs); an exception
         # raised by the computation itself would only be raised again.
         job.retries_left = 0
