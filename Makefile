@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 COMPILE = $(VENV)/bin/uv pip compile pyproject.toml requirements/build.in --generate-hashes --universal \
 	--python-version 3.11 --quiet $(UPGRADE)
 
-.PHONY: install lint run test test-fast soak fuzz bench validate openapi lock redis-server chromium clean
+.PHONY: install lint run test test-fast cluster-test soak fuzz bench validate openapi lock redis-server chromium clean
 
 install: $(STAMP)
 
@@ -46,6 +46,9 @@ test: redis-server chromium install lint  ## the linter, then the whole suite ag
 
 test-fast: redis-server chromium install  ## skip tests marked slow
 	$(PY) -m pytest -q -m "not slow"
+
+cluster-test: redis-server install  ## only the namespace-hosts test (as root; also part of `make test`)
+	$(PY) -m pytest -q -m cluster tests/cluster
 
 soak: redis-server install  ## five-minute soak of the live stack (the suite runs one minute of it)
 	TLPROBE_SOAK_SECONDS=300 $(PY) -m pytest -q -s tests/integration/test_soak.py
