@@ -68,16 +68,18 @@ def wait_for(condition, timeout: float, what: str, interval: float = 0.2):
 
 class Stack:
     """Redis on host ``redis``, the API on host ``api``, workers on ``worker_hosts`` (started with
-    ``start()`` unless ``start_workers`` is False). ``settings``: TLPROBE_ variables for every process."""
+    ``start()`` unless ``start_workers`` is False). ``settings``: TLPROBE_ variables for every process;
+    ``liveness``: the workers' (``HANDOVER`` unless given; ``{}``: the shipped defaults)."""
 
     def __init__(self, logs: Path, worker_hosts: Iterable[str] = ("w1", "w2"), redis_timeout: float = 2.0,
-                 settings: dict[str, str] | None = None, start_workers: bool = True) -> None:
+                 settings: dict[str, str] | None = None, start_workers: bool = True,
+                 liveness: dict[str, str] = HANDOVER) -> None:
         self.worker_names = list(worker_hosts)
         self.cluster = Cluster(["redis", "api", *self.worker_names], Path(logs))
         self.redis_host, self.api_host = self.cluster["redis"], self.cluster["api"]
         self.redis_url = f"redis://{self.redis_host.address}:{REDIS_PORT}/0"
         self.api_url = f"http://{self.api_host.address}:{API_PORT}"
-        self.settings_env = {**HANDOVER, **(settings or {}), "TLPROBE_REDIS_URL": self.redis_url,
+        self.settings_env = {**liveness, **(settings or {}), "TLPROBE_REDIS_URL": self.redis_url,
                              "TLPROBE_REDIS_TIMEOUT": str(redis_timeout)}
         self.settings = Settings(**{key[len("TLPROBE_"):].lower(): value for key, value in self.settings_env.items()})
         self.start_workers_too = start_workers
