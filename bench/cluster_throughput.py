@@ -161,6 +161,7 @@ class Part:
     elapsed: float
     timings: dict[str, float]
     result_bytes: int
+    record_bytes: int  # its RQ job record in Redis (payload, meta), kept for TLPROBE_JOB_TTL
 
     @property
     def spectra(self) -> float:
@@ -187,13 +188,19 @@ class DiagramRun:
     assembly_cells: int
     assembly_result_bytes: int
     parts: list[Part]
-    artifact_bytes: int
+    artifact_bytes: int  # the artifacts it added: its source network, each target's spectra
     shared_per_job: SharedCosts
     commands: dict[str, float]
 
 
+def artifact_bytes(stack: Stack) -> int:
+    redis = stack.redis()
+    return sum(redis.memory_usage(key) or 0 for key in redis.scan_iter(f"{keys.PREFIX}:artifact:*"))
+
+
 def run_diagram(stack: Stack) -> DiagramRun:
     redis = stack.redis()
+    artifacts_before = artifact_bytes(stack)
     api_before, before = api_cpu_seconds(stack), redis_counters(stack)
     with stack.client() as client:
         started = time.monotonic()
@@ -214,17 +221,17 @@ def run_diagram(stack: Stack) -> DiagramRun:
         body = redis.get(keys.result(part["job_id"]))
         meta = json.loads(body)["meta"]
         parts.append(Part(part["role"], len({cell[2] for cell in part["cells"]}), meta["elapsed_seconds"],
-                          meta["timings"], len(body)))
+                          meta["timings"], len(body), redis.memory_usage(Job.key_for(part["job_id"])) or 0))
     (network_id,) = plan["networks"]
     network = json.loads(redis.get(keys.result(network_id)))["meta"]["elapsed_seconds"]
     diagram = redis.get(keys.result(diagram_id))
     jobs = len(parts) + 2  # the parts, the network, the assembly
-    artifact_bytes = sum(redis.memory_usage(key) or 0 for key in redis.scan_iter(f"{keys.PREFIX}:artifact:*"))
+    artifacts = artifact_bytes(stack) - artifacts_before
     shared = SharedCosts.between(before, after, jobs, own_commands=2 + polls[0], idle_rate=0.0,
                                  api_cpu=api_after - api_before)
     commands = top_commands(before, after, jobs, {"exists": polls[0], "info": 1})
     return DiagramRun(submit_seconds, seconds, network, json.loads(diagram)["meta"]["elapsed_seconds"], len(DIAGRAM_ALPHAS) * 2,
-                      len(diagram), parts, artifact_bytes, shared, commands)
+                      len(diagram), parts, artifacts, shared, commands)
 
 
 @dataclass
@@ -238,6 +245,7 @@ class GridEstimate:
     redis_cpu_fraction: float
     redis_out_megabytes_per_second: float
     results_megabytes: float
+    memory_megabytes: float  # results, job records (kept a day) and artifacts in Redis
 
 
 def estimate_grid(run: DiagramRun, dispatch: float, grid: int = GRID, block: int = BLOCK, chunk: int = CHUNK,
@@ -252,7 +260,9 @@ def estimate_grid(run: DiagramRun, dispatch: float, grid: int = GRID, block: int
     (simulation parts). One source network. Each diagram's assembly at the measured cost per cell. Every
     job also costs ``dispatch`` seconds of a worker outside its own time (RQ's dequeue, the fork of its
     work horse, the bookkeeping). Workers: the work over what the deadline leaves after the critical path
-    (network, a first theory part, a simulation part, an assembly), rounded up."""
+    (network, a first theory part, a simulation part, an assembly), rounded up. Redis's load: the measured
+    per-job costs at that many jobs in ``deadline``; its memory: results, job records, and the measured
+    diagram's artifacts scaled from its targets to ``grid`` targets."""
     theory = [p for p in run.parts if p.role == "theory"]
     simulation = [p for p in run.parts if p.role == "simulation"]
     spectra = statistics.mean(p.spectra for p in theory)
@@ -274,9 +284,12 @@ def estimate_grid(run: DiagramRun, dispatch: float, grid: int = GRID, block: int
     result_bytes = (statistics.mean(p.result_bytes for p in theory) * theory_parts
                     + statistics.mean(p.result_bytes for p in simulation) * simulation_parts
                     + run.assembly_result_bytes / run.assembly_cells * grid * grid)
+    records = statistics.mean(p.record_bytes for p in run.parts) * jobs
+    targets_measured = len(DIAGRAM["y_axis"]["values"])
+    memory = result_bytes + records + run.artifact_bytes * grid / targets_measured
     return GridEstimate(diagrams, jobs, work, critical, workers, per_job.redis_commands * jobs / deadline,
                         per_job.redis_cpu_ms / 1000 * jobs / deadline, per_job.redis_out_bytes * jobs / deadline / 1e6,
-                        result_bytes / 1e6)
+                        result_bytes / 1e6, memory / 1e6)
 
 
 def load_average() -> str:
@@ -325,17 +338,18 @@ def main(argv: list[str] | None = None) -> dict:
     for part in diagram.parts:
         print(f"[phase diagram parts]   {part.role:10} {part.alphas} alphas: {part.elapsed:.2f} s (spectra "
               f"{part.spectra:.2f}, per alpha {part.per_alpha:.3f}, overhead {part.overhead:.2f}); "
-              f"result {part.result_bytes / 1e3:.1f} kB")
+              f"result {part.result_bytes / 1e3:.1f} kB, job record {part.record_bytes / 1e3:.1f} kB")
     print(f"[phase diagram parts] per job: {d.redis_commands:.0f} Redis commands, {d.redis_cpu_ms:.1f} ms Redis CPU, "
           f"{d.redis_in_bytes / 1e3:.0f} kB in / {d.redis_out_bytes / 1e3:.0f} kB out of Redis, "
           f"{d.redis_memory_bytes / 1e3:.0f} kB kept; "
-          f"artifacts held {diagram.artifact_bytes / 1e6:.1f} MB; diagram result {diagram.assembly_result_bytes / 1e3:.1f} kB")
+          f"artifacts added {diagram.artifact_bytes / 1e6:.1f} MB; diagram result {diagram.assembly_result_bytes / 1e3:.1f} kB")
     print(f"[phase diagram parts] Redis commands per job, most frequent: {diagram.commands}")
     print(f"[100 x 100 diagram] {grid.diagrams} diagrams of {BLOCK} x {BLOCK}, {grid.jobs} jobs, "
           f"{grid.work_seconds / 3600:.2f} worker-hours of work; critical path {grid.critical_path_seconds:.0f} s; "
           f"{grid.workers} workers finish it in {DEADLINE / 60:.0f} min; Redis then serves "
           f"{grid.redis_commands_per_second:.0f} commands/s, {100 * grid.redis_cpu_fraction:.0f}% of a core, "
-          f"{grid.redis_out_megabytes_per_second:.1f} MB/s out; results {grid.results_megabytes:.0f} MB")
+          f"{grid.redis_out_megabytes_per_second:.1f} MB/s out; results {grid.results_megabytes:.0f} MB, with job "
+          f"records and artifacts {grid.memory_megabytes:.0f} MB")
     numbers = {"batches": [asdict(one), asdict(two)], "ratio": two.jobs_per_second / one.jobs_per_second,
                "dispatch": dispatch, "diagram": asdict(diagram), "grid": asdict(grid), "load": loads}
     if args.json:

@@ -3,9 +3,9 @@
 A worker whose host loses its link to Redis misses its heartbeats; once its job counts as abandoned,
 an idle worker re-queues it and another worker takes it up (``TlprobeWorker``; measured on namespace
 hosts in docs/deploy.md). The cut-off worker's work horse does not know: it computes on until a write
-to Redis fails, and then reports the job failed. Its client retries the connection for about half a
-minute, so when the link comes back within that time the report lands on a job that another worker
-is running or has already finished: "failed" over "finished" (seen on namespace hosts:
+to Redis fails (its socket timeout), and then reports the job failed, its client trying to reconnect
+for a few seconds more. When the link comes back within that time, the report lands on a job that
+another worker is running or has already finished: "failed" over "finished" (seen on namespace hosts:
 tests/cluster), and a part of a phase diagram failing that way would release the diagram's assembly
 before the part's result exists.
 

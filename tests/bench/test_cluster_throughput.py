@@ -11,9 +11,11 @@ SHARED = SharedCosts(redis_commands=200, redis_cpu_ms=10, redis_in_bytes=50e3, r
 
 def measured() -> DiagramRun:
     # theory part: spectra 1 s, 8 alphas solved in 4 s, 0.5 s outside its stages
-    theory = Part("theory", 8, 5.5, {"source_network": 0.0, "covariances:tf": 1.0, "theory:tf": 4.0}, 5000)
+    theory = Part("theory", 8, 5.5, {"source_network": 0.0, "covariances:tf": 1.0, "theory:tf": 4.0}, 5000,
+                  20_000)
     # simulation part: 2 alphas solved and simulated in 2 s, 0.25 s outside
-    simulation = Part("simulation", 2, 2.25, {"source_network": 0.0, "theory:tf": 1.0, "simulation": 1.0}, 4000)
+    simulation = Part("simulation", 2, 2.25, {"source_network": 0.0, "theory:tf": 1.0, "simulation": 1.0}, 4000,
+                      10_000)
     return DiagramRun(submit_seconds=0.1, seconds=30.0, network=10.0, assembly=0.4, assembly_cells=16,
                       assembly_result_bytes=3200, parts=[theory, simulation], artifact_bytes=10**6,
                       shared_per_job=SHARED, commands={})
@@ -46,4 +48,7 @@ def test_the_grid_estimate_adds_up_every_part_of_a_100_by_100_diagram():
     assert grid.redis_commands_per_second == pytest.approx(200 * jobs / 600)
     assert grid.redis_cpu_fraction == pytest.approx(0.010 * jobs / 600)
     assert grid.redis_out_megabytes_per_second == pytest.approx(0.3 * jobs / 600)
-    assert grid.results_megabytes == pytest.approx((5000 * 500 + 4000 * 5000 + 200 * 10_000) / 1e6)
+    results = 5000 * 500 + 4000 * 5000 + 200 * 10_000  # theory parts, simulation parts, 3200 bytes per 16 cells
+    assert grid.results_megabytes == pytest.approx(results / 1e6)
+    # job records (15 kB each on average), and the measured 1 MB of artifacts of 2 targets, for 100 targets
+    assert grid.memory_megabytes == pytest.approx((results + 15_000 * jobs + 50 * 10**6) / 1e6)
