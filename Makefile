@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 COMPILE = $(VENV)/bin/uv pip compile pyproject.toml requirements/build.in --generate-hashes --universal \
 	--python-version 3.11 --quiet $(UPGRADE)
 
-.PHONY: install lint run test test-fast cluster-test soak fuzz bench validate openapi lock redis-server chromium clean
+.PHONY: install lint run test test-fast cluster-test soak fuzz bench validate openapi lock redis-server chromium iproute2 clean
 
 install: $(STAMP)
 
@@ -33,6 +33,9 @@ redis-server:         ## redis-server on PATH: apt-get installs it when missing 
 chromium:             ## Debian's chromium (the dashboard's browser test): apt-get installs it when missing
 	@devtools/need-program chromium chromium
 
+iproute2:             ## as root, `ip` for the namespace-hosts test (tests/cluster; skipped without root)
+	@[ "$$(id -u)" != 0 ] || devtools/need-program ip iproute2
+
 run:                  ## Redis (local, unless REDIS_URL is set), one worker per core, the API on $PORT
 	@[ -n "$$TLPROBE_REDIS_URL$$REDIS_URL" ] || $(NEED_REDIS)
 	@$(MAKE) --no-print-directory install
@@ -41,13 +44,13 @@ run:                  ## Redis (local, unless REDIS_URL is set), one worker per 
 lint: install         ## ruff, as configured in pyproject.toml
 	$(VENV)/bin/ruff check .
 
-test: redis-server chromium install lint  ## the linter, then the whole suite against its own Redis on a free port
+test: redis-server chromium iproute2 install lint  ## the linter, then the whole suite against its own Redis on a free port
 	$(PY) -m pytest -q
 
 test-fast: redis-server chromium install  ## skip tests marked slow
 	$(PY) -m pytest -q -m "not slow"
 
-cluster-test: redis-server install  ## only the namespace-hosts test (as root; also part of `make test`)
+cluster-test: redis-server iproute2 install  ## only the namespace-hosts test (as root; also part of `make test`)
 	$(PY) -m pytest -q -m cluster tests/cluster
 
 soak: redis-server install  ## five-minute soak of the live stack (the suite runs one minute of it)
@@ -56,7 +59,7 @@ soak: redis-server install  ## five-minute soak of the live stack (the suite run
 fuzz: redis-server install  ## schemathesis, every operation x 100 examples + stateful, against Redis, workers, uvicorn
 	$(PY) -m devtools.fuzz --examples $(or $(EXAMPLES),100)
 
-bench: redis-server install  ## benchmarks printing ratios measured in one run
+bench: redis-server iproute2 install  ## benchmarks printing ratios measured in one run
 	$(PY) -m bench
 
 validate: install     ## theory-vs-simulation gap at N = 200..1600 (cached in docs/data/); asserts it shrinks; writes docs/validation.md

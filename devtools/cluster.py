@@ -136,10 +136,8 @@ class Stack:
             wait_for(lambda: self.redis().ping(), 20, "Redis")
         except TimeoutError:
             inside = host.run(["redis-cli", "-h", host.address, "-p", str(REDIS_PORT), "ping"], check=False).stdout
-            raise RuntimeError(
-                f"Redis on {host.address} does not answer over the bridge (inside its host: {inside.strip()!r}). "
-                "If it answers inside but not here, bridged traffic is filtered: br_netfilter with "
-                "net.bridge.bridge-nf-call-iptables = 1 and a FORWARD policy of DROP (as Docker sets) drop it.") from None
+            raise RuntimeError(f"Redis on {host.address} does not answer over the bridge (inside its host: "
+                               f"{inside.strip()!r}; logs in {self.cluster.logs})") from None
 
     def start_api(self) -> None:
         host = self.api_host

@@ -1,11 +1,13 @@
 """Several hosts on this machine: Linux network namespaces on one bridge (needs root and iproute2).
 
 ``Cluster(["redis", "api", "w1", "w2"], logs)`` builds, per name, a *host*: a network namespace
-whose only interface is one end of a veth pair (``eth0``) whose other end sits on a bridge of the
-cluster's own, in a /24 of 10.0.0.0/8 drawn at random per cluster and checked against every address
-and route of the machine. The root namespace joins the bridge at ``.1`` (the test client); host
-``i`` has address ``.(i + 2)``. No address of the cluster is routed anywhere: nothing leaves the
-bridge, and IPv6 is off on every link of it.
+whose only interface is one end of a veth pair (``eth0``) whose other end sits on the cluster's
+bridge, in a /24 of 10.0.0.0/8 drawn at random per cluster and checked against every address and
+route of the machine. The bridge lives in a namespace of its own (the *switch*), so the machine's
+firewall (say, Docker's FORWARD policy DROP applied to bridged traffic by br_netfilter) does not see
+the traffic between hosts. The root namespace joins the bridge at ``.1`` through a link of its own
+(the test client); host ``i`` has address ``.(i + 2)``. No address of the cluster is routed anywhere:
+nothing leaves the bridge, and IPv6 is off on every link of it.
 
 Each host also has a hostname and a filesystem view of its own. Its *anchor* process is started as
 ``ip netns exec NS unshare --uts --mount``: it sets the hostname, mounts a private tmpfs on /tmp,
@@ -18,7 +20,7 @@ system files is shared between hosts. A process's output goes to ``<logs>/<host>
 ``host.cut()`` puts the bridge side of the host's link down: its processes keep running and reach
 no one; ``host.heal()`` puts it back up. ``Cluster.close()`` (also on errors, and from ``with``)
 stops every process of every namespace (SIGTERM to the ones it started, then SIGKILL to whatever is
-left, anchors included), deletes the namespaces, then the bridge.
+left, anchors included), deletes the hosts' namespaces, then the bridge and its switch namespace.
 
 Run ``python -m devtools.hosts`` to build a cluster of three hosts, print it and check that they
 reach each other, then tear it down.
@@ -119,9 +121,10 @@ class Host:
     def _build(self) -> None:
         cluster = self.cluster
         _run(["ip", "netns", "add", self.namespace])
-        _run(["ip", "link", "add", self.veth, "type", "veth", "peer", "name", "eth0", "netns", self.namespace])
-        _disable_ipv6(self.veth)
-        _run(["ip", "link", "set", self.veth, "master", cluster.bridge, "up"])
+        _run(["ip", "-n", cluster.switch, "link", "add", self.veth, "type", "veth", "peer", "name", "eth0", "netns",
+              self.namespace])
+        _disable_ipv6(self.veth, cluster.switch)
+        _run(["ip", "-n", cluster.switch, "link", "set", self.veth, "master", cluster.bridge, "up"])
         _disable_ipv6("eth0", self.namespace)
         _run(["ip", "-n", self.namespace, "addr", "add", f"{self.address}/{cluster.subnet.prefixlen}", "dev", "eth0"])
         _run(["ip", "-n", self.namespace, "link", "set", "eth0", "up"])
@@ -190,10 +193,10 @@ class Host:
     # -- the link ------------------------------------------------------------------------------
     def cut(self) -> None:
         """The host's link down, on the bridge side: its processes run on and reach no one."""
-        _run(["ip", "link", "set", self.veth, "down"])
+        _run(["ip", "-n", self.cluster.switch, "link", "set", self.veth, "down"])
 
     def heal(self) -> None:
-        _run(["ip", "link", "set", self.veth, "up"])
+        _run(["ip", "-n", self.cluster.switch, "link", "set", self.veth, "up"])
 
     # -- logs ----------------------------------------------------------------------------------
     def log_path(self, name: str) -> Path:
@@ -254,13 +257,15 @@ class Cluster:
         if len(names) > 250:
             raise ValueError("at most 250 hosts on a /24")
         self.tag = secrets.token_hex(3)  # 6 hex digits: "tlp" + tag + index stays within 15 characters
+        self.switch = f"{PREFIX}-{self.tag}-switch"  # the namespace holding the bridge
         self.bridge = f"{PREFIX}b{self.tag}"
+        self.client_link = f"{PREFIX}{self.tag}c"  # the root namespace's link to the bridge
         self.subnet = subnet or free_subnet()
         self.address = str(self.subnet.network_address + 1)  # the root namespace's, on the bridge
         self.logs = Path(logs)
         self.hosts = {name: Host(self, name, index) for index, name in enumerate(names)}
         self._built: list[Host] = []
-        self._bridge_made = False
+        self._switch_made = False
 
     def __getitem__(self, name: str) -> Host:
         return self.hosts[name]
@@ -279,11 +284,17 @@ class Cluster:
             raise RuntimeError("building namespace hosts needs root")
         self.logs.mkdir(parents=True, exist_ok=True)
         try:
-            _run(["ip", "link", "add", self.bridge, "type", "bridge"])
-            self._bridge_made = True
-            _disable_ipv6(self.bridge)
-            _run(["ip", "addr", "add", f"{self.address}/{self.subnet.prefixlen}", "dev", self.bridge])
-            _run(["ip", "link", "set", self.bridge, "up"])
+            _run(["ip", "netns", "add", self.switch])
+            self._switch_made = True
+            _run(["ip", "-n", self.switch, "link", "add", self.bridge, "type", "bridge"])
+            _disable_ipv6(self.bridge, self.switch)
+            _run(["ip", "-n", self.switch, "link", "set", self.bridge, "up"])
+            _run(["ip", "link", "add", self.client_link, "type", "veth", "peer", "name", "client", "netns", self.switch])
+            _disable_ipv6(self.client_link)
+            _disable_ipv6("client", self.switch)
+            _run(["ip", "-n", self.switch, "link", "set", "client", "master", self.bridge, "up"])
+            _run(["ip", "addr", "add", f"{self.address}/{self.subnet.prefixlen}", "dev", self.client_link])
+            _run(["ip", "link", "set", self.client_link, "up"])
             for host in self.hosts.values():
                 self._built.append(host)
                 host._build()
@@ -293,7 +304,8 @@ class Cluster:
         return self
 
     def close(self) -> None:
-        """Processes of every host first, then the namespaces, then the bridge. Safe to call twice."""
+        """Processes of every host first, then their namespaces, then the bridge (with the switch
+        namespace that holds it, and the root namespace's link to it). Safe to call twice."""
         errors = []
         for host in reversed(self._built):
             try:
@@ -302,11 +314,12 @@ class Cluster:
                 errors.append(f"{host.name}: {exc}")
         for host in reversed(self._built):
             _run(["ip", "netns", "del", host.namespace], check=False)
-            _run(["ip", "link", "del", host.veth], check=False)  # gone with its peer, unless the netns lingers
         self._built = []
-        if self._bridge_made:
-            _run(["ip", "link", "del", self.bridge], check=False)
-            self._bridge_made = False
+        if self._switch_made:
+            _run(["ip", "-n", self.switch, "link", "del", self.bridge], check=False)
+            _run(["ip", "netns", "del", self.switch], check=False)
+            _run(["ip", "link", "del", self.client_link], check=False)  # gone with its peer, unless the netns lingers
+            self._switch_made = False
         if errors:
             raise RuntimeError("tearing down: " + "; ".join(errors))
 
@@ -315,7 +328,8 @@ class Cluster:
         return {name: host.logs() for name, host in self.hosts.items()}
 
     def describe(self) -> str:
-        lines = [f"bridge {self.bridge} {self.subnet} (this namespace: {self.address})"]
+        lines = [f"bridge {self.bridge} in namespace {self.switch}, {self.subnet} (this namespace: {self.address} "
+                 f"on {self.client_link})"]
         lines += [f"  {host.name:8} {host.address:15} hostname {host.hostname:16} namespace {host.namespace} "
                   f"link {host.veth}" for host in self.hosts.values()]
         return "\n".join(lines)
