@@ -4,6 +4,7 @@ import shutil
 
 from bench import (
     cached_reads,
+    cluster_throughput,
     control_variate,
     covariances,
     dataset_curve_cost,
@@ -21,6 +22,7 @@ def main() -> None:
     gcm_solver.main_with(30)
     phase_diagram_workers.main()
     dataset_curve_cost.main()
+    cluster_throughput.main([])  # as root only (network namespaces); says so otherwise
     if shutil.which("wrk"):
         cached_reads.main(["--rounds", "1"])
     else:

@@ -20,6 +20,7 @@ from tlprobe_server import logs
 from tlprobe_server.cancel import CancelingWorker
 from tlprobe_server.kinds import SERVER_KINDS, resolve
 from tlprobe_server.settings import get_settings
+from worker.handover import taken_over
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -44,6 +45,9 @@ class TlprobeWorker(CancelingWorker):
     (SIGKILL, machine lost) is therefore seen as abandoned, and re-queued while it has retries
     left, within about interval + margin + max(maintenance interval, worker_ttl - 15) seconds:
     35 s with the defaults.
+
+    A worker cut off from Redis while its job is handed over records nothing about that job when the
+    link comes back (``worker.handover``).
 
     Asked to stop (SIGTERM or SIGINT: ``docker stop``, Ctrl-C, the pool shutting down), a busy worker
     does not finish its job first (that could take hours): it stops the work horse and hands the job
@@ -89,6 +93,11 @@ class TlprobeWorker(CancelingWorker):
             self.kill_horse()  # monitor_work_horse sees it end and calls handle_job_failure
 
     def handle_job_failure(self, job, queue, started_job_registry=None, exc_string="", execution=None):
+        if taken_over(self.connection, job.key, self.name):
+            # cut off from Redis long enough for the job to be handed over: it is another worker's now
+            self.log.warning("not recording the failure of %s: it was handed over to another worker (or Redis is "
+                             "unreachable) while this one was cut off", job.id)
+            return
         if self.canceled_failure(job):  # ends "stopped" (canceled), never retried: nothing to hand back
             self._handing_back = None
         elif job.id == self._handing_back:  # not a failure: requeue at the front, retries untouched

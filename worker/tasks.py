@@ -7,7 +7,8 @@ trusted), runs the kind's computation (``worker.computations``, named by the kin
 result schema, and stores it under the job id; its meta names the numerical libraries it ran on
 (``worker.libraries``) and the host that ran it (``worker``). A
 timeout or an invalid spec is recorded in the job's meta as the failure reason, and such a job is
-not retried (retries are for workers that die under a job). Nothing partial is cached: artifacts
+not retried (retries are for workers that die under a job, and for a Redis that could not be
+reached from the job: ``worker.handover``). Nothing partial is cached: artifacts
 are saved only once complete, results only on success.
 """
 
@@ -32,6 +33,7 @@ from tlprobe_server.dataset_store import DatasetMissing
 from tlprobe_server.kinds import SERVER_KINDS, ServerKind, resolve
 from tlprobe_server.settings import get_settings
 from worker.computations import JobContext
+from worker.handover import is_redis_outage
 from worker.libraries import libraries
 from worker.science.invalid_spec import InvalidSpec
 
@@ -86,6 +88,8 @@ def _execute(kind: ServerKind, compute: Compute, payload: dict[str, Any]) -> dic
     except JobCanceled:
         raise
     except Exception as exc:
+        if is_redis_outage(exc):  # not the computation's failure: retried (or handed over), as if the worker died
+            raise
         # Retries are for a worker dying under a job (RQ re-queues abandoned jobs); an exception
         # raised by the computation itself would only be raised again.
         job.retries_left = 0
