@@ -18,7 +18,7 @@ import yaml
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 
-from tlprobe_server.settings import Settings
+from tlprobe_server.settings import Settings, environment_variables
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,16 +55,6 @@ def interpolated(value: str, env: dict[str, str] | None = None) -> str:
 
 def seconds(duration: str) -> float:
     return sum(float(n) * {"h": 3600, "m": 60, "s": 1}[unit] for n, unit in re.findall(r"([0-9.]+)(h|m|s)", duration))
-
-
-def _setting_variables() -> set[str]:
-    names = set()
-    for name, field in Settings.model_fields.items():
-        names.add(f"TLPROBE_{name.upper()}")
-        alias = field.validation_alias
-        if alias is not None:
-            names.update(str(choice) for choice in getattr(alias, "choices", [alias]))
-    return names
 
 
 def test_compose_services_and_redis_persistence():
@@ -115,7 +105,7 @@ def test_health_checks_and_the_stop_grace_period():
 
 
 def test_compose_environment_is_made_of_real_settings():
-    known = _setting_variables()
+    known = environment_variables()
     for name in ("api", "worker"):
         env = {k: interpolated(v) for k, v in compose()["services"][name]["environment"].items()}
         assert set(env) <= known, set(env) - known

@@ -92,6 +92,17 @@ class Settings(BaseSettings):
         return self.blas_threads or max(1, usable_cpus() // self.workers)
 
 
+def environment_variables() -> set[str]:
+    """Every environment variable a setting is read from (``TLPROBE_<NAME>`` and the aliases, e.g. ``REDIS_URL``)."""
+    names = set()
+    for name, field in Settings.model_fields.items():
+        names.add(f"TLPROBE_{name.upper()}")
+        alias = field.validation_alias
+        if alias is not None:
+            names.update(str(choice) for choice in getattr(alias, "choices", [alias]))
+    return names
+
+
 @lru_cache
 def get_settings() -> Settings:
     return Settings()

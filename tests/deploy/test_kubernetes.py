@@ -32,7 +32,7 @@ from redis import Redis
 from rq import Queue
 from rq.registry import StartedJobRegistry
 
-from tlprobe_server.settings import Settings
+from tlprobe_server.settings import Settings, environment_variables
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBERNETES = ROOT / "deploy" / "kubernetes"
@@ -331,12 +331,7 @@ def test_a_worker_pods_memory_covers_the_largest_job_it_may_be_given(objects):
 
 
 def test_every_tlprobe_variable_is_a_setting(objects):
-    known = set()
-    for name, field in Settings.model_fields.items():
-        known.add(f"TLPROBE_{name.upper()}")
-        alias = field.validation_alias
-        if alias is not None:
-            known.update(str(choice) for choice in getattr(alias, "choices", [alias]))
+    known = environment_variables()
     for _, container in containers(objects):
         names = {name for name in environment(objects, container) if name.startswith("TLPROBE_")}
         assert names - known - PENDING_SETTINGS == set(), names - known - PENDING_SETTINGS
