@@ -1,0 +1,242 @@
+"""The optimal-lambda mode: per alpha, the lambda in OPTIMAL_LAMBDA_BOUNDS minimising the theoretical
+test error E, found at about the cost of solving at one fixed lambda.
+
+The search runs on s = log10(lambda). At each probed s the fixed point comes from Newton's method
+(``newton.py``) started from the nearest solved point moved along its tangent dx/ds, and the slope
+g = dE/ds from implicit differentiation at the fixed point (one finite-difference Jacobian). The
+minimum is the root of g, found by a safeguarded secant iteration: the first step uses the curvature
+of the previous alpha's search (or a half-decade step downhill), later steps the secant of the last
+two probes; a step is kept inside the bracket that the signs of g have established so far (bisection
+otherwise), and clipped to the search bounds, where a slope pointing outwards ends the search at the
+bound. The search stops when the next step would move s by less than OPTIMAL_LAMBDA_XATOL and gain
+less than OPTIMAL_ERROR_TOLERANCE in E; the optimum's E is then exact to well below 1e-8 (E is
+quadratic in s there). Along a curve (alphas in increasing order) each alpha starts from the
+previous optimum, extrapolated linearly in log alpha, so a point typically takes two or three probes.
+
+A probe whose Newton iteration fails is solved by the plain iteration (to a loose tolerance, then
+Newton again); when the secant search still cannot proceed (a probe that cannot be solved, a slope
+that cannot be computed, more than MAX_PROBES probes) the point falls back to the bounded Brent
+search on E over the whole interval that the optimal mode used before, warm-started the same way.
+Either way the returned point is ``solver.solve``'s plain iteration at the chosen lambda, started
+from the Newton solution (one or two iterations): its status, residual and convergence test are the
+plain iteration's, as for a fixed lambda.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+
+from tlprobe.contract.common import SolverParams
+
+from .channels import make_channel
+from .newton import FixedPointMap, Root, error_gradient, jacobian, newton, tangents, valid
+from .solver import (
+    OPTIMAL_LAMBDA_BOUNDS,
+    OPTIMAL_LAMBDA_XATOL,
+    GCMPoint,
+    Overlaps,
+    SolverStatus,
+    generalisation_error,
+    solve,
+)
+from .spectrum import Spectrum
+
+#: the secant search stops when its next step would gain less than this in test error
+OPTIMAL_ERROR_TOLERANCE = 1e-9
+#: probes of the secant search before it gives up for the bounded Brent search
+MAX_PROBES = 12
+#: the first step without a curvature estimate, and the largest step (decades of lambda)
+FIRST_STEP = 0.5
+MAX_STEP = 1.5
+#: where the search starts without a previous alpha: the first point of the bounded Brent search
+COLD_START = math.log10(OPTIMAL_LAMBDA_BOUNDS[0]) + 0.381966 * math.log10(OPTIMAL_LAMBDA_BOUNDS[1] /
+                                                                       OPTIMAL_LAMBDA_BOUNDS[0])
+#: the relative residual at which Newton's steps with a carried-over Jacobian hand over to a fresh one
+ROUGH_TOLERANCE = 1e-7
+#: the plain iteration's tolerance before Newton takes over, where Newton has no start near enough
+LOOSE_TOLERANCE = 1e-4
+LOW, HIGH = (math.log10(b) for b in OPTIMAL_LAMBDA_BOUNDS)
+LN10 = math.log(10.0)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """The fixed point at s = log10(lambda), its test error and their derivatives in s."""
+
+    log_alpha: float
+    s: float
+    root: Root
+    jacobian: np.ndarray  # dF/dx at the fixed point (finite differences)
+    tangent: np.ndarray  # dx/ds
+    alpha_tangent: np.ndarray  # dx/dlog(alpha)
+    error: float
+    slope: float  # dE/ds
+
+
+def _as_array(overlaps: Overlaps) -> np.ndarray:
+    return np.array([overlaps.v, overlaps.q, overlaps.m], dtype=float)
+
+
+class LambdaSearch:
+    """Optimal-lambda points of one spectrum and loss, asked in increasing alpha: each search starts
+    from the previous one's optimum (``point``)."""
+
+    def __init__(self, spectrum: Spectrum, loss: str, settings: SolverParams = SolverParams(), channel=None,
+                 start: Overlaps | None = None) -> None:
+        self.spectrum, self.loss, self.settings = spectrum, loss, settings
+        self.channel = channel or make_channel(loss, settings.quadrature_nodes_per_panel)
+        self.start = start  # where the plain iteration starts without a nearer point
+        self.anchor: Probe | None = None  # the previous alpha's optimum
+        self.curvature: float | None = None  # d2E/ds2 there (secant), when positive
+        self.optima: list[tuple[float, float]] = []  # (log alpha, s) of the previous interior optima
+        self.loose = settings.model_copy(update={"tolerance": max(settings.tolerance, LOOSE_TOLERANCE)})
+        self.newton_budget = min(settings.max_iterations, 24)
+
+    # --- one probe ---------------------------------------------------------------------------
+    def probe(self, alpha: float, s: float, near: Probe | None) -> Probe | None:
+        """The fixed point and slope at s, from ``near`` moved along its tangents; None if unsolvable."""
+        lam = 10.0**s
+        log_alpha = math.log(alpha)
+        fmap = FixedPointMap(self.spectrum, self.channel, alpha, lam)
+        rough = None
+        if near is not None:
+            guess = near.root.x + near.tangent * (s - near.s) + near.alpha_tangent * (log_alpha - near.log_alpha)
+            if not valid(guess, self.spectrum.rho):
+                guess = near.root.x
+            rough = newton(fmap, guess, near.jacobian, self.newton_budget, ROUGH_TOLERANCE)
+        if rough is None:
+            start = Overlaps(*near.root.x) if near is not None else self.start
+            plain = solve(self.spectrum, self.loss, lam, alpha, self.loose, start=start, channel=self.channel)
+            if plain.status not in (SolverStatus.CONVERGED, SolverStatus.MAX_ITERATIONS):
+                return None
+            rough = newton(fmap, _as_array(plain.overlaps), None, self.newton_budget, ROUGH_TOLERANCE)
+        try:
+            # the Jacobian near the root: for the slope, and for Newton's last steps (quadratic from here)
+            jac = jacobian(fmap, rough.x, rough.fx) if rough is not None else None
+            root = newton(fmap, rough, jac, self.newton_budget) if rough is not None else None
+            if root is None:
+                return None
+            lambda_tangent, alpha_tangent = tangents(self.spectrum, lam, root.hat, jac)
+        except (ArithmeticError, np.linalg.LinAlgError):
+            return None
+        error = generalisation_error(Overlaps(*root.x), self.spectrum.rho)
+        tangent = lambda_tangent * lam * LN10
+        slope = float(error_gradient(root.x, self.spectrum.rho) @ tangent)
+        if not (math.isfinite(error) and math.isfinite(slope)):
+            return None
+        return Probe(log_alpha, s, root, jac, tangent, alpha_tangent, error, slope)
+
+    # --- one alpha ---------------------------------------------------------------------------
+    def point(self, alpha: float) -> GCMPoint:
+        """The point at the lambda minimising the test error at ``alpha`` (>= the previous alpha)."""
+        log_alpha = math.log(alpha) if alpha > 0 else -math.inf
+        best = self._secant(alpha, self._predicted(log_alpha))
+        if best is None:
+            return self._brent(alpha)
+        point = self._finish(alpha, best.s, best.root.x)
+        if not point.converged:
+            return self._brent(alpha)
+        self.anchor = best
+        if LOW < best.s < HIGH:
+            self.optima.append((log_alpha, best.s))
+        return point
+
+    def _predicted(self, log_alpha: float) -> float:
+        """The previous optimum extrapolated in log(alpha) through the last interior optima (up to
+        three: a parabola), when they lead up to it; the search bounds clip it."""
+        if self.anchor is None:
+            return COLD_START
+        s = self.anchor.s
+        recent = self.optima[-3:]
+        if len(recent) >= 2 and recent[-1][1] == s and math.isfinite(log_alpha):
+            # Lagrange extrapolation through distinct log alphas, never further than the last gap
+            logs = [a for a, _ in recent]
+            if all(b > a for a, b in zip(logs, logs[1:])) and log_alpha - logs[-1] <= 2.0 * (logs[-1] - logs[-2]):
+                s = sum(sj * math.prod((log_alpha - am) / (aj - am) for am, _ in recent if am != aj)
+                        for aj, sj in recent)
+        return min(max(s, LOW), HIGH)
+
+    def _secant(self, alpha: float, s0: float) -> Probe | None:
+        """The probe at the minimum of E(s), or None when this search cannot tell (Brent takes over)."""
+        current = self.probe(alpha, s0, self.anchor)
+        if current is None:
+            return None
+        lo, hi = LOW, HIGH  # the minimum is in [lo, hi]: ends are bounds or probes with slopes pointing in
+        probed_lo = probed_hi = False
+        curvature = self.curvature
+        step_size = FIRST_STEP
+        best = current
+        for _ in range(MAX_PROBES):
+            g = current.slope
+            if g > 0 and current.s <= hi:
+                hi, probed_hi = current.s, True
+            elif g < 0 and current.s >= lo:
+                lo, probed_lo = current.s, True
+            if (current.s <= LOW and g >= 0) or (current.s >= HIGH and g <= 0) or g == 0:
+                return best if best.error < current.error else current
+            if curvature is not None:
+                step = -g / curvature
+                if abs(step) <= OPTIMAL_LAMBDA_XATOL and 0.5 * g * g / curvature <= OPTIMAL_ERROR_TOLERANCE:
+                    self.curvature = curvature
+                    return best if best.error < current.error else current
+            else:
+                step = -math.copysign(step_size, g)
+                step_size = min(2.0 * step_size, MAX_STEP)
+            target = current.s + max(-MAX_STEP, min(MAX_STEP, step))
+            if not lo <= target <= hi or (probed_lo and target == lo) or (probed_hi and target == hi):
+                target = 0.5 * (lo + hi) if probed_lo and probed_hi else min(max(target, lo), hi)
+            if target == current.s:
+                return None
+            near = min((best, current), key=lambda p: abs(p.s - target))
+            new = self.probe(alpha, target, near)
+            if new is None:
+                return None
+            secant = (new.slope - current.slope) / (new.s - current.s)
+            curvature = secant if secant > 0 else None
+            if new.error < best.error:
+                best = new
+            current = new
+        return None
+
+    # --- the fallback ------------------------------------------------------------------------
+    def _brent(self, alpha: float) -> GCMPoint:
+        """The bounded Brent search on E over the whole interval, each solve warm-started from the last
+        converged one (Newton first, the plain iteration where Newton fails)."""
+        solved: dict[float, GCMPoint] = {}
+        warm: list[Probe | None] = [self.anchor]
+
+        def objective(s: float) -> float:
+            probe = self.probe(alpha, s, warm[0])
+            if probe is not None:
+                warm[0] = probe
+                point = self._finish(alpha, s, probe.root.x)
+            else:
+                start = Overlaps(*warm[0].root.x) if warm[0] is not None else self.start
+                point = solve(self.spectrum, self.loss, 10.0**s, alpha, self.settings, start=start, channel=self.channel)
+            solved[s] = point
+            return point.test_error if point.converged else 1.0  # a failed solve: steer the search away
+
+        result = minimize_scalar(objective, bounds=(LOW, HIGH), method="bounded", options={"xatol": OPTIMAL_LAMBDA_XATOL})
+        best_s = min(solved, key=lambda s: (0 if solved[s].converged else 1, solved[s].test_error
+                                            if solved[s].converged else 0.0))
+        best = solved.get(float(result.x), solved[best_s])
+        if best.converged and solved[best_s].converged and solved[best_s].test_error < best.test_error:
+            best = solved[best_s]
+        self.anchor, self.curvature = None, None
+        if best.converged:
+            self.start = best.overlaps
+        return _at_bound(best)
+
+    def _finish(self, alpha: float, s: float, x: np.ndarray) -> GCMPoint:
+        """The plain iteration at 10^s from x (the Newton solution): the returned point."""
+        point = solve(self.spectrum, self.loss, 10.0**s, alpha, self.settings, start=Overlaps(*x), channel=self.channel)
+        return _at_bound(point)
+
+
+def _at_bound(point: GCMPoint) -> GCMPoint:
+    s = math.log10(point.regularisation)
+    return replace(point, regularisation_at_bound=min(abs(s - LOW), abs(s - HIGH)) < 10 * OPTIMAL_LAMBDA_XATOL)
