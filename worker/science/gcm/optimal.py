@@ -120,7 +120,7 @@ class LambdaSearch:
             root = newton(fmap, rough, jac, self.newton_budget) if rough is not None else None
             if root is None:
                 return None
-            lambda_tangent, alpha_tangent = tangents(self.spectrum, lam, root.hat, jac)
+            lambda_tangent, alpha_tangent = tangents(fmap, root, jac)
         except (ArithmeticError, np.linalg.LinAlgError):
             return None
         error = generalisation_error(Overlaps(*root.x), self.spectrum.rho)
