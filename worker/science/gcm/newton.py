@@ -5,8 +5,10 @@ The fixed point x = (V, q, m) of F = prior o hat o channel (the map ``solver.sol
 root of G(x) = F(x) - x, three equations in three unknowns. A Newton step solves (J - I) dx = -G, with
 J the Jacobian of F (by one-sided finite differences, three evaluations of F, or carried over from a
 nearby point and corrected by Broyden's update after every step), and is halved while it leaves the
-valid domain (V, q > 0, V* = rho - m^2/q > 0) or does not reduce the relative residual
-max |F(x) - x| / |x| (the plain iteration's convergence measure). From a point near the fixed point
+valid domain (V, q > 0, V* = rho - m^2/q > 0) or reduces neither the relative residual
+max |F(x) - x| / |x| (the plain iteration's convergence measure) nor the size of the Newton
+correction (Deuflhard's natural monotonicity test); when halving fails with a Jacobian that is not
+fresh, a fresh one is taken once. From a point near the fixed point
 it converges in two to four evaluations of F where the plain iteration takes tens to hundreds. When
 it does not (a singular or non-finite system, no decrease, too many evaluations) ``newton`` returns
 None and the caller falls back to the plain iteration: nothing here decides what a point's status is.
@@ -111,12 +113,14 @@ def newton(fmap: FixedPointMap, start: np.ndarray | Root, initial_jacobian: np.n
             hat = fmap.last_hat
         residual = relative_residual(x, fx)
         jac = initial_jacobian if initial_jacobian is not None else jacobian(fmap, x, fx)
+        fresh = initial_jacobian is None  # J by differences at x, not carried over or updated since
         scale = np.abs(x) + 1e-300
         while residual > tolerance:
             if fmap.evaluations >= budget:
                 return None
             system = (jac - np.eye(3)) * scale / scale[:, None]  # in units of x: D^-1 (J - I) D
             step = scale * np.linalg.solve(system, -(fx - x) / scale)
+            size = float(np.max(np.abs(step / scale)))
             if not np.all(np.isfinite(step)):
                 return None
             length = 1.0
@@ -125,13 +129,21 @@ def newton(fmap: FixedPointMap, start: np.ndarray | Root, initial_jacobian: np.n
                 if valid(trial, rho) and fmap.evaluations < budget:
                     f_trial, trial_hat = fmap(trial), fmap.last_hat
                     trial_residual = relative_residual(trial, f_trial)
-                    if trial_residual < residual:
+                    # progress: a smaller residual, or (Deuflhard's natural monotonicity test) a smaller
+                    # Newton correction at the trial point with the same J: where J is far from normal
+                    # (V* -> 0 ties q to m) a step that lands near the root can still raise the residual
+                    correction = float(np.max(np.abs(np.linalg.solve(system, -(f_trial - trial) / scale))))
+                    if trial_residual < residual or correction < (1.0 - 0.25 * length) * size:
                         break
                 length *= 0.5
             else:
+                if not fresh and fmap.evaluations + 3 < budget:  # a stale J: once more with a fresh one
+                    jac, fresh = jacobian(fmap, x, fx), True
+                    continue
                 return Root(x, fx, hat, jac, residual) if residual <= 1e-10 else None
             moved, change = trial - x, f_trial - fx
             jac = jac + np.outer(change - jac @ moved, moved) / float(moved @ moved)  # Broyden's update
+            fresh = False
             x, fx, hat, residual = trial, f_trial, trial_hat, trial_residual
         return Root(x, fx, hat, jac, residual)
     except (ArithmeticError, np.linalg.LinAlgError):

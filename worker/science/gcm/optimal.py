@@ -48,7 +48,7 @@ from .spectrum import Spectrum
 #: the secant search stops when its next step would gain less than this in test error
 OPTIMAL_ERROR_TOLERANCE = 1e-9
 #: probes of the secant search before it gives up for the bounded Brent search
-MAX_PROBES = 12
+MAX_PROBES = 20
 #: the first step without a curvature estimate, and the largest step (decades of lambda)
 FIRST_STEP = 0.5
 MAX_STEP = 1.5
@@ -57,6 +57,12 @@ COLD_START = math.log10(OPTIMAL_LAMBDA_BOUNDS[0]) + 0.381966 * math.log10(OPTIMA
                                                                        OPTIMAL_LAMBDA_BOUNDS[0])
 #: the relative residual at which Newton's steps with a carried-over Jacobian hand over to a fresh one
 ROUGH_TOLERANCE = 1e-7
+#: the search ends on a secant's curvature only when its two probes are at most this far apart (decades)
+LOCAL_SPAN = 0.1
+#: steps at least this long (decades) away from a bracket may be extrapolations into a tail of E
+TAIL_STEP = 0.1
+#: a bracket at least this wide (decades) is narrowed with the cubic through its ends' errors and slopes
+CUBIC_SPAN = 0.05
 #: the plain iteration's tolerance before Newton takes over, where Newton has no start near enough
 LOOSE_TOLERANCE = 1e-4
 LOW, HIGH = (math.log10(b) for b in OPTIMAL_LAMBDA_BOUNDS)
@@ -98,28 +104,28 @@ class LambdaSearch:
 
     # --- one probe ---------------------------------------------------------------------------
     def probe(self, alpha: float, s: float, near: Probe | None) -> Probe | None:
-        """The fixed point and slope at s, from ``near`` moved along its tangents; None if unsolvable."""
+        """The fixed point and the slope at s, from ``near`` moved along its tangents; None if
+        unsolvable. The fixed point is Newton's to ROUGH_TOLERANCE (the slope needs no more; ``_finish``
+        refines the chosen one)."""
         lam = 10.0**s
         log_alpha = math.log(alpha)
         fmap = FixedPointMap(self.spectrum, self.channel, alpha, lam)
-        rough = None
+        root = None
         if near is not None:
             guess = near.root.x + near.tangent * (s - near.s) + near.alpha_tangent * (log_alpha - near.log_alpha)
             if not valid(guess, self.spectrum.rho):
                 guess = near.root.x
-            rough = newton(fmap, guess, near.jacobian, self.newton_budget, ROUGH_TOLERANCE)
-        if rough is None:
+            root = newton(fmap, guess, near.jacobian, self.newton_budget, ROUGH_TOLERANCE)
+        if root is None:
             start = Overlaps(*near.root.x) if near is not None else self.start
             plain = solve(self.spectrum, self.loss, lam, alpha, self.loose, start=start, channel=self.channel)
             if plain.status not in (SolverStatus.CONVERGED, SolverStatus.MAX_ITERATIONS):
                 return None
-            rough = newton(fmap, _as_array(plain.overlaps), None, self.newton_budget, ROUGH_TOLERANCE)
-        try:
-            # the Jacobian near the root: for the slope, and for Newton's last steps (quadratic from here)
-            jac = jacobian(fmap, rough.x, rough.fx) if rough is not None else None
-            root = newton(fmap, rough, jac, self.newton_budget) if rough is not None else None
+            root = newton(fmap, _as_array(plain.overlaps), None, self.newton_budget, ROUGH_TOLERANCE)
             if root is None:
                 return None
+        try:
+            jac = jacobian(fmap, root.x, root.fx)
             lambda_tangent, alpha_tangent = tangents(fmap, root, jac)
         except (ArithmeticError, np.linalg.LinAlgError):
             return None
@@ -137,7 +143,7 @@ class LambdaSearch:
         best = self._secant(alpha, self._predicted(log_alpha))
         if best is None:
             return self._brent(alpha)
-        point = self._finish(alpha, best.s, best.root.x)
+        point = self._finish(alpha, best)
         if not point.converged:
             return self._brent(alpha)
         self.anchor = best
@@ -163,43 +169,62 @@ class LambdaSearch:
     def _secant(self, alpha: float, s0: float) -> Probe | None:
         """The probe at the minimum of E(s), or None when this search cannot tell (Brent takes over)."""
         current = self.probe(alpha, s0, self.anchor)
-        if current is None:
-            return None
-        lo, hi = LOW, HIGH  # the minimum is in [lo, hi]: ends are bounds or probes with slopes pointing in
-        probed_lo = probed_hi = False
-        curvature = self.curvature
+        previous: Probe | None = None
+        below: Probe | None = None  # the probe nearest the minimum from below (slope < 0), and from above
+        above: Probe | None = None
         step_size = FIRST_STEP
-        best = current
+        steps: list[float] = []  # the lengths of the steps taken
         for _ in range(MAX_PROBES):
+            if current is None:
+                return None
             g = current.slope
-            if g > 0 and current.s <= hi:
-                hi, probed_hi = current.s, True
-            elif g < 0 and current.s >= lo:
-                lo, probed_lo = current.s, True
+            if g < 0 and (below is None or current.s > below.s):
+                below = current
+            if g > 0 and (above is None or current.s < above.s):
+                above = current
             if (current.s <= LOW and g >= 0) or (current.s >= HIGH and g <= 0) or g == 0:
-                return best if best.error < current.error else current
-            if curvature is not None:
-                step = -g / curvature
-                if abs(step) <= OPTIMAL_LAMBDA_XATOL and 0.5 * g * g / curvature <= OPTIMAL_ERROR_TOLERANCE:
-                    self.curvature = curvature
-                    return best if best.error < current.error else current
-            else:
-                step = -math.copysign(step_size, g)
-                step_size = min(2.0 * step_size, MAX_STEP)
-            target = current.s + max(-MAX_STEP, min(MAX_STEP, step))
-            if not lo <= target <= hi or (probed_lo and target == lo) or (probed_hi and target == hi):
-                target = 0.5 * (lo + hi) if probed_lo and probed_hi else min(max(target, lo), hi)
+                return current  # the minimum sits at a bound (or here)
+            curvature = self.curvature if previous is None else (g - previous.slope) / (current.s - previous.s)
+            newton_step = -g / curvature if curvature is not None and curvature > 0 else None
+            local = previous is None or abs(current.s - previous.s) <= LOCAL_SPAN  # a curvature to judge by
+            if local and newton_step is not None and abs(newton_step) <= OPTIMAL_LAMBDA_XATOL \
+                    and 0.5 * curvature * newton_step**2 <= OPTIMAL_ERROR_TOLERANCE:
+                self.curvature = curvature
+                return current
+            if below is not None and above is not None:  # bracketed: stay strictly inside
+                lo, hi = below.s, above.s
+                if not lo < hi:
+                    return None  # slopes that no single minimum explains
+                if max(-below.slope, above.slope) * (hi - lo) <= OPTIMAL_ERROR_TOLERANCE:
+                    return min(below, above, key=lambda p: p.error)  # E flat to the tolerance in between
+                # a Newton step on the slope with the secant's curvature, else the minimum of the cubic
+                # through the bracket's ends (errors and slopes); bisection when neither falls inside or
+                # (Brent's safeguard) the step is not below half the step before last
+                target = current.s + newton_step if newton_step is not None else None
+                if not _inside(target, lo, hi):
+                    target = _cubic_minimum(below, above) if hi - lo >= CUBIC_SPAN else None
+                if not _inside(target, lo, hi) or (len(steps) >= 2 and abs(target - current.s) >= 0.5 * steps[-2]):
+                    target = 0.5 * (lo + hi)
+            else:  # downhill, at most MAX_STEP; where E is concave, in steps doubling from FIRST_STEP
+                downhill = -math.copysign(1.0, g)
+                if newton_step is not None:
+                    step = newton_step
+                    tail = _tail_root(previous, current) if previous is not None and abs(step) >= TAIL_STEP else None
+                    if tail is not None and (tail - current.s) * downhill > abs(step):
+                        step = tail - current.s  # a tail where the secant in log(lambda) would crawl
+                else:
+                    step = downhill * step_size
+                    step_size = min(2.0 * step_size, MAX_STEP)
+                step = max(-MAX_STEP, min(MAX_STEP, step))
+                bound = HIGH if downhill > 0 else LOW
+                # probe the bound once it is within two steps: where the minimum sits at a bound, E
+                # flattens towards it and the steps would shrink
+                target = bound if abs(bound - current.s) <= 2.0 * abs(step) else current.s + step
+            steps.append(abs(target - current.s))
             if target == current.s:
                 return None
-            near = min((best, current), key=lambda p: abs(p.s - target))
-            new = self.probe(alpha, target, near)
-            if new is None:
-                return None
-            secant = (new.slope - current.slope) / (new.s - current.s)
-            curvature = secant if secant > 0 else None
-            if new.error < best.error:
-                best = new
-            current = new
+            near = min((p for p in (current, previous, below, above) if p is not None), key=lambda p: abs(p.s - target))
+            previous, current = current, self.probe(alpha, target, near)
         return None
 
     # --- the fallback ------------------------------------------------------------------------
@@ -213,7 +238,7 @@ class LambdaSearch:
             probe = self.probe(alpha, s, warm[0])
             if probe is not None:
                 warm[0] = probe
-                point = self._finish(alpha, s, probe.root.x)
+                point = self._finish(alpha, probe)
             else:
                 start = Overlaps(*warm[0].root.x) if warm[0] is not None else self.start
                 point = solve(self.spectrum, self.loss, 10.0**s, alpha, self.settings, start=start, channel=self.channel)
@@ -231,10 +256,51 @@ class LambdaSearch:
             self.start = best.overlaps
         return _at_bound(best)
 
-    def _finish(self, alpha: float, s: float, x: np.ndarray) -> GCMPoint:
-        """The plain iteration at 10^s from x (the Newton solution): the returned point."""
-        point = solve(self.spectrum, self.loss, 10.0**s, alpha, self.settings, start=Overlaps(*x), channel=self.channel)
+    def _finish(self, alpha: float, probe: Probe) -> GCMPoint:
+        """The returned point: Newton's last steps at the probe (with its Jacobian), then the plain
+        iteration from there (one or two iterations)."""
+        fmap = FixedPointMap(self.spectrum, self.channel, alpha, 10.0**probe.s)
+        root = newton(fmap, probe.root, probe.jacobian, self.newton_budget)
+        x = root.x if root is not None else probe.root.x
+        point = solve(self.spectrum, self.loss, 10.0**probe.s, alpha, self.settings, start=Overlaps(*x),
+                      channel=self.channel)
         return _at_bound(point)
+
+
+def _tail_root(previous: Probe, current: Probe) -> float | None:
+    """Where the slope vanishes if it is linear in lambda (going down: E - E(0) ~ lambda as lambda -> 0)
+    or in 1/lambda (going up: E - E(inf) ~ 1/lambda), through two probes with slopes of one sign: the
+    shape of E's tails, where a secant in log(lambda) crawls. The bound when that is beyond it."""
+    sign = 1.0 if current.slope > 0 else -1.0  # downhill to lower s when the slope is positive
+    u_previous, u_current = 10.0 ** (sign * previous.s), 10.0 ** (sign * current.s)
+    change = current.slope - previous.slope
+    if previous.slope * current.slope <= 0 or change == 0:
+        return None
+    root = u_current - current.slope * (u_current - u_previous) / change
+    if not root > 0:
+        return LOW if sign > 0 else HIGH
+    return min(max(sign * math.log10(root), LOW), HIGH)
+
+
+def _inside(target: float | None, lo: float, hi: float) -> bool:
+    """Strictly inside the bracket (lo, hi), away from its ends (by 1 % of its width, at most 1e-4)."""
+    margin = min(0.01 * (hi - lo), 1e-4)
+    return target is not None and lo + margin < target < hi - margin
+
+
+def _cubic_minimum(a: Probe, b: Probe) -> float | None:
+    """The local minimum of the cubic through two probes' test errors and slopes (Nocedal and Wright,
+    Numerical Optimization, eq. 3.59), or None when it has none."""
+    d1 = a.slope + b.slope - 3.0 * (a.error - b.error) / (a.s - b.s)
+    discriminant = d1 * d1 - a.slope * b.slope
+    if not discriminant >= 0:
+        return None
+    d2 = math.copysign(math.sqrt(discriminant), b.s - a.s)
+    denominator = b.slope - a.slope + 2.0 * d2
+    if denominator == 0:
+        return None
+    target = b.s - (b.s - a.s) * (b.slope + d2 - d1) / denominator
+    return target if math.isfinite(target) else None
 
 
 def _at_bound(point: GCMPoint) -> GCMPoint:
