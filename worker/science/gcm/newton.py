@@ -69,6 +69,28 @@ def valid(x: np.ndarray, rho: float, teacher: bool = True) -> bool:
     return not teacher or rho - x[2] * x[2] / x[1] > 0
 
 
+def unconstrained(x: np.ndarray, rho: float) -> np.ndarray:
+    """(log V, log q, atanh(m / sqrt(rho q))): coordinates in which the valid domain is all of R^3 (where
+    V* = rho - m^2/q is small, a straight step in (q, m) soon leaves it)."""
+    return np.array([math.log(x[0]), math.log(x[1]), math.atanh(x[2] / math.sqrt(rho * x[1]))])
+
+
+def constrained(u: np.ndarray, rho: float) -> np.ndarray:
+    """The inverse of ``unconstrained``."""
+    q = math.exp(u[1])
+    return np.array([math.exp(u[0]), q, math.tanh(u[2]) * math.sqrt(rho * q)])
+
+
+def moved(x: np.ndarray, direction: np.ndarray, rho: float) -> np.ndarray:
+    """x + direction to first order, the step taken in the ``unconstrained`` coordinates: always valid."""
+    v, q, m = (float(c) for c in x)
+    cosine = m / math.sqrt(rho * q)
+    d_cosine = direction[2] / math.sqrt(rho * q) - 0.5 * cosine * direction[1] / q
+    step = np.array([direction[0] / v, direction[1] / q, d_cosine / (1.0 - cosine * cosine)])
+    with np.errstate(over="ignore", invalid="ignore"):
+        return constrained(unconstrained(x, rho) + step, rho)
+
+
 def relative_residual(x: np.ndarray, fx: np.ndarray) -> float:
     """What ``solver.solve`` calls the residual: the largest relative change of V, q, m in one step."""
     return float(max(abs(fx[0] - x[0]) / x[0], abs(fx[1] - x[1]) / x[1], abs(fx[2] - x[2]) / max(abs(x[2]), 1e-300)))

@@ -33,7 +33,7 @@ from scipy.optimize import minimize_scalar
 from tlprobe.contract.common import SolverParams
 
 from .channels import make_channel
-from .newton import FixedPointMap, Root, error_gradient, jacobian, newton, tangents, valid
+from .newton import FixedPointMap, Root, constrained, error_gradient, jacobian, moved, newton, tangents, unconstrained, valid
 from .solver import (
     OPTIMAL_LAMBDA_BOUNDS,
     OPTIMAL_LAMBDA_XATOL,
@@ -63,6 +63,8 @@ LOCAL_SPAN = 0.1
 TAIL_STEP = 0.1
 #: a bracket at least this wide (decades) is narrowed with the cubic through its ends' errors and slopes
 CUBIC_SPAN = 0.05
+#: where Newton fails from a probe's tangent, it walks to the next probe in steps of at most this (decades)
+CONTINUATION_STEP = 0.25
 #: the plain iteration's tolerance before Newton takes over, where Newton has no start near enough
 LOOSE_TOLERANCE = 1e-4
 LOW, HIGH = (math.log10(b) for b in OPTIMAL_LAMBDA_BOUNDS)
@@ -112,10 +114,11 @@ class LambdaSearch:
         fmap = FixedPointMap(self.spectrum, self.channel, alpha, lam)
         root = None
         if near is not None:
-            guess = near.root.x + near.tangent * (s - near.s) + near.alpha_tangent * (log_alpha - near.log_alpha)
-            if not valid(guess, self.spectrum.rho):
-                guess = near.root.x
+            guess = _moved(near.root.x, near.tangent * (s - near.s) + near.alpha_tangent * (log_alpha - near.log_alpha),
+                           self.spectrum.rho)
             root = newton(fmap, guess, near.jacobian, self.newton_budget, ROUGH_TOLERANCE)
+            if root is None and abs(s - near.s) > CONTINUATION_STEP:
+                root = self._continued(alpha, s, near)
         if root is None:
             start = Overlaps(*near.root.x) if near is not None else self.start
             plain = solve(self.spectrum, self.loss, lam, alpha, self.loose, start=start, channel=self.channel)
@@ -135,6 +138,29 @@ class LambdaSearch:
         if not (math.isfinite(error) and math.isfinite(slope)):
             return None
         return Probe(log_alpha, s, root, jac, tangent, alpha_tangent, error, slope)
+
+    def _continued(self, alpha: float, s: float, near: Probe) -> Root | None:
+        """Newton's fixed point at s reached from ``near`` (at this alpha) in steps of at most
+        CONTINUATION_STEP decades, each started from the extrapolation of the two before: where one
+        long step from ``near``'s tangent is too far for Newton."""
+        if near.log_alpha != math.log(alpha):
+            return None
+        rho = self.spectrum.rho
+        count = math.ceil(abs(s - near.s) / CONTINUATION_STEP)
+        points, jac, root = [near.root.x], near.jacobian, None
+        for k in range(1, count + 1):
+            s_k = near.s + (s - near.s) * k / count
+            if k == 1:
+                guess = _moved(near.root.x, near.tangent * (s_k - near.s), rho)
+            else:  # the line through the last two, in coordinates where it stays in the domain
+                guess = _extrapolated(points[-2], points[-1], rho)
+            fmap = FixedPointMap(self.spectrum, self.channel, alpha, 10.0**s_k)
+            root = newton(fmap, guess, jac, self.newton_budget, ROUGH_TOLERANCE)
+            if root is None:
+                return None
+            points.append(root.x)
+            jac = root.jacobian
+        return root
 
     # --- one alpha ---------------------------------------------------------------------------
     def point(self, alpha: float) -> GCMPoint:
@@ -265,6 +291,25 @@ class LambdaSearch:
         point = solve(self.spectrum, self.loss, 10.0**probe.s, alpha, self.settings, start=Overlaps(*x),
                       channel=self.channel)
         return _at_bound(point)
+
+
+def _moved(x: np.ndarray, direction: np.ndarray, rho: float) -> np.ndarray:
+    """x moved by ``direction`` (to first order) inside the domain; x itself where that overflows."""
+    try:
+        guess = moved(x, direction, rho)
+    except (ArithmeticError, ValueError):
+        return x
+    return guess if valid(guess, rho) else x
+
+
+def _extrapolated(a: np.ndarray, b: np.ndarray, rho: float) -> np.ndarray:
+    """The point after a and b on the line through them, in the ``unconstrained`` coordinates; b where
+    that overflows."""
+    try:
+        guess = constrained(2.0 * unconstrained(b, rho) - unconstrained(a, rho), rho)
+    except (ArithmeticError, ValueError):
+        return b
+    return guess if valid(guess, rho) else b
 
 
 def _tail_root(previous: Probe, current: Probe) -> float | None:
