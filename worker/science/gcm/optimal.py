@@ -1,25 +1,33 @@
 """The optimal-lambda mode: per alpha, the lambda in OPTIMAL_LAMBDA_BOUNDS minimising the theoretical
-test error E, found at about the cost of solving at one fixed lambda.
+test error E, at about the cost of a solve at one fixed lambda along a curve.
 
-The search runs on s = log10(lambda). At each probed s the fixed point comes from Newton's method
-(``newton.py``) started from the nearest solved point moved along its tangent dx/ds, and the slope
-g = dE/ds from implicit differentiation at the fixed point (one finite-difference Jacobian). The
-minimum is the root of g, found by a safeguarded secant iteration: the first step uses the curvature
-of the previous alpha's search (or a half-decade step downhill), later steps the secant of the last
-two probes; a step is kept inside the bracket that the signs of g have established so far (bisection
-otherwise), and clipped to the search bounds, where a slope pointing outwards ends the search at the
-bound. The search stops when the next step would move s by less than OPTIMAL_LAMBDA_XATOL and gain
-less than OPTIMAL_ERROR_TOLERANCE in E; the optimum's E is then exact to well below 1e-8 (E is
-quadratic in s there). Along a curve (alphas in increasing order) each alpha starts from the
-previous optimum, extrapolated linearly in log alpha, so a point typically takes two or three probes.
+The search runs on s = log10(lambda) and looks for the root of the slope g = dE/ds. A *probe* at s
+solves the fixed point by Newton's method (``newton.py``) from the nearest probe moved along its
+tangents dx/ds and dx/dlog(alpha) (the step taken in (log V, log q, atanh(m/sqrt(rho q))), where it
+cannot leave the domain), to a relative residual of ROUGH_TOLERANCE, and gets g by implicit
+differentiation there (one finite-difference Jacobian and one more evaluation). Where Newton cannot
+reach s from that guess it walks there in steps of CONTINUATION_STEP decades, and only then runs the
+plain iteration (to LOOSE_TOLERANCE) before Newton; a search without a previous alpha starts that way.
 
-A probe whose Newton iteration fails is solved by the plain iteration (to a loose tolerance, then
-Newton again); when the secant search still cannot proceed (a probe that cannot be solved, a slope
-that cannot be computed, more than MAX_PROBES probes) the point falls back to the bounded Brent
-search on E over the whole interval that the optimal mode used before, warm-started the same way.
-Either way the returned point is ``solver.solve``'s plain iteration at the chosen lambda, started
-from the Newton solution (one or two iterations): its status, residual and convergence test are the
-plain iteration's, as for a fixed lambda.
+Steps. Without a bracket (probes with slopes of both signs), downhill: a Newton step on g with the
+curvature of the last two probes (for the first probe: of the previous alpha's search), or where E
+is concave, steps doubling from FIRST_STEP; at most MAX_STEP. In E's tails, where g goes like lambda
+(towards the lower bound) or 1/lambda (the upper) and such steps would crawl, the secant of g in
+that variable; the bound itself once it is within two steps. A bound whose slope points outwards is
+the minimum. Inside a bracket: the Newton step, else the minimum of the cubic through the bracket's
+ends (errors and slopes), else bisection, which also replaces any step not shorter than half the
+step before last (Brent's safeguard). The search ends when the next Newton step, on a curvature
+from probes at most LOCAL_SPAN apart, would move s by less than OPTIMAL_LAMBDA_XATOL and gain less
+than OPTIMAL_ERROR_TOLERANCE in E (or a bracket holds no more than that). Along a curve (alphas in
+increasing order) each search starts at the previous optima extrapolated in log(alpha), and takes
+two to four probes of about ten evaluations of the map; a lone alpha about seven.
+
+When the search cannot go on (a probe that cannot be solved, slopes that no single minimum
+explains, MAX_PROBES probes) the point falls back to the bounded Brent search on E over the whole
+interval, which the optimal mode used before. Either way the returned point is ``solver.solve``'s
+plain iteration at the chosen lambda, started from Newton's last steps there (one or two
+iterations): its status, residual and convergence test are the plain iteration's, as for a fixed
+lambda.
 """
 
 from __future__ import annotations
@@ -33,7 +41,19 @@ from scipy.optimize import minimize_scalar
 from tlprobe.contract.common import SolverParams
 
 from .channels import make_channel
-from .newton import FixedPointMap, Root, constrained, error_gradient, jacobian, moved, newton, tangents, unconstrained, valid
+from .newton import (
+    NEWTON_MAX_EVALUATIONS,
+    FixedPointMap,
+    Root,
+    constrained,
+    error_gradient,
+    jacobian,
+    moved,
+    newton,
+    tangents,
+    unconstrained,
+    valid,
+)
 from .solver import (
     OPTIMAL_LAMBDA_BOUNDS,
     OPTIMAL_LAMBDA_XATOL,
@@ -102,7 +122,7 @@ class LambdaSearch:
         self.curvature: float | None = None  # d2E/ds2 there (secant), when positive
         self.optima: list[tuple[float, float]] = []  # (log alpha, s) of the previous interior optima
         self.loose = settings.model_copy(update={"tolerance": max(settings.tolerance, LOOSE_TOLERANCE)})
-        self.newton_budget = min(settings.max_iterations, 24)
+        self.newton_budget = min(settings.max_iterations, NEWTON_MAX_EVALUATIONS)
 
     # --- one probe ---------------------------------------------------------------------------
     def probe(self, alpha: float, s: float, near: Probe | None) -> Probe | None:
@@ -110,7 +130,7 @@ class LambdaSearch:
         unsolvable. The fixed point is Newton's to ROUGH_TOLERANCE (the slope needs no more; ``_finish``
         refines the chosen one)."""
         lam = 10.0**s
-        log_alpha = math.log(alpha)
+        log_alpha = math.log(alpha) if alpha > 0 else -math.inf
         fmap = FixedPointMap(self.spectrum, self.channel, alpha, lam)
         root = None
         if near is not None:
@@ -143,7 +163,7 @@ class LambdaSearch:
         """Newton's fixed point at s reached from ``near`` (at this alpha) in steps of at most
         CONTINUATION_STEP decades, each started from the extrapolation of the two before: where one
         long step from ``near``'s tangent is too far for Newton."""
-        if near.log_alpha != math.log(alpha):
+        if alpha <= 0 or near.log_alpha != math.log(alpha):
             return None
         rho = self.spectrum.rho
         count = math.ceil(abs(s - near.s) / CONTINUATION_STEP)
