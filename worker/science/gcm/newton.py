@@ -8,10 +8,11 @@ nearby point and corrected by Broyden's update after every step), and is halved 
 valid domain (V, q > 0, V* = rho - m^2/q > 0) or reduces neither the relative residual
 max |F(x) - x| / |x| (the plain iteration's convergence measure) nor the size of the Newton
 correction (Deuflhard's natural monotonicity test); when halving fails with a Jacobian that is not
-fresh, a fresh one is taken once. From a point near the fixed point
-it converges in two to four evaluations of F where the plain iteration takes tens to hundreds. When
-it does not (a singular or non-finite system, no decrease, too many evaluations) ``newton`` returns
-None and the caller falls back to the plain iteration: nothing here decides what a point's status is.
+fresh, a fresh one is taken once. From a point near the fixed point it converges in two to four
+evaluations of F where the plain iteration takes tens to hundreds. When it does not (a singular or
+non-finite system, no decrease, too many evaluations) ``newton`` returns None and the caller falls
+back to the plain iteration: nothing here decides what a point's status is. Guesses are best made
+in ``unconstrained`` coordinates (``moved``), in which the valid domain is all of R^3.
 
 At the root, dx/dlambda = (I - J)^-1 dF/dlambda, with dF/dlambda the prior's derivative at fixed hat
 overlaps (they do not depend on lambda), and the test error arccos(m / sqrt(rho q)) / pi follows by
