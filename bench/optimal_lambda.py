@@ -8,12 +8,12 @@ Two measurements, each variant's CPU time with one BLAS thread, best of the repe
 and its ratio to the fixed lambda as the median over the rounds of the ratio within a round:
 
 1. the solver alone on precomputed spectra: what the engine's theory stage calls;
-2. end to end, ``run_learning_curve`` with theory only (simulation null), source network and spectra
-   cached in a MemoryArtifactStore.
+2. end to end, ``curve_orchestrator.run_learning_curve`` with theory only (simulation null), source
+   network and spectra cached in a MemoryArtifactStore.
 
 Variants: "before" is the bounded Brent search (``bench.reference_lambda_search``) with the halves
 re-solved cold per alpha at the chosen lambdas, as the engine did; "after, halves as wired" is the
-new search with the engine's halves unchanged (``learning_curve._solve_at``: still cold per alpha);
+new search with the engine's halves unchanged (``theory_curve._solve_at``: still cold per alpha);
 "after, halves nearby" also solves the halves with ``solver.solve_nearby`` from the full curve's
 points, the call the engine's theory stage is meant to make (end to end it is swapped in here, the
 engine being another change's).
@@ -30,29 +30,31 @@ from typing import Callable
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-import worker.science.learning_curve as engine
+import worker.science.theory_curve as engine
 from bench.reference_lambda_search import reference_solve_curve
 from tlprobe.contract.common import is_optimal
 from tlprobe.contract.learning_curve import LearningCurveRequest, TheoryParams
 from worker.science.artifacts import MemoryArtifactStore
+from worker.science.curve_orchestrator import run_learning_curve
 from worker.science.gcm.solver import solve_curve, solve_nearby
 from worker.science.gcm.spectrum import Spectrum
+from worker.science.synthetic_source import SyntheticSource
 
 ALPHAS = [round(float(a), 4) for a in np.geomspace(0.1, 4.0, 20)]
 FIXED = 0.1
 SETTINGS = TheoryParams().solver
 
 
-def request(regularisation: float | str) -> LearningCurveRequest:
-    return LearningCurveRequest.model_validate({"alphas": ALPHAS, "protocols": ["tf", "rf"], "simulation": None,
-                                                "readout": {"regularisation": regularisation}})
+def request(regularisation: float | str) -> SyntheticSource:
+    return SyntheticSource(LearningCurveRequest.model_validate({
+        "alphas": ALPHAS, "protocols": ["tf", "rf"], "simulation": None, "readout": {"regularisation": regularisation}}))
 
 
 def cached_spectra() -> tuple[MemoryArtifactStore, list[dict[str, Spectrum]]]:
     """A store holding the source network and both protocols' spectra, and those spectra."""
     store = MemoryArtifactStore()
-    engine.run_learning_curve(request(FIXED), store)
-    spectra = [{label or "full": engine._spectrum_from_arrays(arrays, label) for label in ("", "_a", "_b")}
+    run_learning_curve(request(FIXED), store)
+    spectra = [{label or "full": engine.spectrum_from_arrays(arrays, label) for label in ("", "_a", "_b")}
                for key, arrays in store.arrays.items() if key.startswith("spectra:")]
     return store, spectra
 
@@ -106,14 +108,14 @@ def swapped(module, name: str, value):
 
 def engine_variants(store: MemoryArtifactStore) -> dict[str, Callable[[], object]]:
     def run(regularisation):
-        return lambda: engine.run_learning_curve(request(regularisation), store)
+        return lambda: run_learning_curve(request(regularisation), store)
 
     def before():
         def old_search(spectrum, loss, regularisation, alphas, settings):
             return (reference_solve_curve if is_optimal(regularisation) else solve_curve)(
                 spectrum, loss, regularisation, alphas, settings)
         with swapped(engine, "solve_curve", old_search):
-            return engine.run_learning_curve(request("optimal"), store)
+            return run_learning_curve(request("optimal"), store)
 
     def nearby():
         full: list = []
@@ -130,7 +132,7 @@ def engine_variants(store: MemoryArtifactStore) -> dict[str, Callable[[], object
 
         original_solve_at = engine._solve_at
         with swapped(engine, "solve_curve", recording), swapped(engine, "_solve_at", halves):
-            return engine.run_learning_curve(request("optimal"), store)
+            return run_learning_curve(request("optimal"), store)
 
     return {"fixed lambda": run(FIXED), "optimal, before": before, "optimal, after, halves as wired": run("optimal"),
             "optimal, after, halves nearby": nearby}

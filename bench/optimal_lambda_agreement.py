@@ -34,8 +34,10 @@ import worker.science.gcm.solver as solver
 from bench.optimal_lambda import swapped
 from tlprobe.contract.learning_curve import LearningCurveRequest
 from worker.science.artifacts import MemoryArtifactStore
+from worker.science.curve_orchestrator import run_learning_curve
 from worker.science.gcm.spectrum import Spectrum
-from worker.science.learning_curve import _spectrum_from_arrays, run_learning_curve
+from worker.science.synthetic_source import SyntheticSource
+from worker.science.theory_curve import spectrum_from_arrays
 
 COLD_ALPHAS = (0.05, 0.3, 1.0, 3.0, 10.0, 50.0)
 CURVE_ALPHAS = list(np.geomspace(0.05, 50.0, 12))
@@ -48,10 +50,10 @@ def _synthetic(omega, t, gamma: float, explained: float) -> Spectrum:
 
 def spectra() -> dict[str, Spectrum]:
     store = MemoryArtifactStore()
-    result = run_learning_curve(LearningCurveRequest.model_validate({
+    result = run_learning_curve(SyntheticSource(LearningCurveRequest.model_validate({
         "target": {"feature_noise": 0.3, "teacher_noise": 0.1}, "alphas": [0.5], "simulation": None,
-        "readout": {"regularisation": 0.1}}), store)
-    found = {p: _spectrum_from_arrays(store.arrays[result["meta"]["artifacts"][f"spectra:{p}"]["key"]], "")
+        "readout": {"regularisation": 0.1}})), store)
+    found = {p: spectrum_from_arrays(store.arrays[result.meta["artifacts"][f"spectra:{p}"]["key"]], "")
              for p in ("tf", "rf", "linear")}
     decay_omega, decay_t = np.linspace(0.05, 3, 200), np.linspace(2.0, 0.1, 200)
     found.update({

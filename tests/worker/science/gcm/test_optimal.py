@@ -19,10 +19,12 @@ from bench.reference_lambda_search import reference_solve_curve
 from tlprobe.contract.common import SolverParams
 from tlprobe.contract.learning_curve import LearningCurveRequest
 from worker.science.artifacts import MemoryArtifactStore
+from worker.science.curve_orchestrator import run_learning_curve
 from worker.science.gcm.optimal import OPTIMAL_LAMBDA_XATOL, LambdaSearch
 from worker.science.gcm.solver import OPTIMAL_LAMBDA_BOUNDS, SolverStatus, solve_curve, solve_nearby
 from worker.science.gcm.spectrum import Spectrum
-from worker.science.learning_curve import _spectrum_from_arrays, run_learning_curve
+from worker.science.synthetic_source import SyntheticSource
+from worker.science.theory_curve import spectrum_from_arrays
 
 ERROR_TOLERANCE = 1e-8
 LAMBDA_TOLERANCE = 3e-3  # decades
@@ -37,11 +39,11 @@ def engine_spectra() -> dict[str, dict[str, Spectrum]]:
         "network": {"hidden_units": 30, "n_samples": 400, "epochs": 60}, "alphas": [0.5], "simulation": None,
         "readout": {"regularisation": 0.1}, "theory": {"mc_samples": 20_000}})
     store = MemoryArtifactStore()
-    result = run_learning_curve(spec, store)
+    result = run_learning_curve(SyntheticSource(spec), store)
     spectra = {}
     for protocol in ("tf", "rf", "linear"):
-        arrays = store.arrays[result["meta"]["artifacts"][f"spectra:{protocol}"]["key"]]
-        spectra[protocol] = {label: _spectrum_from_arrays(arrays, label) for label in ("", "_a", "_b")
+        arrays = store.arrays[result.meta["artifacts"][f"spectra:{protocol}"]["key"]]
+        spectra[protocol] = {label: spectrum_from_arrays(arrays, label) for label in ("", "_a", "_b")
                              if f"omega{label}" in arrays}
     return spectra
 
