@@ -9,6 +9,7 @@ from bench import (
     covariances,
     dataset_curve_cost,
     gcm_solver,
+    optimal_lambda,
     phase_diagram_workers,
     training_epoch,
 )
@@ -20,6 +21,7 @@ def main() -> None:
     training_epoch.main_with(None)
     training_epoch.main_with(256)
     gcm_solver.main_with(30)
+    optimal_lambda.main_with(2)
     phase_diagram_workers.main()
     dataset_curve_cost.main()
     cluster_throughput.main([])  # as root only (network namespaces); says so otherwise

@@ -4,6 +4,7 @@ installed client then computes a learning curve on the live stack."""
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import venv
@@ -31,7 +32,9 @@ def test_the_readme_command_installs_the_client_alone_and_it_works(live, tmp_pat
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
     command = readme_install_command()
-    install = subprocess.run([str(python), "-m", *command, "--quiet", "--disable-pip-version-check"], cwd=ROOT,
+    checkout = tmp_path / "checkout"  # the command as given, from a copy: pip builds in the folder it installs
+    shutil.copytree(ROOT / "client", checkout / "client", ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    install = subprocess.run([str(python), "-m", *command, "--quiet", "--disable-pip-version-check"], cwd=checkout,
                              capture_output=True, text=True, timeout=600)
     assert install.returncode == 0, install.stderr[-3000:]
 
