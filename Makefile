@@ -38,8 +38,8 @@ chromium:             ## Debian's chromium (the dashboard's browser test): apt-g
 kubectl:              ## kubectl (tests/deploy render deploy/kubernetes with `kubectl kustomize`)
 	@devtools/need-program kubectl kubectl "from Kubernetes' apt repository, pkgs.k8s.io; elsewhere https://kubernetes.io/docs/tasks/tools/"
 
-run:                  ## Redis (local, unless REDIS_URL is set), one worker per core, the API on $PORT
-	@[ -n "$$TLPROBE_REDIS_URL$$REDIS_URL" ] || $(NEED_REDIS)
+run:                  ## Redis (local, unless REDIS_URL or TLPROBE_REDIS_SENTINELS is set), one worker per core, the API on $PORT
+	@[ -n "$$TLPROBE_REDIS_URL$$REDIS_URL$$TLPROBE_REDIS_SENTINELS" ] || $(NEED_REDIS)
 	@$(MAKE) --no-print-directory install
 	$(PY) -m devtools.launcher
 

@@ -24,7 +24,7 @@ from redis import Redis
 
 from tlprobe.contract.datasets import DatasetDescription, DatasetPage
 
-from . import keys
+from . import keys, redis_memory, replication
 from .job_views import fetch_job, public_status
 from .settings import Settings
 
@@ -109,16 +109,20 @@ def put(redis: Redis, settings: Settings, description: DatasetDescription,
         arrays: dict[str, bytes]) -> tuple[DatasetDescription, bool]:
     """Store a dataset unless its content is already stored. Returns its description and whether it
     was created (False: the stored copy is kept, and its lifetime renewed). StorageFull when the
-    total would exceed ``max_datasets_bytes``."""
+    total would exceed ``max_datasets_bytes``; ``redis_memory.RedisFull`` when Redis has no room for it
+even after deleting cached entries. Returns once ``redis_min_replicas`` replicas hold it
+    (``replication.NotReplicated`` otherwise), in both cases."""
     dataset_id, name = description.dataset_id, keys.dataset(description.dataset_id)
     with _lock(redis, keys.datasets_lock()), _lock(redis, keys.dataset_lock(dataset_id)):
         if redis.expire(name, settings.dataset_ttl):
+            replication.confirm(redis, settings)  # stored by an earlier upload that may not have been confirmed
             return describe(redis, dataset_id), False
         used = total_bytes(redis)
         if used + description.size_bytes > settings.max_datasets_bytes:
             raise StorageFull(f"storing {description.size_bytes} bytes would exceed the total dataset storage of "
                               f"{settings.max_datasets_bytes} bytes ({used} in use): delete datasets or wait for "
                               "unused ones to expire")
+        redis_memory.make_room(redis, description.size_bytes)  # cached entries give way to an upload (else RedisFull)
         stored = description.model_copy(update={"expires_in": None, "links": {}})
         with redis.pipeline(transaction=True) as pipe:
             pipe.hset(name, mapping={**arrays, DESCRIPTION: stored.model_dump_json()})
@@ -126,6 +130,7 @@ def put(redis: Redis, settings: Settings, description: DatasetDescription,
             pipe.zadd(keys.datasets_index(), {dataset_id: description.created_at.timestamp()})
             pipe.hset(keys.datasets_bytes(), dataset_id, description.size_bytes)
             pipe.execute()
+    replication.confirm(redis, settings)  # NotReplicated: stored, but not yet acknowledged (a resend is a 200)
     log.info("stored dataset %s (%d bytes)", dataset_id, description.size_bytes)
     return describe(redis, dataset_id), True
 
