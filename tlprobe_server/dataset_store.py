@@ -66,7 +66,7 @@ def _description(raw: bytes, ttl: int | None) -> DatasetDescription:
 
 def describe(redis: Redis, dataset_id: str) -> DatasetDescription | None:
     name = keys.dataset(dataset_id)
-    with redis.pipeline() as pipe:
+    with redis.pipeline(transaction=False) as pipe:  # reads: no MULTI, which a full Redis refuses
         pipe.hget(name, DESCRIPTION)
         pipe.ttl(name)
         raw, ttl = pipe.execute()
@@ -88,7 +88,7 @@ def _live_sizes(redis: Redis) -> dict[str, int]:
     """Bytes of every stored dataset, pruning the index and size table of expired ones."""
     sizes = {k.decode(): int(v) for k, v in redis.hgetall(keys.datasets_bytes()).items()}
     ids = list(dict.fromkeys([m.decode() for m in redis.zrange(keys.datasets_index(), 0, -1)] + list(sizes)))
-    with redis.pipeline() as pipe:
+    with redis.pipeline(transaction=False) as pipe:
         for dataset_id in ids:
             pipe.exists(keys.dataset(dataset_id))
         alive = pipe.execute()
@@ -195,7 +195,7 @@ def load_arrays(redis: Redis, dataset_id: str, ttl: int) -> dict[str, bytes]:
     """The framed arrays of a dataset (``inputs``, ``labels``), renewing its lifetime; DatasetMissing
     if it is gone."""
     name = keys.dataset(dataset_id)
-    with redis.pipeline() as pipe:
+    with redis.pipeline(transaction=False) as pipe:  # a read (and a renewal): no MULTI
         pipe.hmget(name, list(ARRAYS))
         pipe.expire(name, ttl)
         values, _ = pipe.execute()

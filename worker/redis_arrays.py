@@ -48,7 +48,7 @@ class RedisArtifactStore:
 
     def load(self, key: str) -> Arrays | None:
         name = keys.artifact(key)
-        with self.redis.pipeline() as pipe:
+        with self.redis.pipeline(transaction=False) as pipe:  # a read (and a renewal): no MULTI
             pipe.hgetall(name)
             pipe.expire(name, self.ttl)
             fields, _ = pipe.execute()
