@@ -4,7 +4,9 @@ for a submission) and the workers (load).
 A dataset is one Redis hash (``keys.dataset``) holding its arrays, framed as in ``tlprobe_server.arrays``,
 and its description (JSON), with one lifetime: ``dataset_ttl`` seconds, renewed by every use (an
 upload of the same content, a submission that reads it, a worker loading it). Redis persists it
-like results, so it survives a restart. An index (upload time) and a size table serve the list and
+like results, so it survives a restart; Redis never evicts it (``tlprobe_server.redis_memory``), and
+with ``redis_min_replicas`` an upload is acknowledged only once replicas hold it
+(``tlprobe_server.replication``). An index (upload time) and a size table serve the list and
 the total-storage bound; their entries for expired datasets are pruned whenever they are read.
 
 Concurrency: an upload holds the store's lock (one upload checks and stores at a time, so the total
@@ -109,8 +111,8 @@ def put(redis: Redis, settings: Settings, description: DatasetDescription,
         arrays: dict[str, bytes]) -> tuple[DatasetDescription, bool]:
     """Store a dataset unless its content is already stored. Returns its description and whether it
     was created (False: the stored copy is kept, and its lifetime renewed). StorageFull when the
-    total would exceed ``max_datasets_bytes``; ``redis_memory.RedisFull`` when Redis has no room for it
-even after deleting cached entries. Returns once ``redis_min_replicas`` replicas hold it
+    total would exceed ``max_datasets_bytes``; ``redis_memory.RedisFull`` when Redis has no room for
+    it even after deleting cached entries. Returns once ``redis_min_replicas`` replicas hold it
     (``replication.NotReplicated`` otherwise), in both cases."""
     dataset_id, name = description.dataset_id, keys.dataset(description.dataset_id)
     with _lock(redis, keys.datasets_lock()), _lock(redis, keys.dataset_lock(dataset_id)):
