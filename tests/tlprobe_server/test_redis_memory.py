@@ -75,7 +75,7 @@ def past_its_limit(redis: Redis):
         redis.config_set("maxmemory", MAXMEMORY)
 
 
-def test_uploads_survive_a_redis_full_of_cache_and_the_cache_makes_room(small):
+def test_uploads_survive_a_redis_full_of_cache_and_the_cache_makes_room(small, capsys):
     redis, settings = small["redis"], small["settings"]
     with TestClient(create_app(settings)) as client:
         data = [arrays(samples=2000, input_dim=60, seed=seed) for seed in range(3)]  # 0.96 MB stored each
@@ -110,7 +110,8 @@ def test_uploads_survive_a_redis_full_of_cache_and_the_cache_makes_room(small):
         assert created.status_code == 201
         after = redis_memory.memory(redis)
         assert after.used <= MAXMEMORY * (1 - redis_memory.RESERVE_FRACTION)
-        assert before - len(cached_entries(redis)) >= (at_limit.used - after.used) // len(ENTRY) > 0
+        after_count = len(cached_entries(redis))
+        assert before - after_count >= (at_limit.used - after.used) // len(ENTRY) > 0
         assert redis.exists(recent)  # read last: kept
         # and a result that a worker stores does too
         fill_with_cache(redis, start=filled)
@@ -119,6 +120,10 @@ def test_uploads_survive_a_redis_full_of_cache_and_the_cache_makes_room(small):
         assert client.post("/v1/gcm", json=SPECTRUM).status_code == 202  # the reserve is free again
         for dataset_id in ids + [created.json()["dataset_id"]]:
             assert client.get(f"/v1/datasets/{dataset_id}").status_code == 200
+    with capsys.disabled():
+        print(f"\n[redis full] {filled} cached entries of {len(ENTRY)} bytes filled Redis to {at_limit.used} of "
+              f"{MAXMEMORY} bytes: {len(ids)} uploads readable byte for byte, a submission refused with 503; "
+              f"a {created.json()['size_bytes']}-byte upload stored by deleting {before - after_count} cached entries")
 
 
 def test_with_nothing_recomputable_to_delete_writes_are_refused_clearly(small):
