@@ -42,8 +42,8 @@ kubectl:              ## kubectl (tests/deploy render deploy/kubernetes with `ku
 iproute2:             ## as root, `ip` for the namespace-hosts test (tests/cluster; skipped without root)
 	@[ "$$(id -u)" != 0 ] || devtools/need-program ip iproute2
 
-run:                  ## Redis (local, unless REDIS_URL is set), one worker per core, the API on $PORT
-	@[ -n "$$TLPROBE_REDIS_URL$$REDIS_URL" ] || $(NEED_REDIS)
+run:                  ## Redis (local, unless REDIS_URL or TLPROBE_REDIS_SENTINELS is set), one worker per core, the API on $PORT
+	@[ -n "$$TLPROBE_REDIS_URL$$REDIS_URL$$TLPROBE_REDIS_SENTINELS" ] || $(NEED_REDIS)
 	@$(MAKE) --no-print-directory install
 	$(PY) -m devtools.launcher
 

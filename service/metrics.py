@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, Worker
+from rq import Queue
 from rq.registry import (
     CanceledJobRegistry,
     DeferredJobRegistry,
@@ -20,7 +20,7 @@ from rq.registry import (
     StartedJobRegistry,
 )
 
-from tlprobe_server import keys
+from tlprobe_server import keys, live_workers
 
 log = logging.getLogger(__name__)
 REGISTRIES = {"started": StartedJobRegistry, "finished": FinishedJobRegistry, "failed": FailedJobRegistry,
@@ -46,8 +46,9 @@ class _RedisCollector:
             jobs.add_metric(["queued"], queue.count)
             for status, registry in REGISTRIES.items():
                 jobs.add_metric([status], registry(queue=queue).count)
-            workers = GaugeMetricFamily("tlprobe_workers", "Live RQ workers on the queue")
-            workers.add_metric([], Worker.count(queue=queue))
+            workers = GaugeMetricFamily("tlprobe_workers", "Live RQ workers on the queue (0 when scaled to zero: "
+                                        "submissions are still accepted and wait)")
+            workers.add_metric([], live_workers.count(redis, self.queue_name))
             computed = GaugeMetricFamily("tlprobe_artifacts_computed", "Artifacts computed (not reused), by kind",
                                          labels=["kind"])
             for kind, count in redis.hgetall(keys.computed_counter()).items():

@@ -15,6 +15,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Worker
 
+from tlprobe_server import connections
 from tlprobe_server.settings import Settings, get_settings
 
 
@@ -28,8 +29,7 @@ def main() -> int:
     settings = get_settings()
     hostname = socket.gethostname()
     try:
-        redis = Redis.from_url(settings.redis_url, socket_timeout=settings.redis_timeout,
-                               socket_connect_timeout=settings.redis_timeout)
+        redis = connections.connect(settings)
         found = registered(redis, settings, hostname)
     except RedisError as exc:
         print(f"unhealthy: Redis unreachable ({type(exc).__name__})")

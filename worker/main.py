@@ -12,11 +12,10 @@ import importlib
 import logging
 import os
 
-from redis import Redis
 from rq.serializers import JSONSerializer
 from rq.worker_pool import WorkerPool
 
-from tlprobe_server import logs
+from tlprobe_server import connections, logs
 from tlprobe_server.cancel import CancelingWorker
 from tlprobe_server.kinds import SERVER_KINDS, resolve
 from tlprobe_server.settings import get_settings
@@ -123,7 +122,7 @@ def main() -> None:
     logs.configure("worker")
     logging.getLogger(__name__).info("starting %d workers x %s threads on queue %r", settings.workers, threads,
                                      settings.queue_name)
-    connection = Redis.from_url(settings.redis_url)
+    connection = connections.connect(settings)  # RQ re-creates it in each worker process: see connections.py
     pool = WorkerPool([settings.queue_name], connection=connection, num_workers=settings.workers,
                       serializer=JSONSerializer, worker_class=TlprobeWorker)
     pool.start(burst=False)

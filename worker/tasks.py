@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 from pydantic import BaseModel
 from redis import Redis
+from redis.exceptions import OutOfMemoryError
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
@@ -31,6 +32,7 @@ from tlprobe_server import keys, result_store
 from tlprobe_server.cancel import JobCanceled, stop_if_canceled
 from tlprobe_server.dataset_store import DatasetMissing
 from tlprobe_server.kinds import SERVER_KINDS, ServerKind, resolve
+from tlprobe_server.redis_memory import RedisFull
 from tlprobe_server.settings import get_settings
 from worker.computations import JobContext
 from worker.handover import is_redis_outage
@@ -66,6 +68,8 @@ def exception_reason(exc: Exception, timeout: int | None) -> str:
         return f"invalid input: {exc}"
     if isinstance(exc, DatasetMissing):
         return f"missing dataset: {exc}"
+    if isinstance(exc, (RedisFull, OutOfMemoryError)):
+        return f"redis full: {exc}"[:500]
     return f"error: {type(exc).__name__}: {exc}"[:500]
 
 
@@ -104,7 +108,13 @@ def _execute(kind: ServerKind, compute: Compute, payload: dict[str, Any]) -> dic
                 elapsed_seconds=round(time.perf_counter() - started, 3), libraries=libraries())
     validated = kind.result.model_validate({**result, "meta": meta})
     stop_if_canceled(job)  # a canceled job ends canceled, even when the cancel came during its last step
-    result_store.put(redis, job.id, validated.model_dump_json(), settings.result_ttl)
+    try:
+        result_store.put(redis, job.id, validated.model_dump_json(), settings.result_ttl)
+    except (RedisFull, OutOfMemoryError) as exc:  # retrying would compute it all again for the same answer
+        job.retries_left = 0
+        job.meta["error"] = f"redis full: the result was computed but could not be stored: {exc}"[:500]
+        job.save_meta()  # a small write: Redis keeps a reserve for such (tlprobe_server.redis_memory)
+        raise
     if kind.on_stored is not None:
         kind.on_stored(job.id, request, validated, redis, settings)
     log.info("%s finished in %.1fs", job.id, meta["elapsed_seconds"])

@@ -4,7 +4,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
-from rq import Queue, Worker
+from rq import Queue
+
+from tlprobe_server import live_workers
 
 from ..deps import MetricsDep, RedisDep, SettingsDep
 
@@ -17,18 +19,19 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", name="readyz", responses={503: {"description": "Redis unreachable or no worker alive."}})
+@router.get("/readyz", name="readyz", responses={503: {"description": "Redis unreachable."}})
 def readyz(redis: RedisDep, settings: SettingsDep) -> JSONResponse:
-    """Ready to compute: Redis answers and at least one worker is alive on the queue."""
+    """Ready to take submissions: Redis answers. Whether workers are running is reported beside it
+    (`workers`: live workers on the queue; `queued`: jobs waiting) but is not required: with the
+    workers scaled to zero, submissions are accepted and wait in the queue for one to start."""
     try:
         redis.ping()
-        workers = Worker.count(queue=Queue(settings.queue_name, connection=redis))
+        workers = live_workers.count(redis, settings.queue_name)
+        queued = redis.llen(Queue(settings.queue_name, connection=redis).key)
     except RedisError as exc:
-        return JSONResponse({"status": "unavailable", "redis": f"unreachable: {type(exc).__name__}", "workers": None},
-                            status_code=503)
-    ready = workers > 0
-    return JSONResponse({"status": "ready" if ready else "unavailable", "redis": "ok", "workers": workers},
-                        status_code=200 if ready else 503)
+        return JSONResponse({"status": "unavailable", "redis": f"unreachable: {type(exc).__name__}", "workers": None,
+                             "queued": None}, status_code=503)
+    return JSONResponse({"status": "ready", "redis": "ok", "workers": workers, "queued": queued}, status_code=200)
 
 
 @router.get("/metrics", name="metrics", response_class=Response)

@@ -51,10 +51,6 @@ SECRET = "tlprobe-secrets"
 SECRET_KEYS = {"base": {"redis-password", "api-tokens"},
                "external-redis": {"redis-url", "redis-address", "redis-password", "redis-tls", "api-tokens"},
                "sentinel": {"redis-password", "redis-sentinel-password", "api-tokens"}}
-#: settings the sentinel overlay sets that the lead is adding to tlprobe_server/settings.py (issue 17.2); once
-#: they are settings, this set can go
-PENDING_SETTINGS = {"TLPROBE_REDIS_SENTINELS", "TLPROBE_REDIS_SENTINEL_SERVICE", "TLPROBE_REDIS_PASSWORD",
-                    "TLPROBE_REDIS_SENTINEL_PASSWORD"}
 #: a worker pod's memory besides its jobs, measured as the memory cgroup counts it (pool, one worker,
 #: its work horse during a small job; cold page cache): 130 MiB resident + 134 MiB of page cache, 284 MiB
 #: at peak (worker.yaml). The request must cover it on top of the largest job.
@@ -322,7 +318,7 @@ def test_a_worker_pods_memory_covers_the_largest_job_it_may_be_given(objects):
     container = one(objects, "Deployment", "tlprobe-worker")["spec"]["template"]["spec"]["containers"][0]
     env = environment(objects, container)
     settings = Settings(**{name[len("TLPROBE_"):].lower(): value for name, value in env.items()
-                           if name.startswith("TLPROBE_") and name not in PENDING_SETTINGS})
+                           if name.startswith("TLPROBE_")})
     assert settings.workers == 1 and settings.threads_per_worker() == 1  # one job at a time per pod
     request, limit = (quantity(container["resources"][side]["memory"]) for side in ("requests", "limits"))
     assert request >= settings.workers * settings.max_memory_bytes + WORKER_BASELINE_BYTES
@@ -334,7 +330,7 @@ def test_every_tlprobe_variable_is_a_setting(objects):
     known = environment_variables()
     for _, container in containers(objects):
         names = {name for name in environment(objects, container) if name.startswith("TLPROBE_")}
-        assert names - known - PENDING_SETTINGS == set(), names - known - PENDING_SETTINGS
+        assert names - known == set(), names - known
 
 
 def test_environment_references_resolve(variant, objects):

@@ -1,13 +1,32 @@
 """/readyz and /metrics."""
 
-
+from rq import Queue, Worker
 
 from tests.requests import SPECTRUM
 
 
-def test_readyz_needs_a_worker(client):
+def test_readyz_is_ready_without_workers_and_reports_them_beside_it(client, redis):
+    """Scaled to zero, the API still takes submissions (they wait in the queue): ready, with 0 workers."""
+    assert client.get("/readyz").json() == {"status": "ready", "redis": "ok", "workers": 0, "queued": 0}
+    assert client.post("/v1/gcm", json=SPECTRUM).status_code == 202
     response = client.get("/readyz")
-    assert response.status_code == 503 and response.json() == {"status": "unavailable", "redis": "ok", "workers": 0}
+    assert response.status_code == 200 and response.json() == {"status": "ready", "redis": "ok", "workers": 0,
+                                                               "queued": 1}
+    assert "tlprobe_workers 0.0" in client.get("/metrics").text
+
+
+def test_workers_count_while_their_registration_lives(client, redis):
+    """A worker that died without signing off stays in RQ's set (Worker.count still counts it) but its
+    record expires: it is not counted."""
+    queue = Queue("tlprobe", connection=redis)
+    alive, dead = (Worker([queue], connection=redis, name=name) for name in ("alive", "dead"))
+    for worker in (alive, dead):
+        worker.register_birth()
+    assert client.get("/readyz").json()["workers"] == 2
+    redis.delete(dead.key)  # its heartbeats stopped: the record expired
+    assert Worker.count(queue=queue) == 2
+    assert client.get("/readyz").json()["workers"] == 1
+    assert "tlprobe_workers 1.0" in client.get("/metrics").text
 
 
 def test_metrics_count_requests_by_route_and_submissions(client):
