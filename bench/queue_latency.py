@@ -17,7 +17,7 @@ Each small job's time is from its submission to its end as the API reports it (p
 and its start delay is RQ's started_at - created_at. Prints the times, the ratio behind / alone (alone:
 the mean of the two runs) and the start delay behind the diagram. The diagram is not waited for.
 
-    .venv/bin/python -m bench.queue_latency [--workers 2] [--delay 5]
+    .venv/bin/python -m bench.queue_latency [--workers 2] [--delay 5] [--env TLPROBE_BULK_NICENESS=0 ...]
 """
 
 from __future__ import annotations
@@ -66,11 +66,11 @@ def run_small(http: httpx.Client, seed: int) -> tuple[float, float]:
     return elapsed, delay
 
 
-def measure(workers: int, delay: float) -> dict[str, float]:
+def measure(workers: int, delay: float, **env: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as data:
         server = LocalRedis(Path(data))
         url = server.start()
-        pool = Workers(url, count=workers, log_path=Path(data) / "workers.log").start()
+        pool = Workers(url, count=workers, log_path=Path(data) / "workers.log", **env).start()
         api = Api(url, log_path=Path(data) / "api.log").start()
         try:
             with httpx.Client(base_url=api.url, timeout=30) as http:
@@ -86,7 +86,7 @@ def measure(workers: int, delay: float) -> dict[str, float]:
                 pool.stop()
                 redis = Redis.from_url(url)
                 redis.delete(*redis.keys("rq:*"))
-                pool = Workers(url, count=workers, log_path=Path(data) / "workers.log").start()
+                pool = Workers(url, count=workers, log_path=Path(data) / "workers.log", **env).start()
                 after, after_delay = run_small(http, 103)
         finally:
             pool.stop()
@@ -100,10 +100,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2, help="TLPROBE_WORKERS (make run: one per core)")
     parser.add_argument("--delay", type=float, default=5.0, help="seconds between the diagram and the small job")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for the workers, e.g. TLPROBE_BULK_NICENESS=0 (repeatable)")
     args = parser.parse_args(argv)
-    m = measure(args.workers, args.delay)
+    m = measure(args.workers, args.delay, **dict(item.split("=", 1) for item in args.env))
     alone = (m["alone"] + m["after"]) / 2
-    print(f"[queue latency, {args.workers} workers] small theory curve alone: {m['alone']:.2f}s and {m['after']:.2f}s "
+    label = "".join(" " + item for item in args.env)
+    print(f"[queue latency, {args.workers} workers{label}] small theory curve alone: {m['alone']:.2f}s and {m['after']:.2f}s "
           f"(start delays {m['alone_delay']:.2f}s, {m['after_delay']:.2f}s); submitted {args.delay:g}s after a 5x5 "
           f"simulated tf-vs-scratch diagram: {m['behind']:.2f}s (start delay {m['behind_delay']:.2f}s); "
           f"ratio behind / alone {m['behind'] / alone:.1f}x; diagram progress then {m['diagram_progress']}")

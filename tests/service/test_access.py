@@ -92,6 +92,7 @@ def test_backpressure_cap_on_waiting_jobs(settings, redis):
         assert client.post("/v1/batches", json=batch).status_code == 503
         assert client.post("/v1/phase-diagrams", json={}).status_code == 503
     assert Queue("tlprobe", connection=redis).count == 2  # nothing else was queued, nothing was dropped
+    assert waiting_jobs(redis, settings) == 2  # in either queue
 
 
 def test_bulk_submissions_leave_a_tenth_of_the_cap_to_interactive_ones(settings, redis):
