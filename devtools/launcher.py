@@ -1,8 +1,9 @@
 """``make run``: Redis (local, unless TLPROBE_REDIS_URL or REDIS_URL is set), the workers, the API.
 
 Starts a local redis-server with append-only persistence in ``.data/redis`` when no Redis URL is
-configured, then ``python -m worker.main`` (one worker per core) and uvicorn on ``PORT`` (default
-8000; host ``TLPROBE_HOST``, default 127.0.0.1). Prints the URL and stops everything cleanly on
+configured, then ``python -m worker.main`` (one worker per core taking both queues, interactive
+first, and ``TLPROBE_INTERACTIVE_WORKERS`` more taking interactive jobs only: ``worker.lanes``) and
+uvicorn on ``PORT`` (default 8000; host ``TLPROBE_HOST``, default 127.0.0.1). Prints the URL and stops everything cleanly on
 Ctrl-C (or when one of the processes dies).
 """
 
@@ -39,7 +40,8 @@ def main() -> int:
                                  "--port", str(settings.port), "--no-access-log"], env=env),
     }
     shown = url.split("@")[-1]  # never print a password
-    print(f"tlprobe: http://{host}:{settings.port}  (docs at /docs; Redis {shown}; {settings.workers} workers). "
+    print(f"tlprobe: http://{host}:{settings.port}  (docs at /docs; Redis {shown}; {settings.workers} workers + "
+          f"{settings.interactive_workers} interactive). "
           "Ctrl-C stops everything.", flush=True)
     stopping = {"flag": False}
 
