@@ -9,6 +9,7 @@ from bench import (
     dataset_curve_cost,
     gcm_solver,
     phase_diagram_workers,
+    queue_latency,
     training_epoch,
 )
 
@@ -20,6 +21,7 @@ def main() -> None:
     training_epoch.main_with(256)
     gcm_solver.main_with(30)
     phase_diagram_workers.main()
+    queue_latency.main([])
     dataset_curve_cost.main()
     if shutil.which("wrk"):
         cached_reads.main(["--rounds", "1"])
