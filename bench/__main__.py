@@ -11,6 +11,7 @@ from bench import (
     gcm_solver,
     optimal_lambda,
     phase_diagram_workers,
+    queue_latency,
     training_epoch,
 )
 
@@ -23,6 +24,7 @@ def main() -> None:
     gcm_solver.main_with(30)
     optimal_lambda.main_with(2)
     phase_diagram_workers.main()
+    queue_latency.main([])
     dataset_curve_cost.main()
     cluster_throughput.main([])  # as root only (network namespaces); says so otherwise
     if shutil.which("wrk"):

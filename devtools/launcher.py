@@ -2,8 +2,10 @@
 workers, the API.
 
 Starts a local redis-server with append-only persistence in ``.data/redis`` when no Redis is
-configured (neither a URL nor sentinels), then ``python -m worker.main`` (one worker per core) and uvicorn on ``PORT`` (default
-8000; host ``TLPROBE_HOST``, default 127.0.0.1). Prints the URL and stops everything cleanly on
+configured (neither a URL nor sentinels), then ``python -m worker.main`` (one worker per core taking
+both queues, interactive first, and ``TLPROBE_INTERACTIVE_WORKERS`` more taking interactive jobs only:
+``worker.lanes``) and uvicorn on ``PORT`` (default 8000; host ``TLPROBE_HOST``, default 127.0.0.1).
+Prints the URL and stops everything cleanly on
 Ctrl-C (or when one of the processes dies).
 """
 
@@ -41,7 +43,7 @@ def main() -> int:
                                  "--port", str(settings.port), "--no-access-log"], env=env),
     }
     print(f"tlprobe: http://{host}:{settings.port}  (docs at /docs; Redis {connections.describe(settings)}; "
-          f"{settings.workers} workers). "
+          f"{settings.workers} workers + {settings.interactive_workers} interactive). "
           "Ctrl-C stops everything.", flush=True)
     stopping = {"flag": False}
 

@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.result_reader = ResultReader(settings)
     app.state.upload_memory = UploadMemory(settings.max_upload_memory_bytes)
     metrics.watch_uploads(app.state.upload_memory)
-    metrics.watch_redis(lambda: app.state.redis, settings.queue_name)
+    metrics.watch_redis(lambda: app.state.redis, settings)
     for module in (jobs, phase_diagrams, learning_curves, gcm, datasets, batches, health, ui):
         app.include_router(module.router)
 

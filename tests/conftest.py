@@ -64,15 +64,16 @@ def live(live_url, tmp_path_factory):
 
 @pytest.fixture
 def run_jobs(redis, settings):
-    """Runs every queued job to its end in this process (a burst RQ worker, no fork), like a worker would."""
+    """Runs every queued job (both queues, interactive first) to its end in this process (a burst RQ worker,
+    no fork), like a worker would."""
     from rq import SimpleWorker
 
-    from tlprobe_server.capacity import queue_for
+    from tlprobe_server.queues import queues
 
     def run() -> None:
-        queue = queue_for(redis, settings)
-        SimpleWorker([queue], connection=redis, serializer=queue.serializer).work(burst=True)
-        assert queue.count == 0
+        waiting = list(queues(redis, settings).values())
+        SimpleWorker(waiting, connection=redis, serializer=waiting[0].serializer).work(burst=True)
+        assert all(queue.count == 0 for queue in waiting)
 
     return run
 

@@ -1,4 +1,4 @@
-"""How many workers are alive on the queue: what ``/readyz`` and ``/metrics`` report.
+"""How many workers are alive on the queues: what ``/readyz`` and ``/metrics`` report.
 
 RQ lists a queue's workers in a set, and each worker's own record expires unless its heartbeats
 renew it (``TLPROBE_WORKER_TTL``). A worker that dies without signing off (SIGKILL, a lost machine or
@@ -12,8 +12,10 @@ from redis import Redis
 from rq import Queue, worker_registration
 
 
-def count(redis: Redis, queue_name: str) -> int:
-    names = sorted(worker_registration.get_keys(queue=Queue(queue_name, connection=redis)))
+def count(redis: Redis, *queue_names: str) -> int:
+    """Distinct live workers taking jobs from any of ``queue_names`` (a worker on two queues counts once)."""
+    names = sorted(set().union(*(worker_registration.get_keys(queue=Queue(name, connection=redis))
+                                 for name in queue_names)))
     if not names:
         return 0
     with redis.pipeline(transaction=False) as pipe:

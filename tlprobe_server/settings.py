@@ -36,7 +36,9 @@ class Settings(BaseSettings):
     redis_min_replicas: int = Field(0, ge=0, description="Replicas that must hold an upload (or a batch) before it is "
                                                          "acknowledged (Redis WAIT); fewer within half the Redis timeout "
                                                          "is a 503. 0: no wait (one Redis).")
-    queue_name: str = "tlprobe"
+    queue_name: str = Field("tlprobe", description="RQ queue of interactive jobs (learning curves, GCM jobs); bulk jobs "
+                                                 "(phase diagrams and their parts) wait in '<name>-bulk' "
+                                                 "(tlprobe_server/queues.py).")
 
     # lifetimes
     result_ttl: int = Field(30 * DAY, description="How long finished results stay cached (s).")
@@ -85,6 +87,15 @@ class Settings(BaseSettings):
                          description="Worker processes: one per CPU this process may use (its cgroup's quota, its "
                                      "affinity, else the cores).")
     blas_threads: int | None = Field(None, ge=1, description="BLAS threads per worker; default cores // workers.")
+    interactive_workers: int = Field(1, ge=0, description="Worker processes besides TLPROBE_WORKERS that take only "
+                                                          "interactive jobs, sharing the cores with the others (whose "
+                                                          "bulk jobs run niced below them): a small job starts at once "
+                                                          "while a diagram runs.")
+    max_interactive_streak: int = Field(4, ge=1, description="Most interactive jobs a worker taking both queues runs in a "
+                                                             "row while bulk jobs wait; then it takes a bulk job (bulk "
+                                                             "work never starves).")
+    bulk_niceness: int = Field(10, ge=0, le=19, description="Niceness added to the process running a bulk job: the "
+                                                             "kernel gives the cores to interactive jobs first.")
     worker_ttl: int = Field(30, ge=16, description="A worker silent for this long is considered dead; idle workers "
                                                     "wake every worker_ttl - 15 s (s).")
     job_monitoring_interval: int = Field(5, ge=1, description="Heartbeat period of a busy worker (s).")
@@ -94,7 +105,8 @@ class Settings(BaseSettings):
 
     # backpressure and access
     max_queued_jobs: int = Field(1000, ge=1, description="Submissions that would queue a new job beyond this many "
-                                                          "waiting jobs get 503 with Retry-After.")
+                                                          "waiting jobs (both queues) get 503 with Retry-After; bulk "
+                                                          "submissions must leave a tenth of it free for interactive ones.")
     api_tokens: str = Field("", description="Comma-separated bearer tokens; when set, every write needs one.")
     protect_reads: bool = Field(False, description="With tokens set, require one for reads too.")
     rate_limit_per_minute: int = Field(60, ge=0, description="Submissions per token per minute (0: unlimited).")

@@ -1,9 +1,12 @@
 """Starts the RQ workers: ``python -m worker.main``.
 
-One supervising process runs an RQ WorkerPool of ``TLPROBE_WORKERS`` worker processes (default: one
-per core) and restarts any that dies (e.g. when Redis goes away under a busy worker). Each worker
-process gets ``TLPROBE_BLAS_THREADS`` BLAS and element-wise threads (default cores // workers), set
-in the environment before numpy is ever imported, so that workers x threads <= cores.
+One supervising process runs a pool (``worker.lanes.LanePool``) of ``TLPROBE_WORKERS`` worker
+processes (default: one per core) taking both queues, interactive first, plus
+``TLPROBE_INTERACTIVE_WORKERS`` (default 1) taking only interactive jobs (``worker.lanes``: the
+layout and the rule), and restarts any that dies (e.g. when Redis goes away under a busy worker).
+Each worker process gets ``TLPROBE_BLAS_THREADS`` BLAS and element-wise threads (default cores //
+workers), set in the environment before numpy is ever imported, so that workers x threads <= cores;
+the interactive workers' threads come on top, and bulk jobs run niced below them.
 """
 
 from __future__ import annotations
@@ -13,13 +16,13 @@ import logging
 import os
 
 from rq.serializers import JSONSerializer
-from rq.worker_pool import WorkerPool
 
 from tlprobe_server import connections, logs
 from tlprobe_server.cancel import CancelingWorker
 from tlprobe_server.kinds import SERVER_KINDS, resolve
 from tlprobe_server.settings import get_settings
 from worker.handover import taken_over
+from worker.lanes import LanePool, QueuePolicy, layout
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -34,8 +37,9 @@ def _outside_jobs_no_dequeue_line(record: logging.LogRecord) -> bool:
     return logs.job_id.get() is not None or record.msg not in _DEQUEUED
 
 
-class TlprobeWorker(CancelingWorker):
-    """An RQ worker with tlprobe's liveness settings, that honours cancels (``tlprobe_server.cancel``).
+class TlprobeWorker(QueuePolicy, CancelingWorker):
+    """An RQ worker with tlprobe's liveness settings, that honours cancels (``tlprobe_server.cancel``)
+    and takes the queues by ``worker.lanes``' rule.
 
     A busy worker renews its job's entry in the started-job registry every
     ``job_monitoring_interval`` seconds, for ``job_monitoring_interval + heartbeat_margin`` seconds
@@ -120,11 +124,11 @@ def main() -> None:
     for name in THREAD_VARIABLES:
         os.environ[name] = threads
     logs.configure("worker")
-    logging.getLogger(__name__).info("starting %d workers x %s threads on queue %r", settings.workers, threads,
-                                     settings.queue_name)
+    queues = layout(settings)
+    logging.getLogger(__name__).info("starting %d workers x %s threads: %s", len(queues), threads,
+                                     "; ".join(", ".join(names) for names in queues))
     connection = connections.connect(settings)  # RQ re-creates it in each worker process: see connections.py
-    pool = WorkerPool([settings.queue_name], connection=connection, num_workers=settings.workers,
-                      serializer=JSONSerializer, worker_class=TlprobeWorker)
+    pool = LanePool(queues, connection=connection, serializer=JSONSerializer, worker_class=TlprobeWorker)
     pool.start(burst=False)
 
 

@@ -68,7 +68,7 @@ def test_killed_worker_and_work_horse_are_detected_and_the_job_finishes_elsewher
     with capsys.disabled():
         print(f"\n[fault] worker + horse SIGKILLed: re-run after {detected:.1f}s (bound {DETECTION_BOUND}s)")
     # the pool replaced the dead worker
-    wait_for(lambda: httpx.get(f"{api}/readyz").json()["workers"] >= 2, 30, "two live workers")
+    wait_for(lambda: httpx.get(f"{api}/readyz").json()["workers"] >= 3, 30, "three live workers (one interactive-only)")
 
 
 def test_a_stopped_worker_hands_its_job_back_at_once(tmp_path, capsys):

@@ -198,4 +198,4 @@ def test_invalid_input_over_the_wire(live):
     api = live["api"].url
     response = httpx.post(f"{api}/v1/learning-curves", json={"alphas": [0]})
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "alphas", 0]
-    assert httpx.get(f"{api}/readyz").json()["workers"] == 2
+    assert httpx.get(f"{api}/readyz").json()["workers"] == 3  # two on both queues, one on the interactive queue
