@@ -82,11 +82,17 @@ class Settings(BaseSettings):
     max_queued_jobs: int = Field(1000, ge=1, description="Submissions that would queue a new job beyond this many "
                                                           "waiting jobs get 503 with Retry-After.")
     api_tokens: str = Field("", description="Comma-separated bearer tokens; when set, every write needs one.")
+    admin_tokens: str = Field("", description="Comma-separated bearer tokens that may also cancel any job and delete "
+                                              "any dataset outright (whoever submitted or uploaded it).")
     protect_reads: bool = Field(False, description="With tokens set, require one for reads too.")
     rate_limit_per_minute: int = Field(60, ge=0, description="Submissions per token per minute (0: unlimited).")
 
     def tokens(self) -> list[str]:
-        return [token.strip() for token in self.api_tokens.split(",") if token.strip()]
+        """Every accepted bearer token (the admin tokens included)."""
+        return [token.strip() for text in (self.api_tokens, self.admin_tokens) for token in text.split(",") if token.strip()]
+
+    def admins(self) -> list[str]:
+        return [token.strip() for token in self.admin_tokens.split(",") if token.strip()]
 
     def threads_per_worker(self) -> int:
         return self.blas_threads or max(1, usable_cpus() // self.workers)

@@ -13,6 +13,11 @@ made once by the caller (``kinds.ServerKind.fan_out``), before its own job, whic
 Capacity counts every job a submission may add, before any is enqueued. A job that reads uploaded
 datasets reserves them (``dataset_store.reserved``) around its enqueueing, under its lock: the lock
 order is always submission lock, then dataset locks, so submissions and deletions never deadlock.
+
+Every submission that queues or joins a job records its ``holder`` on it, under the job's lock
+(``tlprobe_server.holders``): the submitting token, for a part the diagram that uses it; and a job
+queued to wait for others is recorded on each of them. So a cancel stops only what nobody else still
+wants (``tlprobe_server.cancel``).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from rq.job import Dependency, Job
 from tlprobe.contract.jobs import JobStatus, JobView, Submission
 from tlprobe.kinds import Kind, kind_of_job
 
-from . import dataset_store, keys, logs, result_store
+from . import dataset_store, holders, keys, logs, result_store
 from .capacity import check_capacity, queue_for
 from .job_views import fetch_job, finished_view, view_of
 from .kinds import SERVER_KINDS, ServerKind
@@ -82,10 +87,11 @@ def cache_hit(redis: Redis, kind: Kind, job_id: str) -> Submission | None:
 
 
 def submit(redis: Redis, settings: Settings, kind: ServerKind, request: BaseModel, *, plan: Any = None,
-           depends_on: list[str] | None = None, meta: dict | None = None) -> Submission:
+           depends_on: list[str] | None = None, meta: dict | None = None, holder: str = holders.OPEN) -> Submission:
     """Submit ``request`` (validated; ``plan``: the kind's plan, made once by the caller, for a kind that
-    fans out). Raises ``dataset_store.DatasetMissing`` when a dataset the job would read is not stored,
-    ``capacity.QueueFull`` when the queue cannot take its jobs."""
+    fans out) on behalf of ``holder`` (recorded on the job it queues or joins). Raises
+    ``dataset_store.DatasetMissing`` when a dataset the job would read is not stored, ``capacity.QueueFull``
+    when the queue cannot take its jobs."""
     job_id = kind.job_id(request)
     hit = cache_hit(redis, kind, job_id)
     if hit is not None:
@@ -101,6 +107,7 @@ def submit(redis: Redis, settings: Settings, kind: ServerKind, request: BaseMode
             view = view_of(job, kind.name)
             if not not_for_good and not is_stale(redis, view):
                 with dataset_store.reserved(redis, settings, dataset_ids, job_id):  # renews the datasets' lifetime
+                    holders.add(redis, job.key, holder)
                     return Submission(**view.model_dump(), cached=False)
             log.info("replacing %s job %s", view.status.value, job_id)
             job.delete()
@@ -109,9 +116,12 @@ def submit(redis: Redis, settings: Settings, kind: ServerKind, request: BaseMode
         check_capacity(redis, settings, new_jobs=1 + kind.part_count(plan))  # all of its jobs, or nothing
         if kind.fan_out is not None:
             depends_on, meta = kind.fan_out(lambda name, part, after: submit(
-                redis, settings, SERVER_KINDS[name], part, depends_on=after), plan)
+                redis, settings, SERVER_KINDS[name], part, depends_on=after, holder=holders.job(job_id)), plan)
         with dataset_store.reserved(redis, settings, dataset_ids, job_id):
             job = enqueue(queue_for(redis, settings), kind, request, job_id, settings, depends_on, meta)
+            holders.add(redis, job.key, holder)
+        for dependency in depends_on or []:  # a job is held by the jobs that wait for it
+            holders.add(redis, Job.key_for(dependency), holders.job(job_id))
     log.info("enqueued %s" + (f" after {len(depends_on)} parts" if depends_on else ""), job_id)
     return Submission(**view_of(job, kind.name).model_dump(), cached=False)
 
