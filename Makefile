@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 COMPILE = $(VENV)/bin/uv pip compile pyproject.toml client/pyproject.toml requirements/build.in --generate-hashes --universal \
 	--python-version 3.11 --quiet $(UPGRADE)
 
-.PHONY: install lint run test test-fast soak fuzz bench validate openapi lock redis-server chromium kubectl clean
+.PHONY: install lint run test test-fast soak fuzz bench validate openapi lock redis-server chromium kubectl caddy clean
 
 install: $(STAMP)
 
@@ -38,6 +38,9 @@ chromium:             ## Debian's chromium (the dashboard's browser test): apt-g
 kubectl:              ## kubectl (tests/deploy render deploy/kubernetes with `kubectl kustomize`)
 	@devtools/need-program kubectl kubectl "from Kubernetes' apt repository, pkgs.k8s.io; elsewhere https://kubernetes.io/docs/tasks/tools/"
 
+caddy:                ## Debian's caddy (tests/integration/test_tls.py puts it in front of uvicorn, as docker-compose.public.yml does)
+	@devtools/need-program caddy caddy "https://caddyserver.com/docs/install"
+
 run:                  ## Redis (local, unless REDIS_URL is set), one worker per core, the API on $PORT
 	@[ -n "$$TLPROBE_REDIS_URL$$REDIS_URL" ] || $(NEED_REDIS)
 	@$(MAKE) --no-print-directory install
@@ -46,10 +49,10 @@ run:                  ## Redis (local, unless REDIS_URL is set), one worker per 
 lint: install         ## ruff, as configured in pyproject.toml
 	$(VENV)/bin/ruff check .
 
-test: redis-server chromium kubectl install lint  ## the linter, then the whole suite against its own Redis on a free port
+test: redis-server chromium kubectl caddy install lint  ## the linter, then the whole suite against its own Redis on a free port
 	$(PY) -m pytest -q
 
-test-fast: redis-server chromium kubectl install  ## skip tests marked slow
+test-fast: redis-server chromium kubectl caddy install  ## skip tests marked slow
 	$(PY) -m pytest -q -m "not slow"
 
 soak: redis-server install  ## five-minute soak of the live stack (the suite runs one minute of it)
