@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     protect_reads: bool = Field(False, description="With tokens set, require one for reads too.")
     rate_limit_per_minute: int = Field(60, ge=0, description="Submissions per token per minute (0: unlimited).")
 
+    # observability
+    otlp_endpoint: str = Field("", validation_alias=AliasChoices("TLPROBE_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),
+                               description="Base URL of an OTLP/HTTP collector (e.g. http://otel-collector:4318): "
+                                           "traces are sent to it; empty: tracing off.")
+
     def tokens(self) -> list[str]:
         """Every accepted bearer token (the admin tokens included)."""
         return [token.strip() for text in (self.api_tokens, self.admin_tokens) for token in text.split(",") if token.strip()]

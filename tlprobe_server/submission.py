@@ -34,7 +34,7 @@ from rq.job import Dependency, Job
 from tlprobe.contract.jobs import JobStatus, JobView, Submission
 from tlprobe.kinds import Kind, kind_of_job
 
-from . import dataset_store, holders, keys, logs, result_store
+from . import dataset_store, holders, keys, logs, result_store, tracing
 from .capacity import check_capacity, queue_for
 from .job_views import fetch_job, finished_view, view_of
 from .kinds import SERVER_KINDS, ServerKind
@@ -51,10 +51,11 @@ class UnknownJob(LookupError):
     pass
 
 
-def _request_id() -> dict[str, str]:
-    """The id of the request (or of the job) that enqueues, for the job's meta: its worker logs under it."""
-    current = logs.request_id.get()
-    return {} if current is None else {"request_id": current}
+def _request_id() -> dict[str, Any]:
+    """The id of the request (or of the job) that enqueues, for the job's meta: its worker logs under it; and
+    with tracing on, the trace context (W3C headers) that its worker continues (``tracing``)."""
+    current, trace = logs.request_id.get(), tracing.carrier()
+    return {**({} if current is None else {"request_id": current}), **({"trace": trace} if trace else {})}
 
 
 def enqueue(queue: Queue, kind: ServerKind, request: BaseModel, job_id: str, settings: Settings,
@@ -91,7 +92,18 @@ def submit(redis: Redis, settings: Settings, kind: ServerKind, request: BaseMode
     """Submit ``request`` (validated; ``plan``: the kind's plan, made once by the caller, for a kind that
     fans out) on behalf of ``holder`` (recorded on the job it queues or joins). Raises
     ``dataset_store.DatasetMissing`` when a dataset the job would read is not stored, ``capacity.QueueFull``
-    when the queue cannot take its jobs."""
+    when the queue cannot take its jobs. With tracing on, a span of its own (``submit <kind>``)."""
+    if not tracing.enabled():
+        return _submit(redis, settings, kind, request, plan, depends_on, meta, holder)
+    with tracing.span(f"submit {kind.name}", attributes={"tlprobe.kind": kind.name}) as span:
+        result = _submit(redis, settings, kind, request, plan, depends_on, meta, holder)
+        span.set_attributes({"tlprobe.job_id": result.job_id, "tlprobe.cached": result.cached,
+                             "tlprobe.status": result.status.value})
+        return result
+
+
+def _submit(redis: Redis, settings: Settings, kind: ServerKind, request: BaseModel, plan: Any,
+            depends_on: list[str] | None, meta: dict | None, holder: str) -> Submission:
     job_id = kind.job_id(request)
     hit = cache_hit(redis, kind, job_id)
     if hit is not None:

@@ -16,7 +16,7 @@ from redis import Redis
 from rq.serializers import JSONSerializer
 from rq.worker_pool import WorkerPool
 
-from tlprobe_server import logs
+from tlprobe_server import logs, tracing
 from tlprobe_server.cancel import CancelingWorker
 from tlprobe_server.kinds import SERVER_KINDS, resolve
 from tlprobe_server.settings import get_settings
@@ -59,6 +59,7 @@ class TlprobeWorker(CancelingWorker):
 
     def __init__(self, *args, **kwargs) -> None:
         settings = get_settings()
+        tracing.configure("worker", settings.otlp_endpoint)  # off unless TLPROBE_OTLP_ENDPOINT is set
         kwargs.setdefault("worker_ttl", settings.worker_ttl)
         kwargs.setdefault("job_monitoring_interval", settings.job_monitoring_interval)
         kwargs.setdefault("maintenance_interval", settings.maintenance_interval)
