@@ -1,4 +1,5 @@
-"""Prometheus metrics: HTTP traffic counted in-process, queue and job state read from Redis at scrape."""
+"""Prometheus metrics: HTTP traffic counted in-process, queue and job state read from Redis at scrape, and
+the job-duration histogram that the workers keep in Redis (``tlprobe_server.job_durations``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 from typing import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Worker
@@ -20,7 +21,7 @@ from rq.registry import (
     StartedJobRegistry,
 )
 
-from tlprobe_server import keys
+from tlprobe_server import job_durations, keys
 
 log = logging.getLogger(__name__)
 REGISTRIES = {"started": StartedJobRegistry, "finished": FinishedJobRegistry, "failed": FailedJobRegistry,
@@ -28,7 +29,7 @@ REGISTRIES = {"started": StartedJobRegistry, "finished": FinishedJobRegistry, "f
 
 
 class _RedisCollector:
-    """Reads queue depth, jobs per status, live workers and work counters when scraped."""
+    """Reads queue depth, jobs per status, live workers, work counters and job durations when scraped."""
 
     def __init__(self, redis: Callable[[], Redis | None], queue_name: str) -> None:
         self.redis, self.queue_name = redis, queue_name
@@ -56,13 +57,18 @@ class _RedisCollector:
                                            labels=["kind"])
             for kind, count in redis.hgetall(keys.executions_counter()).items():
                 executions.add_metric([kind.decode()], int(count))
+            durations = HistogramMetricFamily("tlprobe_job_duration_seconds", "How long job runs took, from a worker "
+                                              "starting them to their end, by kind and outcome (finished, failed, "
+                                              "canceled)", labels=["kind", "outcome"])
+            for (kind, outcome), (buckets, total) in job_durations.read(redis).items():
+                durations.add_metric([kind, outcome], buckets, total)
         except RedisError as exc:
             log.warning("metrics: Redis unreachable: %s", exc)
             up.add_metric([], 0)
             yield up
             return
         up.add_metric([], 1)
-        yield from (up, depth, jobs, workers, computed, executions)
+        yield from (up, depth, jobs, workers, computed, executions, durations)
 
 
 class Metrics:

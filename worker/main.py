@@ -18,6 +18,7 @@ from rq.worker_pool import WorkerPool
 
 from tlprobe_server import logs, tracing
 from tlprobe_server.cancel import CancelingWorker
+from tlprobe_server.job_durations import RecordsDurations
 from tlprobe_server.kinds import SERVER_KINDS, resolve
 from tlprobe_server.settings import get_settings
 
@@ -34,7 +35,7 @@ def _outside_jobs_no_dequeue_line(record: logging.LogRecord) -> bool:
     return logs.job_id.get() is not None or record.msg not in _DEQUEUED
 
 
-class TlprobeWorker(CancelingWorker):
+class TlprobeWorker(RecordsDurations, CancelingWorker):
     """An RQ worker with tlprobe's liveness settings, that honours cancels (``tlprobe_server.cancel``).
 
     A busy worker renews its job's entry in the started-job registry every
@@ -52,7 +53,8 @@ class TlprobeWorker(CancelingWorker):
     second; ``stop_grace_period`` in docker-compose.yml leaves room for it.
 
     Every log line written while a job runs (by the worker, its work horse, RQ and the engine)
-    carries the job's id and the id of the request that enqueued it (``tlprobe.logs``).
+    carries the job's id and the id of the request that enqueued it (``tlprobe.logs``). Each job run
+    that ends for good is counted in the job-duration histogram (``tlprobe_server.job_durations``).
     """
 
     _handing_back: str | None = None
