@@ -33,7 +33,7 @@ UPLOAD_BODY = {
 }
 
 
-def _store(plan, redis, settings: Settings, holder: str | None) -> tuple[DatasetDescription, bool]:
+def _store(plan, redis, settings: Settings, holder: str | None = None) -> tuple[DatasetDescription, bool]:
     from ..uploads import UploadRefused, read_upload
 
     dataset = None
