@@ -39,7 +39,7 @@ kubectl:              ## kubectl (tests/deploy render deploy/kubernetes with `ku
 	@devtools/need-program kubectl kubectl "from Kubernetes' apt repository, pkgs.k8s.io; elsewhere https://kubernetes.io/docs/tasks/tools/"
 
 caddy:                ## Debian's caddy (tests/integration/test_tls.py puts it in front of uvicorn, as docker-compose.public.yml does)
-	@devtools/need-program caddy caddy "macOS: `brew install caddy`"
+	@devtools/need-program caddy caddy "macOS: \`brew install caddy\`"
 
 run:                  ## Redis (local, unless REDIS_URL is set), one worker per core, the API on $PORT
 	@[ -n "$$TLPROBE_REDIS_URL$$REDIS_URL" ] || $(NEED_REDIS)
