@@ -10,7 +10,7 @@ COMPILE = $(VENV)/bin/uv pip compile pyproject.toml client/pyproject.toml requir
 	--python-version 3.11 --quiet $(UPGRADE)
 
 .PHONY: install lint run test test-fast cluster-test soak fuzz bench validate openapi lock redis-server chromium kubectl \
-	iproute2 clean
+	caddy iproute2 clean
 
 install: $(STAMP)
 
@@ -39,6 +39,9 @@ chromium:             ## Debian's chromium (the dashboard's browser test): apt-g
 kubectl:              ## kubectl (tests/deploy render deploy/kubernetes with `kubectl kustomize`)
 	@devtools/need-program kubectl kubectl "from Kubernetes' apt repository, pkgs.k8s.io; elsewhere https://kubernetes.io/docs/tasks/tools/"
 
+caddy:                ## Debian's caddy (tests/integration/test_tls.py puts it in front of uvicorn, as docker-compose.public.yml does)
+	@devtools/need-program caddy caddy "macOS: \`brew install caddy\`"
+
 iproute2:             ## as root, `ip` for the namespace-hosts test (tests/cluster; skipped without root)
 	@[ "$$(id -u)" != 0 ] || devtools/need-program ip iproute2
 
@@ -50,7 +53,7 @@ run:                  ## Redis (local, unless REDIS_URL or TLPROBE_REDIS_SENTINE
 lint: install         ## ruff, as configured in pyproject.toml
 	$(VENV)/bin/ruff check .
 
-test: redis-server chromium kubectl iproute2 install lint  ## the linter, then the whole suite against its own Redis on a free port
+test: redis-server chromium kubectl caddy iproute2 install lint  ## the linter, then the whole suite against its own Redis on a free port
 	$(PY) -m pytest -q
 
 test-fast: redis-server kubectl install  ## the inner loop: no live stack (no uvicorn, no worker processes) and no slow tests

@@ -7,6 +7,11 @@ constant time, against every configured token. They are never logged or stored: 
 by the first 16 hex digits of its sha256. Each token may submit ``TLPROBE_RATE_LIMIT_PER_MINUTE``
 computations per clock minute (a fixed window counted in Redis, shared by all API processes);
 beyond that, 429 with ``Retry-After``.
+
+A token is also an identity (``tlprobe_server.holders``): the jobs a token submitted and the
+datasets it uploaded are held by its id, and it may cancel or delete only those (detaching itself
+while another holder remains); the tokens of ``TLPROBE_ADMIN_TOKENS`` are accepted like the others
+and may also cancel or delete anything outright (``acting_as``).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from redis import Redis
 
-from tlprobe_server import keys
+from tlprobe_server import holders, keys
 from tlprobe_server.settings import Settings
 
 
@@ -49,7 +54,25 @@ def identify(settings: Settings, authorization: str | None, required: bool) -> s
     matches = [hmac.compare_digest(token.encode(), known.encode()) for known in tokens]  # no early exit
     if not any(matches):
         raise HTTPException(401, "invalid bearer token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return token_id(token)
+
+
+def token_id(token: str) -> str:
+    """What a token is known by (in Redis, logs and metrics): the first 16 hex digits of its sha256."""
     return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+def acting_as(settings: Settings, token: str | None) -> str | None:
+    """The holder a cancel or a delete by the token id ``token`` detaches, or None when it acts
+    outright: tokens off (anyone may, as before tokens), or an admin token."""
+    if token is None or token in {token_id(admin) for admin in settings.admins()}:
+        return None
+    return holders.token(token)
+
+
+def submitter(token: str | None) -> str:
+    """The holder a submission by the token id ``token`` records (``open`` with tokens off)."""
+    return holders.OPEN if token is None else holders.token(token)
 
 
 def _identify(request: Request, required: bool) -> str | None:

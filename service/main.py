@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from tlprobe import __version__
-from tlprobe_server import connections, logs
+from tlprobe_server import connections, logs, tracing
 from tlprobe_server.capacity import QueueFull
 from tlprobe_server.redis_memory import RedisFull
 from tlprobe_server.replication import NotReplicated
@@ -25,7 +25,7 @@ from tlprobe_server.submission import UnknownJob
 from .access import RateLimited
 from .hot_reads import HotReads
 from .metrics import Metrics
-from .middleware import BodySizeLimit, RequestId, RequestMetrics
+from .middleware import BodySizeLimit, RequestId, RequestMetrics, Tracing
 from .routes import batches, datasets, gcm, health, jobs, learning_curves, phase_diagrams, ui
 from .stored import ResultReader
 from .upload_memory import UploadMemory
@@ -130,6 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMetrics, metrics=metrics)
     uploads = {"/v1/datasets": (settings.max_dataset_upload_bytes, "TLPROBE_MAX_DATASET_UPLOAD_BYTES")}
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, paths=uploads)  # refuse oversized bodies first
+    if tracing.enabled():  # a span per request, carrying the request id (tlprobe_server/tracing.py)
+        app.add_middleware(Tracing)
     app.add_middleware(RequestId)  # every answer, a 413 included, carries the request id
     # outermost: a result read in the last seconds is answered before the rest (with its request id)
     app.add_middleware(HotReads, reader=app.state.result_reader, settings=settings, metrics=metrics)
@@ -139,4 +141,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def app() -> FastAPI:
     """Factory for ``uvicorn --factory service.main:app``: JSON-lines logs (uvicorn's included), the app."""
     logs.configure("api")
-    return create_app()
+    settings = get_settings()
+    tracing.configure("api", settings.otlp_endpoint)
+    return create_app(settings)

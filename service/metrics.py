@@ -1,4 +1,5 @@
-"""Prometheus metrics: HTTP traffic counted in-process, queue and job state read from Redis at scrape.
+"""Prometheus metrics: HTTP traffic counted in-process, queue and job state read from Redis at scrape, and
+the job-duration histogram that the workers keep in Redis (``tlprobe_server.job_durations``).
 
 The queue gauges carry a ``queue`` label, ``interactive`` or ``bulk`` (``tlprobe_server.queues``):
 ``sum without (queue)`` gives the totals."""
@@ -10,7 +11,7 @@ import time
 from typing import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from redis import Redis
 from redis.exceptions import RedisError
 from rq.registry import (
@@ -22,7 +23,7 @@ from rq.registry import (
     StartedJobRegistry,
 )
 
-from tlprobe_server import keys, live_workers
+from tlprobe_server import job_durations, keys, live_workers
 from tlprobe_server.queues import queues
 from tlprobe_server.settings import Settings
 
@@ -32,7 +33,7 @@ REGISTRIES = {"started": StartedJobRegistry, "finished": FinishedJobRegistry, "f
 
 
 class _RedisCollector:
-    """Reads queue depths, jobs per queue and status, live workers and work counters when scraped."""
+    """Reads queue depths, jobs per queue and status, live workers, work counters and job durations when scraped."""
 
     def __init__(self, redis: Callable[[], Redis | None], settings: Settings) -> None:
         self.redis, self.settings = redis, settings
@@ -62,13 +63,18 @@ class _RedisCollector:
                                            labels=["kind"])
             for kind, count in redis.hgetall(keys.executions_counter()).items():
                 executions.add_metric([kind.decode()], int(count))
+            durations = HistogramMetricFamily("tlprobe_job_duration_seconds", "How long job runs took, from a worker "
+                                              "starting them to their end, by kind and outcome (finished, failed, "
+                                              "canceled)", labels=["kind", "outcome"])
+            for (kind, outcome), (buckets, total) in job_durations.read(redis).items():
+                durations.add_metric([kind, outcome], buckets, total)
         except RedisError as exc:
             log.warning("metrics: Redis unreachable: %s", exc)
             up.add_metric([], 0)
             yield up
             return
         up.add_metric([], 1)
-        yield from (up, depth, jobs, workers, computed, executions)
+        yield from (up, depth, jobs, workers, computed, executions, durations)
 
 
 class Metrics:

@@ -1,11 +1,12 @@
-"""ASGI middleware: the request id, a request body size limit (413), and per-route metrics."""
+"""ASGI middleware: the request id, a request body size limit (413), per-route metrics, and (with tracing
+on) a span per request."""
 
 from __future__ import annotations
 
 import json
 import time
 
-from tlprobe_server import logs
+from tlprobe_server import logs, tracing
 
 from .metrics import Metrics
 
@@ -116,3 +117,36 @@ class RequestMetrics:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             self.metrics.observe(scope["method"], template, status["code"], started)
+
+
+_TRACE_HEADERS = (b"traceparent", b"tracestate")
+
+
+class Tracing:
+    """A server span per request (``tlprobe_server.tracing``), continuing the trace of a caller that sent
+    a W3C ``traceparent``, named ``METHOD /route/{template}`` once routed, with the status and the request
+    id. Added only when tracing is on (``service.main.create_app``): off, it costs nothing at all."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        parent = {name.decode(): value.decode("latin-1") for name, value in scope["headers"] if name in _TRACE_HEADERS}
+        method = scope["method"]
+        with tracing.span(method, parent=parent or None, kind="server",
+                          attributes={"http.request.method": method, "url.path": scope.get("path", ""),
+                                      "tlprobe.request_id": logs.request_id.get() or ""}) as span:
+            async def traced_send(event):
+                if event["type"] == "http.response.start":
+                    span.set_attribute("http.response.status_code", event["status"])
+                await send(event)
+
+            try:
+                await self.app(scope, receive, traced_send)
+            finally:
+                route = getattr(scope.get("route"), "path", None)
+                if route:
+                    span.update_name(f"{method} {route}")
+                    span.set_attribute("http.route", route)

@@ -152,7 +152,7 @@ def submit_uncached(kind: ServerKind, request: BaseModel, redis: Redis, settings
     prepared = prepare(kind, request, redis, settings)
     access.charge(redis, settings, token_id)
     with missing_dataset_as_422():
-        result = submission.submit(redis, settings, kind, request, plan=prepared.plan)
+        result = submission.submit(redis, settings, kind, request, plan=prepared.plan, holder=access.submitter(token_id))
     response.status_code = 200 if result.cached else 202
     count(metrics, result)
     return result

@@ -86,19 +86,39 @@ def test_every_shipped_redis_evicts_nothing_at_a_documented_size(tmp_path):
     assert "volatile-lru" not in operations and "recomputed when asked for again" not in operations
 
 
-def test_the_api_is_published_on_loopback_unless_tokens_are_required():
-    api = compose()["services"]["api"]
-    assert api["ports"] and all(port.startswith("127.0.0.1:") for port in api["ports"])
-    public = compose("docker-compose.public.yml")["services"]["api"]
-    assert any(not port.startswith("127.") for port in public["ports"])
-    tokens = public["environment"]["TLPROBE_API_TOKENS"]
+def _required(value: str, name: str) -> None:
     try:
-        interpolated(tokens)
-        raise AssertionError("the public variant starts without tokens")
+        interpolated(value)
+        raise AssertionError(f"the public variant starts without {name}")
     except KeyError:
         pass
-    assert interpolated(tokens, {"TLPROBE_API_TOKENS": "a,b"}) == "a,b"
-    assert "!override" in (ROOT / "docker-compose.public.yml").read_text()  # replaces the loopback port, not added
+    assert interpolated(value, {name: "a,b"}) == "a,b"
+
+
+def test_the_api_is_published_on_loopback_and_served_to_others_only_through_tls():
+    api = compose()["services"]["api"]
+    assert api["ports"] and all(port.startswith("127.0.0.1:") for port in api["ports"])
+    public = compose("docker-compose.public.yml")
+    assert public["services"]["api"]["ports"] is None  # !reset: the API is not published at all
+    assert "ports: !reset []" in (ROOT / "docker-compose.public.yml").read_text()
+    _required(public["services"]["api"]["environment"]["TLPROBE_API_TOKENS"], "TLPROBE_API_TOKENS")
+
+    caddy = public["services"]["caddy"]
+    assert caddy["image"].startswith("caddy:2")
+    assert sorted(caddy["ports"]) == ["443:443", "80:80"]  # https, and http that only redirects to it
+    _required(caddy["environment"]["TLPROBE_DOMAIN"], "TLPROBE_DOMAIN")
+    assert interpolated(caddy["environment"]["TLPROBE_TLS"]) == "internal"
+    host, port = caddy["environment"]["TLPROBE_UPSTREAM"].split(":")
+    command = compose()["services"]["api"]["command"]
+    assert host == "api" and command[command.index("--port") + 1] == port  # the API's own port, inside the network
+    mounts = {volume.split(":")[1]: volume.split(":")[0] for volume in caddy["volumes"]}
+    assert (ROOT / mounts["/etc/caddy/Caddyfile"]).resolve() == ROOT / "deploy" / "caddy" / "Caddyfile"
+    assert mounts["/data"] == "caddy-data" and "caddy-data" in public["volumes"]  # certificates survive a restart
+    caddyfile = (ROOT / "deploy" / "caddy" / "Caddyfile").read_text()
+    for variable in ("TLPROBE_DOMAIN", "TLPROBE_TLS:internal", "TLPROBE_UPSTREAM:api:8000", "TLPROBE_HTTPS_PORT:443",
+                     "TLPROBE_HTTP_PORT:80"):
+        assert "{$" + variable + "}" in caddyfile
+    # served by Debian's caddy in front of a real uvicorn in tests/integration/test_tls.py
 
 
 def test_health_checks_and_the_stop_grace_period():
@@ -115,6 +135,8 @@ def test_health_checks_and_the_stop_grace_period():
 
 def test_compose_environment_is_made_of_real_settings():
     known = environment_variables()
+    public = compose("docker-compose.public.yml")["services"]["api"]["environment"]
+    assert set(public) <= known, set(public) - known
     for name in ("api", "worker"):
         env = {k: interpolated(v) for k, v in compose()["services"][name]["environment"].items()}
         assert set(env) <= known, set(env) - known

@@ -90,8 +90,12 @@ def test_the_rule_catches_a_violation(tmp_path, monkeypatch):
 
 
 def test_the_service_starts_without_numerics():
+    # nor OpenTelemetry's tracing SDK and exporter: with tracing off (the default) tlprobe_server/tracing.py
+    # imports nothing of it (FastAPI imports the API, opentelemetry-api, for its own optional telemetry, and
+    # redis-py the SDK's metrics part, for its optional client metrics: docs/operations.md, "Tracing")
     code = ("import sys, service.main; service.main.create_app(); "
-            "print(sorted(m for m in ('numpy', 'scipy', 'matplotlib', 'numba', 'worker') if m in sys.modules))")
+            "print(sorted(m for m in ('numpy', 'scipy', 'matplotlib', 'numba', 'worker', 'opentelemetry.sdk.trace', "
+            "'opentelemetry.exporter') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
 

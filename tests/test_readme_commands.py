@@ -128,6 +128,7 @@ def test_make_run_and_make_test_call_it_first():
         assert "devtools/need-program redis-server" in plan[0], (target, plan)
     assert "devtools/need-program chromium chromium" in make_plan("test")[1]
     assert "devtools/need-program kubectl kubectl" in make_plan("test")[2]  # tests/deploy/test_kubernetes.py
+    assert "devtools/need-program caddy caddy" in make_plan("test")[3]  # tests/integration/test_tls.py
     with_url = "\n".join(make_plan("run", TLPROBE_REDIS_URL="redis://elsewhere:6379/0"))
     # skipped with a Redis URL or sentinels: make run starts no Redis then
     assert '[ -n "$TLPROBE_REDIS_URL$REDIS_URL$TLPROBE_REDIS_SENTINELS" ] || devtools/need-program redis-server' in with_url

@@ -18,7 +18,7 @@ from tlprobe.contract.batches import BatchJob, BatchView
 from tlprobe.contract.jobs import JobStatus, Submission
 from tlprobe.kinds import kind_of_job
 
-from . import keys, replication
+from . import holders, keys, replication
 from .kinds import ServerKind
 from .settings import Settings
 from .submission import UnknownJob, job_view, submit
@@ -26,10 +26,11 @@ from .submission import UnknownJob, job_view, submit
 BATCH_ID_DIGITS = 32
 
 
-def submit_batch(redis: Redis, settings: Settings,
-                 items: Sequence[tuple[ServerKind, BaseModel, object]]) -> tuple[str, list[Submission]]:
-    """``items``: (kind, request, plan) each, as prepared for submission (``plan``: None but for kinds that fan out)."""
-    submissions = [submit(redis, settings, kind, request, plan=plan) for kind, request, plan in items]
+def submit_batch(redis: Redis, settings: Settings, items: Sequence[tuple[ServerKind, BaseModel, object]],
+                 holder: str = holders.OPEN) -> tuple[str, list[Submission]]:
+    """``items``: (kind, request, plan) each, as prepared for submission (``plan``: None but for kinds that fan out),
+    submitted on behalf of ``holder``."""
+    submissions = [submit(redis, settings, kind, request, plan=plan, holder=holder) for kind, request, plan in items]
     batch_id = secrets.token_hex(BATCH_ID_DIGITS // 2)
     redis.set(keys.batch(batch_id), json.dumps([s.job_id for s in submissions]), ex=settings.job_ttl)
     # a batch's id is drawn at random: unlike a job's (its content's address), sending it again gives a

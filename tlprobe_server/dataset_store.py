@@ -14,6 +14,10 @@ bound holds) and the dataset's own lock; a deletion and a submission that reads 
 dataset's lock. A submission records its job id among the dataset's users while holding it, so a
 deletion sees every job that could still read the dataset, and is refused while one is queued or
 running.
+
+Who may delete: with tokens on, a dataset is held by every token that uploaded it (same content,
+same id), recorded in its hash (``tlprobe_server.holders``). A deletion by one of them detaches it;
+the dataset is deleted only by its last holder (or outright, with tokens off or by an admin token).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from redis import Redis
 
 from tlprobe.contract.datasets import DatasetDescription, DatasetPage
 
-from . import keys, redis_memory, replication
+from . import holders, keys, redis_memory, replication
 from .job_views import fetch_job, public_status
 from .settings import Settings
 
@@ -50,6 +54,14 @@ class DatasetInUse(Exception):
         super().__init__(f"dataset {dataset_id} is used by {len(job_ids)} queued or running job(s): "
                          f"{', '.join(sorted(job_ids))}; cancel them or wait for them to end")
         self.job_ids = job_ids
+
+
+class NotAHolder(PermissionError):
+    """A deletion by a token that did not upload the dataset."""
+
+    def __init__(self, dataset_id: str) -> None:
+        super().__init__(f"dataset {dataset_id} was not uploaded with this token: only a token that uploaded it (or an "
+                         "admin token) may delete it")
 
 
 class StorageFull(Exception):
@@ -108,15 +120,19 @@ def total_bytes(redis: Redis) -> int:
 
 
 def put(redis: Redis, settings: Settings, description: DatasetDescription,
-        arrays: dict[str, bytes]) -> tuple[DatasetDescription, bool]:
-    """Store a dataset unless its content is already stored. Returns its description and whether it
-    was created (False: the stored copy is kept, and its lifetime renewed). StorageFull when the
-    total would exceed ``max_datasets_bytes``; ``redis_memory.RedisFull`` when Redis has no room for
-    it even after deleting cached entries. Returns once ``redis_min_replicas`` replicas hold it
-    (``replication.NotReplicated`` otherwise), in both cases."""
+        arrays: dict[str, bytes], holder: str | None = None) -> tuple[DatasetDescription, bool]:
+    """Store a dataset unless its content is already stored, on behalf of ``holder`` (an uploading
+    token, recorded on it; None with tokens off). Returns its description and whether it was created
+    (False: the stored copy is kept, and its lifetime renewed). StorageFull when the total would exceed
+    ``max_datasets_bytes``; ``redis_memory.RedisFull`` when Redis has no room for it even after deleting
+    cached entries. Returns once ``redis_min_replicas`` replicas hold it (``replication.NotReplicated``
+    otherwise), in both cases."""
     dataset_id, name = description.dataset_id, keys.dataset(description.dataset_id)
+    held = {} if holder is None else {holders.field(holder): b"1"}
     with _lock(redis, keys.datasets_lock()), _lock(redis, keys.dataset_lock(dataset_id)):
         if redis.expire(name, settings.dataset_ttl):
+            if holder is not None:
+                holders.add(redis, name, holder)
             replication.confirm(redis, settings)  # stored by an earlier upload that may not have been confirmed
             return describe(redis, dataset_id), False
         used = total_bytes(redis)
@@ -127,7 +143,7 @@ def put(redis: Redis, settings: Settings, description: DatasetDescription,
         redis_memory.make_room(redis, description.size_bytes)  # cached entries give way to an upload (else RedisFull)
         stored = description.model_copy(update={"expires_in": None, "links": {}})
         with redis.pipeline(transaction=True) as pipe:
-            pipe.hset(name, mapping={**arrays, DESCRIPTION: stored.model_dump_json()})
+            pipe.hset(name, mapping={**arrays, DESCRIPTION: stored.model_dump_json(), **held})
             pipe.expire(name, settings.dataset_ttl)
             pipe.zadd(keys.datasets_index(), {dataset_id: description.created_at.timestamp()})
             pipe.hset(keys.datasets_bytes(), dataset_id, description.size_bytes)
@@ -159,11 +175,22 @@ def _active_users(redis: Redis, dataset_id: str) -> list[str]:
     return active
 
 
-def delete(redis: Redis, dataset_id: str) -> None:
-    """Delete a dataset; DatasetMissing if it is not stored, DatasetInUse while a job may read it."""
+def delete(redis: Redis, dataset_id: str, by: str | None = None) -> bool:
+    """Delete a dataset on behalf of ``by`` (a holder; None: outright). True when deleted, False when only
+    ``by`` was detached (another uploader still holds it). DatasetMissing if it is not stored, NotAHolder if
+    ``by`` does not hold it, DatasetInUse while a job may read it (the last holder stays one)."""
+    name = keys.dataset(dataset_id)
     with _lock(redis, keys.dataset_lock(dataset_id)):
-        if not redis.exists(keys.dataset(dataset_id)):
+        if not redis.exists(name):
             raise DatasetMissing(dataset_id)
+        if by is not None:
+            held = holders.of(redis, name)
+            if by not in held:
+                raise NotAHolder(dataset_id)
+            if len(held) > 1:
+                holders.detach(redis, name, by)
+                log.info("dataset %s: one holder detached, %d left", dataset_id, len(held) - 1)
+                return False
         active = _active_users(redis, dataset_id)
         if active:
             raise DatasetInUse(dataset_id, active)
@@ -173,6 +200,7 @@ def delete(redis: Redis, dataset_id: str) -> None:
             pipe.hdel(keys.datasets_bytes(), dataset_id)
             pipe.execute()
     log.info("deleted dataset %s", dataset_id)
+    return True
 
 
 @contextmanager

@@ -68,6 +68,11 @@ def executions_counter() -> str:
     return f"{PREFIX}:stats:executions"
 
 
+def job_durations() -> str:
+    """Hash: job run durations per kind and outcome, a histogram's buckets and sum (``job_durations``)."""
+    return f"{PREFIX}:stats:job_seconds"
+
+
 def catalogue() -> str:
     """Sorted set of phase-diagram ids by completion time."""
     return f"{PREFIX}:catalogue:phase_diagrams"

@@ -3,7 +3,8 @@
 Every line has ``time`` (UTC, ISO 8601 with milliseconds), ``level``, ``logger``, ``message``,
 ``process`` and ``component`` (``api`` or ``worker``); ``request_id`` and ``job_id`` when the line
 was written while serving a request or running a job; any ``extra={...}`` fields given to the
-call; and ``exception`` with the traceback when there is one.
+call; ``trace_id`` when tracing is on (``tlprobe_server.tracing``) and the line was written inside a
+span; and ``exception`` with the traceback when there is one.
 
 The request id is the one a client sent in ``X-Request-ID`` (when it is 1 to 128 characters from
 ``[A-Za-z0-9._:/+=-]``) or one made up for the request (32 hex digits). The API returns it in the
@@ -24,6 +25,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Iterator
+
+from . import tracing
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
@@ -72,6 +75,8 @@ class JsonLines(logging.Formatter):
             value = getattr(record, name, None) or variable.get()
             if value is not None:
                 line[name] = value
+        if tracing.enabled() and (trace := tracing.trace_id()) is not None:
+            line["trace_id"] = trace
         for key, value in vars(record).items():
             if key not in _STANDARD and key not in line:
                 line[key] = value

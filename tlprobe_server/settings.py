@@ -108,8 +108,15 @@ class Settings(BaseSettings):
                                                           "waiting jobs (both queues) get 503 with Retry-After; bulk "
                                                           "submissions must leave a tenth of it free for interactive ones.")
     api_tokens: str = Field("", description="Comma-separated bearer tokens; when set, every write needs one.")
+    admin_tokens: str = Field("", description="Comma-separated bearer tokens that may also cancel any job and delete "
+                                              "any dataset outright (whoever submitted or uploaded it).")
     protect_reads: bool = Field(False, description="With tokens set, require one for reads too.")
     rate_limit_per_minute: int = Field(60, ge=0, description="Submissions per token per minute (0: unlimited).")
+
+    # observability
+    otlp_endpoint: str = Field("", validation_alias=AliasChoices("TLPROBE_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),
+                               description="Base URL of an OTLP/HTTP collector (e.g. http://otel-collector:4318): "
+                                           "traces are sent to it; empty: tracing off.")
 
     @model_validator(mode="after")
     def _sentinels_name_their_primary(self) -> "Settings":
@@ -133,7 +140,11 @@ class Settings(BaseSettings):
         return addresses
 
     def tokens(self) -> list[str]:
-        return [token.strip() for token in self.api_tokens.split(",") if token.strip()]
+        """Every accepted bearer token (the admin tokens included)."""
+        return [token.strip() for text in (self.api_tokens, self.admin_tokens) for token in text.split(",") if token.strip()]
+
+    def admins(self) -> list[str]:
+        return [token.strip() for token in self.admin_tokens.split(",") if token.strip()]
 
     def threads_per_worker(self) -> int:
         return self.blas_threads or max(1, usable_cpus() // self.workers)

@@ -15,6 +15,11 @@ queue (``kind.lane``), a fan-out's parts in their parent's; an interactive submi
 still waiting in bulk promotes it (``queues.promote``). A job that reads uploaded
 datasets reserves them (``dataset_store.reserved``) around its enqueueing, under its lock: the lock
 order is always submission lock, then dataset locks, so submissions and deletions never deadlock.
+
+Every submission that queues or joins a job records its ``holder`` on it, under the job's lock
+(``tlprobe_server.holders``): the submitting token, for a part the diagram that uses it; and a job
+queued to wait for others is recorded on each of them. So a cancel stops only what nobody else still
+wants (``tlprobe_server.cancel``).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from rq.job import Dependency, Job
 from tlprobe.contract.jobs import JobStatus, JobView, Submission
 from tlprobe.kinds import Kind, kind_of_job
 
-from . import dataset_store, keys, logs, result_store
+from . import dataset_store, holders, keys, logs, result_store, tracing
 from .capacity import check_capacity
 from .job_views import fetch_job, finished_view, view_of
 from .kinds import SERVER_KINDS, ServerKind
@@ -49,10 +54,11 @@ class UnknownJob(LookupError):
     pass
 
 
-def _request_id() -> dict[str, str]:
-    """The id of the request (or of the job) that enqueues, for the job's meta: its worker logs under it."""
-    current = logs.request_id.get()
-    return {} if current is None else {"request_id": current}
+def _request_id() -> dict[str, Any]:
+    """The id of the request (or of the job) that enqueues, for the job's meta: its worker logs under it; and
+    with tracing on, the trace context (W3C headers) that its worker continues (``tracing``)."""
+    current, trace = logs.request_id.get(), tracing.carrier()
+    return {**({} if current is None else {"request_id": current}), **({"trace": trace} if trace else {})}
 
 
 def enqueue(queue: Queue, kind: ServerKind, request: BaseModel, job_id: str, settings: Settings,
@@ -85,11 +91,25 @@ def cache_hit(redis: Redis, kind: Kind, job_id: str) -> Submission | None:
 
 
 def submit(redis: Redis, settings: Settings, kind: ServerKind, request: BaseModel, *, plan: Any = None,
-           depends_on: list[str] | None = None, meta: dict | None = None, lane: Lane | None = None) -> Submission:
+           depends_on: list[str] | None = None, meta: dict | None = None, lane: Lane | None = None,
+           holder: str = holders.OPEN) -> Submission:
     """Submit ``request`` (validated; ``plan``: the kind's plan, made once by the caller, for a kind that
-    fans out; ``lane``: the queue, by default the kind's). Raises ``dataset_store.DatasetMissing`` when
-    a dataset the job would read is not stored, ``capacity.QueueFull`` when the queues cannot take its jobs."""
+    fans out; ``lane``: the queue, by default the kind's) on behalf of ``holder`` (recorded on the job it
+    queues or joins). Raises ``dataset_store.DatasetMissing`` when a dataset the job would read is not
+    stored, ``capacity.QueueFull`` when the queues cannot take its jobs. With tracing on, a span of its
+    own (``submit <kind>``)."""
     lane = lane or kind.lane
+    if not tracing.enabled():
+        return _submit(redis, settings, kind, request, plan, depends_on, meta, lane, holder)
+    with tracing.span(f"submit {kind.name}", attributes={"tlprobe.kind": kind.name}) as span:
+        result = _submit(redis, settings, kind, request, plan, depends_on, meta, lane, holder)
+        span.set_attributes({"tlprobe.job_id": result.job_id, "tlprobe.cached": result.cached,
+                             "tlprobe.status": result.status.value})
+        return result
+
+
+def _submit(redis: Redis, settings: Settings, kind: ServerKind, request: BaseModel, plan: Any,
+            depends_on: list[str] | None, meta: dict | None, lane: Lane, holder: str) -> Submission:
     job_id = kind.job_id(request)
     hit = cache_hit(redis, kind, job_id)
     if hit is not None:
@@ -105,6 +125,7 @@ def submit(redis: Redis, settings: Settings, kind: ServerKind, request: BaseMode
             view = view_of(job, kind.name)
             if not not_for_good and not is_stale(redis, view):
                 with dataset_store.reserved(redis, settings, dataset_ids, job_id):  # renews the datasets' lifetime
+                    holders.add(redis, job.key, holder)
                     if lane is Lane.interactive and job.origin == queue_name(settings, Lane.bulk):
                         promoted = promote(redis, settings, job_id)
                         if promoted:
@@ -118,9 +139,13 @@ def submit(redis: Redis, settings: Settings, kind: ServerKind, request: BaseMode
         check_capacity(redis, settings, new_jobs=1 + kind.part_count(plan), bulk=lane is Lane.bulk)
         if kind.fan_out is not None:
             depends_on, meta = kind.fan_out(lambda name, part, after: submit(
-                redis, settings, SERVER_KINDS[name], part, depends_on=after, lane=lane), plan)
+                redis, settings, SERVER_KINDS[name], part, depends_on=after, lane=lane, holder=holders.job(job_id)),
+                plan)
         with dataset_store.reserved(redis, settings, dataset_ids, job_id):
             job = enqueue(queue(redis, settings, lane), kind, request, job_id, settings, depends_on, meta)
+            holders.add(redis, job.key, holder)
+        for dependency in depends_on or []:  # a job is held by the jobs that wait for it
+            holders.add(redis, Job.key_for(dependency), holders.job(job_id))
     log.info("enqueued %s" + (f" after {len(depends_on)} parts" if depends_on else ""), job_id)
     return Submission(**view_of(job, kind.name).model_dump(), cached=False)
 

@@ -17,8 +17,9 @@ import os
 
 from rq.serializers import JSONSerializer
 
-from tlprobe_server import connections, logs
+from tlprobe_server import connections, logs, tracing
 from tlprobe_server.cancel import CancelingWorker
+from tlprobe_server.job_durations import RecordsDurations
 from tlprobe_server.kinds import SERVER_KINDS, resolve
 from tlprobe_server.settings import get_settings
 from worker.handover import taken_over
@@ -37,7 +38,7 @@ def _outside_jobs_no_dequeue_line(record: logging.LogRecord) -> bool:
     return logs.job_id.get() is not None or record.msg not in _DEQUEUED
 
 
-class TlprobeWorker(QueuePolicy, CancelingWorker):
+class TlprobeWorker(RecordsDurations, QueuePolicy, CancelingWorker):
     """An RQ worker with tlprobe's liveness settings, that honours cancels (``tlprobe_server.cancel``)
     and takes the queues by ``worker.lanes``' rule.
 
@@ -59,13 +60,15 @@ class TlprobeWorker(QueuePolicy, CancelingWorker):
     second; ``stop_grace_period`` in docker-compose.yml leaves room for it.
 
     Every log line written while a job runs (by the worker, its work horse, RQ and the engine)
-    carries the job's id and the id of the request that enqueued it (``tlprobe_server.logs``).
+    carries the job's id and the id of the request that enqueued it (``tlprobe_server.logs``). Each job
+    run that ends for good is counted in the job-duration histogram (``tlprobe_server.job_durations``).
     """
 
     _handing_back: str | None = None
 
     def __init__(self, *args, **kwargs) -> None:
         settings = get_settings()
+        tracing.configure("worker", settings.otlp_endpoint)  # off unless TLPROBE_OTLP_ENDPOINT is set
         kwargs.setdefault("worker_ttl", settings.worker_ttl)
         kwargs.setdefault("job_monitoring_interval", settings.job_monitoring_interval)
         kwargs.setdefault("maintenance_interval", settings.maintenance_interval)

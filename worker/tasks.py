@@ -8,8 +8,9 @@ result schema, and stores it under the job id; its meta names the numerical libr
 (``worker.libraries``) and the host that ran it (``worker``). A
 timeout or an invalid spec is recorded in the job's meta as the failure reason, and such a job is
 not retried (retries are for workers that die under a job, and for a Redis that could not be
-reached from the job: ``worker.handover``). Nothing partial is cached: artifacts
-are saved only once complete, results only on success.
+reached from the job: ``worker.handover``). Nothing partial is cached: artifacts are saved only once
+complete, results only on success. With tracing on, the job runs in a span that continues the trace
+of the request that queued it, with a child span per reported stage.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from rq.timeouts import JobTimeoutException
 
 from tlprobe import SCHEMA_VERSION, __version__
 from tlprobe.cache_key import cache_key
-from tlprobe_server import keys, result_store
+from tlprobe_server import keys, result_store, tracing
 from tlprobe_server.cancel import JobCanceled, stop_if_canceled
 from tlprobe_server.dataset_store import DatasetMissing
 from tlprobe_server.kinds import SERVER_KINDS, ServerKind, resolve
@@ -48,13 +49,16 @@ class ProgressReporter:
     """Writes {stage, done, total} into the job's meta, at most every PROGRESS_INTERVAL seconds
     (always on a stage change and at the end of a stage), and stops the job if it was canceled."""
 
-    def __init__(self, job) -> None:
+    def __init__(self, job, stages: tracing.Stages | None = None) -> None:
         self.job, self.stage, self.last = job, None, 0.0
+        self.stages = stages or tracing.Stages()
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.monotonic()
         if stage == self.stage and done < total and now - self.last < PROGRESS_INTERVAL:
             return
+        if stage != self.stage:
+            self.stages.enter(stage)  # with tracing on, a span per stage
         self.stage, self.last = stage, now
         stop_if_canceled(self.job)
         self.job.meta["progress"] = {"stage": stage, "done": int(done), "total": int(total)}
@@ -81,14 +85,28 @@ def run(kind: str, request: dict[str, Any]) -> dict[str, str]:
 
 def _execute(kind: ServerKind, compute: Compute, payload: dict[str, Any]) -> dict[str, str]:
     job = get_current_job()
+    if not tracing.enabled():
+        return _run_job(job, kind, compute, payload)
+    # continue the trace of the request that queued the job (tlprobe_server/tracing.py)
+    attributes = {"tlprobe.job_id": job.id, "tlprobe.kind": kind.name, "tlprobe.worker": socket.gethostname(),
+                  "tlprobe.request_id": job.meta.get("request_id") or ""}
+    try:
+        with tracing.span(f"job {kind.name}", parent=job.meta.get("trace"), kind="consumer", attributes=attributes):
+            return _run_job(job, kind, compute, payload)
+    finally:
+        tracing.flush()  # the work horse exits with os._exit: send the spans first
+
+
+def _run_job(job, kind: ServerKind, compute: Compute, payload: dict[str, Any]) -> dict[str, str]:
     settings = get_settings()
     redis: Redis = job.connection
     stop_if_canceled(job)  # canceled while its worker was taking it off the queue
     redis.hincrby(keys.executions_counter(), kind.name, 1)
     request = kind.request.model_validate(payload)
     started = time.perf_counter()
+    stages = tracing.Stages()
     try:
-        result = compute(request, JobContext(redis, settings, ProgressReporter(job), job.meta))
+        result = compute(request, JobContext(redis, settings, ProgressReporter(job, stages), job.meta))
     except JobCanceled:
         raise
     except Exception as exc:
@@ -100,6 +118,8 @@ def _execute(kind: ServerKind, compute: Compute, payload: dict[str, Any]) -> dic
         job.meta["error"] = exception_reason(exc, job.timeout)
         job.save_meta()
         raise
+    finally:
+        stages.close()
     if isinstance(result, BaseModel):  # the engine's own result model
         result = result.model_dump()
     meta = result.get("meta", {})

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -96,7 +97,9 @@ class _Methods:
         return self._run(self._ops.result(job_id))
 
     def cancel(self, job_id: str) -> JobView:
-        """Cancel a queued job or stop a running one; a finished or failed job is returned unchanged."""
+        """Cancel a queued job or stop a running one; a finished or failed job is returned unchanged. With
+        tokens on, a job submitted with several tokens goes on until each has canceled it (the view then
+        still says queued or started); Forbidden for a job this token did not submit."""
         return self._run(self._ops.cancel(job_id))
 
     def diagrams(self, **filters: Any) -> list[CatalogueEntry]:
@@ -124,8 +127,9 @@ class _Methods:
         return self._run(self._ops.dataset(dataset_id))
 
     def delete_dataset(self, dataset_id: str) -> None:
-        """Delete a dataset (Conflict while a queued or running job reads it; NotFound if it is not stored).
-        Results computed from it stay cached."""
+        """Delete a dataset (Conflict while a queued or running job reads it; NotFound if it is not stored;
+        Forbidden if this token did not upload it; kept for the other tokens that uploaded it). Results
+        computed from it stay cached."""
         return self._run(self._ops.delete_dataset(dataset_id))
 
     def plot(self, job_id: str, path: str | os.PathLike | None = None, *, format: str | None = None) -> bytes:
@@ -207,6 +211,11 @@ def _settings(url: str | None, token: str | None) -> tuple[str, dict[str, str]]:
     return url, headers
 
 
+def _verify(verify: ssl.SSLContext | str | bool) -> ssl.SSLContext | bool:
+    """``verify=``: a CA bundle's path (e.g. the root certificate of a private CA) becomes a context trusting it."""
+    return ssl.create_default_context(cafile=verify) if isinstance(verify, (str, Path)) else verify
+
+
 def _options(http: Http, timeout: float) -> dict[str, Any]:
     body = {"json": http.json} if http.content is None else {"content": http.content}
     return {"params": http.params, **body, "headers": http.headers,
@@ -216,15 +225,18 @@ def _options(http: Http, timeout: float) -> dict[str, Any]:
 class Client(_Methods):
     """Synchronous client. ``url`` defaults to TLPROBE_URL (else http://127.0.0.1:8000) and ``token``
     to TLPROBE_TOKEN; ``timeout`` is per request (long-polls get their wait on top); ``retries`` bounds
-    the retries of 429/503, each pause at most ``max_retry_wait`` seconds. Use as a context manager,
-    or call ``close()``."""
+    the retries of 429/503, each pause at most ``max_retry_wait`` seconds. ``verify``: how an https
+    URL's certificate is checked (True: the system's CAs, or the bundle SSL_CERT_FILE names; a path:
+    the CA certificates in that file; an ``ssl.SSLContext``). Use as a context manager, or call
+    ``close()``."""
 
     def __init__(self, url: str | None = None, token: str | None = None, *, timeout: float = 30.0, retries: int = 3,
-                 max_retry_wait: float = 120.0, transport: httpx.BaseTransport | None = None) -> None:
+                 max_retry_wait: float = 120.0, transport: httpx.BaseTransport | None = None,
+                 verify: ssl.SSLContext | str | bool = True) -> None:
         self.url, headers = _settings(url, token)
         self.timeout = timeout
         self._ops = Operations(retries=retries, max_retry_wait=max_retry_wait)
-        self._http = httpx.Client(base_url=self.url, headers=headers, transport=transport)
+        self._http = httpx.Client(base_url=self.url, headers=headers, transport=transport, verify=_verify(verify))
 
     def _run(self, step: Step) -> Any:
         reply = None
@@ -254,11 +266,12 @@ class AsyncClient(_Methods):
     Use ``async with AsyncClient(...) as client``, or ``await client.aclose()``."""
 
     def __init__(self, url: str | None = None, token: str | None = None, *, timeout: float = 30.0, retries: int = 3,
-                 max_retry_wait: float = 120.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 max_retry_wait: float = 120.0, transport: httpx.AsyncBaseTransport | None = None,
+                 verify: ssl.SSLContext | str | bool = True) -> None:
         self.url, headers = _settings(url, token)
         self.timeout = timeout
         self._ops = Operations(retries=retries, max_retry_wait=max_retry_wait)
-        self._http = httpx.AsyncClient(base_url=self.url, headers=headers, transport=transport)
+        self._http = httpx.AsyncClient(base_url=self.url, headers=headers, transport=transport, verify=_verify(verify))
 
     async def _drive(self, step: Step) -> Any:
         reply = None

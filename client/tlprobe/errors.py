@@ -58,6 +58,11 @@ class Unauthorized(ApiError):
     """401: a bearer token is needed (give ``token=`` or set TLPROBE_TOKEN), or it is wrong."""
 
 
+class Forbidden(ApiError):
+    """403: the token is valid but may not do this: with tokens on, only a token that submitted a job may
+    cancel it, and only one that uploaded a dataset may delete it (or an admin token)."""
+
+
 class NotFound(ApiError):
     """404: no such job, batch, diagram or dataset (or it expired)."""
 
@@ -107,5 +112,5 @@ def error_for(status_code: int, method: str, path: str, body: Any) -> ApiError:
         return InvalidRequest(method, path, detail)
     if status_code == 409 and isinstance(body, dict) and "job_id" in body:
         return NotFinished(method, path, body)
-    kind = {401: Unauthorized, 404: NotFound, 409: Conflict, 429: Busy, 503: Busy}.get(status_code, ApiError)
+    kind = {401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 429: Busy, 503: Busy}.get(status_code, ApiError)
     return kind(status_code, method, path, detail)

@@ -43,7 +43,8 @@ def submit_batch(body: BatchRequest, redis: RedisDep, settings: SettingsDep, met
     check_capacity(redis, settings, new_jobs=sum(1 + p.kind.part_count(p.plan) for p in distinct.values()),
                    bulk=any(p.kind.lane is Lane.bulk for p in distinct.values()))
     with missing_dataset_as_422():
-        batch_id, submissions = batches.submit_batch(redis, settings, [(p.kind, p.request, p.plan) for p in prepared])
+        batch_id, submissions = batches.submit_batch(redis, settings, [(p.kind, p.request, p.plan) for p in prepared],
+                                                         access.submitter(token))
     for submission in submissions:
         count(metrics, submission)
     return batches.batch_of(batch_id, [BatchJob(job_id=s.job_id, kind=s.kind, status=s.status) for s in submissions])

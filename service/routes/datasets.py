@@ -12,7 +12,7 @@ from redis.exceptions import RedisError
 
 from tlprobe.contract.common import MAX_OFFSET
 from tlprobe.contract.datasets import DATASET_ID_PATTERN, DatasetDescription, DatasetPage, DatasetUpload
-from tlprobe_server import dataset_store
+from tlprobe_server import dataset_store, holders
 from tlprobe_server.redis_memory import RedisFull
 from tlprobe_server.replication import NotReplicated
 from tlprobe_server.settings import Settings
@@ -35,13 +35,13 @@ UPLOAD_BODY = {
 }
 
 
-def _store(plan, redis, settings: Settings) -> tuple[DatasetDescription, bool]:
+def _store(plan, redis, settings: Settings, holder: str | None = None) -> tuple[DatasetDescription, bool]:
     from ..uploads import UploadRefused, read_upload
 
     dataset = None
     try:
         dataset = read_upload(plan, settings)
-        return dataset_store.put(redis, settings, dataset.description, dataset.arrays)
+        return dataset_store.put(redis, settings, dataset.description, dataset.arrays, holder)
     except (UploadRefused, dataset_store.StorageFull, RedisError, RedisFull, NotReplicated) as exc:
         # the frames that raised it hold the decoded arrays: let them go now, before their memory is
         # given back to the other uploads, not when the answer has been sent
@@ -84,7 +84,8 @@ async def upload_dataset(request: Request, response: Response, redis: RedisDep, 
     try:
         plan = await run_in_threadpool(plan_upload, body, request.headers.get("content-type", ""), settings)
         with memory.hold(plan.memory_bytes):  # from the declared shapes, before anything is decoded
-            description, created = await run_in_threadpool(_store, plan, redis, settings)
+            holder = None if token is None else holders.token(token)
+            description, created = await run_in_threadpool(_store, plan, redis, settings, holder)
     except UploadRefused as exc:
         if exc.status == 422:
             raise RequestValidationError([{"type": "dataset", "loc": exc.loc, "msg": exc.reason, "input": None}]) from None
@@ -113,21 +114,36 @@ def get_dataset(redis: RedisDep, _: ReadAccess, dataset_id: str = DatasetIdPath)
     return description
 
 
+OUTCOME = {"Tlprobe-Outcome": {"description": "`deleted`, or `detached`: deleted for this token only, another token "
+                                              "that uploaded the same content still holds it.",
+                                "schema": {"type": "string", "enum": ["deleted", "detached"]}}}
+
+
 @router.delete("/{dataset_id}", name="delete_dataset", status_code=204, response_class=Response,
-               responses={**NOT_FOUND, 409: {"description": "A queued or running job reads the dataset: the reason "
-                                                            "names the jobs."}})
-def delete_dataset(redis: RedisDep, _: WriteAccess, dataset_id: str = DatasetIdPath) -> Response:
+               responses={204: {"description": "Deleted (or detached: see Tlprobe-Outcome).", "headers": OUTCOME},
+                          **NOT_FOUND,
+                          401: {"description": "A bearer token is required (when the service is configured with tokens)."},
+                          403: {"description": "This token did not upload the dataset (with tokens on, only a token that "
+                                             "uploaded it, or an admin token, may delete it)."},
+                          409: {"description": "A queued or running job reads the dataset: the reason names the jobs."}})
+def delete_dataset(redis: RedisDep, settings: SettingsDep, token: WriteAccess, dataset_id: str = DatasetIdPath) -> Response:
     """Delete a dataset. Refused with 409 while a queued or running job reads it. Results computed
-    from it stay cached."""
+    from it stay cached.
+
+    With tokens on, the same content uploaded with several tokens is one dataset, held by each: a
+    delete detaches the calling token, and the dataset is deleted only by the last token holding it
+    (an admin token deletes it outright). `Tlprobe-Outcome` says which happened."""
     try:
         if not _well_formed(dataset_id):
             raise dataset_store.DatasetMissing(dataset_id)
-        dataset_store.delete(redis, dataset_id)
+        deleted = dataset_store.delete(redis, dataset_id, access.acting_as(settings, token))
     except dataset_store.DatasetMissing:
         return JSONResponse({"detail": f"no such dataset: {dataset_id}"}, status_code=404)
+    except dataset_store.NotAHolder as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=403)
     except dataset_store.DatasetInUse as exc:
         return JSONResponse({"detail": str(exc)}, status_code=409)
-    return Response(status_code=204)
+    return Response(status_code=204, headers={"Tlprobe-Outcome": "deleted" if deleted else "detached"})
 
 
 def _well_formed(dataset_id: str) -> bool:

@@ -39,5 +39,6 @@ def readyz(redis: RedisDep, settings: SettingsDep) -> JSONResponse:
 @router.get("/metrics", name="metrics", response_class=Response)
 def metrics(metrics: MetricsDep) -> Response:
     """Prometheus text format: requests and latency per route, depth, jobs by status and workers of each
-    queue (interactive, bulk), submissions by outcome (cached = cache hit), artifacts computed, jobs executed."""
+    queue (interactive, bulk), submissions by outcome (cached = cache hit), artifacts computed, jobs executed,
+    and how long job runs took by kind and outcome (a histogram)."""
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

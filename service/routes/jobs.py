@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from tlprobe.contract.jobs import JobView
 from tlprobe.kinds import KINDS
 from tlprobe_server import result_store
-from tlprobe_server.cancel import cancel
+from tlprobe_server.cancel import NotAHolder, Outcome, cancel
 from tlprobe_server.kinds import server_kind_of_job
 from tlprobe_server.submission import job_view
 
@@ -72,7 +72,28 @@ def get_job_plot(job_id: str, redis: RedisDep, _: ReadAccess) -> Response:
     return Response(png, media_type="image/png")
 
 
-@router.delete("/{job_id}", name="cancel_job", response_model=JobView, responses=NOT_FOUND)
-def cancel_job(job_id: str, redis: RedisDep, settings: SettingsDep, _: WriteAccess) -> JobView:
-    """Cancel a queued job or stop a running one. A finished or failed job is returned unchanged."""
-    return cancel(redis, job_id, settings)
+OUTCOME = {"Tlprobe-Outcome": {"description": "What the cancel did: `canceled` (the job is stopped), `detached` (only "
+                                              "for this token: another submitter still holds the job, which goes on), "
+                                              "or `ended` (the job had ended: nothing changed).",
+                                "schema": {"type": "string", "enum": [outcome.value for outcome in Outcome]}}}
+
+
+@router.delete("/{job_id}", name="cancel_job", response_model=JobView,
+               responses={200: {"headers": OUTCOME}, **NOT_FOUND,
+                          401: {"description": "A bearer token is required (when the service is configured with tokens)."},
+                          403: {"description": "This token did not submit the job (with tokens on, only a token that "
+                                             "submitted a job, or an admin token, may cancel it)."}})
+def cancel_job(job_id: str, redis: RedisDep, settings: SettingsDep, token: WriteAccess, response: Response
+               ) -> JobView | JSONResponse:
+    """Cancel a queued job or stop a running one. A finished or failed job is returned unchanged.
+
+    With tokens on, identical requests from several tokens share one job: a cancel detaches the
+    calling token, and the job is stopped only when every token that submitted it has canceled it
+    (an admin token stops it outright). Canceling a phase diagram stops its parts that no other
+    diagram or submitter holds; shared parts go on. The `Tlprobe-Outcome` header says which happened."""
+    try:
+        view, outcome = cancel(redis, job_id, settings, access.acting_as(settings, token))
+    except NotAHolder as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=403)
+    response.headers["Tlprobe-Outcome"] = outcome.value
+    return view

@@ -41,7 +41,8 @@ def test_writes_need_a_valid_token_and_reads_stay_open(secured, redis):
     job_id = accepted.json()["job_id"]
     assert secured.get(f"/v1/jobs/{job_id}").status_code == 200  # reads open by default
     assert secured.delete(f"/v1/jobs/{job_id}").status_code == 401
-    assert secured.delete(f"/v1/jobs/{job_id}", headers=bearer("alpha-token-0123456789")).status_code == 200
+    assert secured.delete(f"/v1/jobs/{job_id}", headers=bearer("alpha-token-0123456789")).status_code == 403  # not its job
+    assert secured.delete(f"/v1/jobs/{job_id}", headers=bearer("beta-token-9876543210")).status_code == 200
     for path in ("/v1/learning-curves", "/v1/phase-diagrams", "/v1/batches", "/v1/datasets"):
         assert secured.post(path, json={}).status_code == 401
     upload = {"inputs": [[0.0], [1.0]], "labels": [0, 1]}
@@ -50,7 +51,8 @@ def test_writes_need_a_valid_token_and_reads_stay_open(secured, redis):
     dataset = f"/v1/datasets/{created.json()['dataset_id']}"
     assert secured.get(dataset).status_code == 200 and secured.get("/v1/datasets").status_code == 200
     assert secured.delete(dataset).status_code == 401
-    assert secured.delete(dataset, headers=bearer("beta-token-9876543210")).status_code == 204
+    assert secured.delete(dataset, headers=bearer("beta-token-9876543210")).status_code == 403  # tests/service/test_identities.py
+    assert secured.delete(dataset, headers=bearer("alpha-token-0123456789")).status_code == 204
 
 
 def test_reads_can_be_protected_too(settings):

@@ -37,7 +37,7 @@ def test_a_cancel_between_the_dequeue_and_the_start_stops_the_job(client, redis,
 
     class CanceledWhileDequeued(TlprobeWorker):
         def prepare_job_execution(self, job, *args, **kwargs):
-            assert cancel(Redis.from_url(settings.redis_url), job.id, settings).status.value == "canceled"
+            assert cancel(Redis.from_url(settings.redis_url), job.id, settings)[0].status.value == "canceled"
             super().prepare_job_execution(job, *args, **kwargs)  # sets "started" over "canceled"
 
     run_queued(redis, CanceledWhileDequeued)
@@ -59,7 +59,7 @@ def test_a_cancel_during_the_last_step_discards_the_result(client, redis, settin
 
     def compute_then_be_canceled(*args):
         result = computed(*args)
-        assert cancel(Redis.from_url(settings.redis_url), job_id, settings).status.value in ("started",
+        assert cancel(Redis.from_url(settings.redis_url), job_id, settings)[0].status.value in ("started",
                                                                                                   "canceled")
         return result
 
