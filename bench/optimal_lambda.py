@@ -12,11 +12,10 @@ and its ratio to the fixed lambda as the median over the rounds of the ratio wit
    network and spectra cached in a MemoryArtifactStore.
 
 Variants: "before" is the bounded Brent search (``bench.reference_lambda_search``) with the halves
-re-solved cold per alpha at the chosen lambdas, as the engine did; "after, halves as wired" is the
-new search with the engine's halves unchanged (``theory_curve._solve_at``: still cold per alpha);
-"after, halves nearby" also solves the halves with ``solver.solve_nearby`` from the full curve's
-points, the call the engine's theory stage is meant to make (end to end it is swapped in here, the
-engine being another change's).
+re-solved cold per alpha at the chosen lambdas, as the engine did up to science version 3; "after" is
+the search of ``gcm/optimal.py`` (local steps on the slope, with the coarse scan at the first alpha
+and the comparison with both bounds at every alpha) with the halves solved by ``solver.solve_nearby``
+from the full curve's points, as the engine's theory stage does now (``theory_curve._solve_half``).
 """
 
 from __future__ import annotations
@@ -81,19 +80,13 @@ def solver_variants(spectra: list[dict[str, Spectrum]]) -> dict[str, Callable[[]
             points = reference_solve_curve(s["full"], "logistic", "optimal", _alphas_p(s["full"]), SETTINGS)
             _cold_halves([s["_a"], s["_b"]], points)
 
-    def after_as_wired() -> None:
-        for s in spectra:
-            points = solve_curve(s["full"], "logistic", "optimal", _alphas_p(s["full"]), SETTINGS)
-            _cold_halves([s["_a"], s["_b"]], points)
-
-    def after_nearby() -> None:
+    def after() -> None:
         for s in spectra:
             points = solve_curve(s["full"], "logistic", "optimal", _alphas_p(s["full"]), SETTINGS)
             for half in (s["_a"], s["_b"]):
                 solve_nearby(half, "logistic", points, SETTINGS)
 
-    return {"fixed lambda": fixed, "optimal, before": before, "optimal, after, halves as wired": after_as_wired,
-            "optimal, after, halves nearby": after_nearby}
+    return {"fixed lambda": fixed, "optimal, before": before, "optimal, after": after}
 
 
 @contextmanager
@@ -114,28 +107,15 @@ def engine_variants(store: MemoryArtifactStore) -> dict[str, Callable[[], object
         def old_search(spectrum, loss, regularisation, alphas, settings):
             return (reference_solve_curve if is_optimal(regularisation) else solve_curve)(
                 spectrum, loss, regularisation, alphas, settings)
-        with swapped(engine, "solve_curve", old_search):
+
+        def cold_halves(spectrum, loss, points, alphas_p, optimal, theory):  # one solve per alpha at its lambda
+            return [solve_curve(spectrum, loss, p.regularisation, [alpha], theory.solver)[0]
+                    for p, alpha in zip(points, alphas_p)]
+
+        with swapped(engine, "solve_curve", old_search), swapped(engine, "_solve_half", cold_halves):
             return run_learning_curve(request("optimal"), store)
 
-    def nearby():
-        full: list = []
-
-        def recording(spectrum, loss, regularisation, alphas, settings):
-            points = solve_curve(spectrum, loss, regularisation, alphas, settings)
-            full[:] = points if is_optimal(regularisation) else []
-            return points
-
-        def halves(spectrum, loss, lambdas, alphas_p, theory):
-            if full and [p.regularisation for p in full] == list(lambdas):
-                return solve_nearby(spectrum, loss, full, theory.solver)
-            return original_solve_at(spectrum, loss, lambdas, alphas_p, theory)
-
-        original_solve_at = engine._solve_at
-        with swapped(engine, "solve_curve", recording), swapped(engine, "_solve_at", halves):
-            return run_learning_curve(request("optimal"), store)
-
-    return {"fixed lambda": run(FIXED), "optimal, before": before, "optimal, after, halves as wired": run("optimal"),
-            "optimal, after, halves nearby": nearby}
+    return {"fixed lambda": run(FIXED), "optimal, before": before, "optimal, after": run("optimal")}
 
 
 def measure(variants: dict[str, Callable[[], object]], repeats: int) -> dict[str, tuple[float, float]]:

@@ -26,8 +26,10 @@ BYTES = 8
 MC_CHUNK = 2048
 #: L-BFGS iterations assumed per readout fit (each a forward and a backward product)
 READOUT_ITERATIONS = 300
-#: solves per point of the optimal-lambda search (bounded Brent)
-OPTIMAL_SOLVES = 30
+#: solves per point of the optimal-lambda search (worker/science/gcm/optimal.py), counted as fixed-lambda solves:
+#: about 3 along a curve and 7.4 for a lone alpha (bench.optimal_lambda_agreement: 95 and 250 evaluations of the
+#: map against 30 to 34 for a solve); rounded up to 8. Its fallback, the bounded Brent search, takes about 25.
+OPTIMAL_SOLVES = 8
 #: the fixed cost of one optimiser step (Python and numpy calls, whatever the sizes), in flop-equivalents:
 #: about 100 to 200 us on the reference machine, where the work limit buys about 4e10 flops a second.
 #: Without it a batch of 1 costs nothing: make fuzz found batch_size 1 with K = 1 accepted under a 1e10

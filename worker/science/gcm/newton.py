@@ -165,7 +165,9 @@ def newton(fmap: FixedPointMap, start: np.ndarray | Root, initial_jacobian: np.n
                     continue
                 return Root(x, fx, hat, jac, residual) if residual <= 1e-10 else None
             moved, change = trial - x, f_trial - fx
-            jac = jac + np.outer(change - jac @ moved, moved) / float(moved @ moved)  # Broyden's update
+            length_squared = float(moved @ moved)
+            if length_squared > 0.0 and math.isfinite(length_squared):  # a step that moved nothing teaches J nothing
+                jac = jac + np.outer(change - jac @ moved, moved) / length_squared  # Broyden's update
             fresh = False
             x, fx, hat, residual = trial, f_trial, trial_hat, trial_residual
         return Root(x, fx, hat, jac, residual)

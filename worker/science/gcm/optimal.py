@@ -22,6 +22,13 @@ than OPTIMAL_ERROR_TOLERANCE in E (or a bracket holds no more than that). Along 
 increasing order) each search starts at the previous optima extrapolated in log(alpha), and takes
 two to four probes of about ten evaluations of the map; a lone alpha about seven.
 
+E need not have one minimum: a deep layer's features on an unrelated target give an error lowest at
+the lower bound and flat (near chance) above lambda ~ 1e-3, where a local search settles. So the
+search is also global, coarsely: at the first alpha of a curve it starts from the best of SCAN_POINTS
+probes spread over the interval, and at every alpha the local optimum is compared with the errors at
+both bounds (probes warm-started from the previous alpha's): a bound lower by more than
+OPTIMAL_ERROR_TOLERANCE restarts the search there (it returns that bound when the slope points out).
+
 When the search cannot go on (a probe that cannot be solved, slopes that no single minimum
 explains, MAX_PROBES probes) the point falls back to the bounded Brent search on E over the whole
 interval, which the optimal mode used before. Either way the returned point is ``solver.solve``'s
@@ -88,6 +95,8 @@ CONTINUATION_STEP = 0.25
 #: the plain iteration's tolerance before Newton takes over, where Newton has no start near enough
 LOOSE_TOLERANCE = 1e-4
 LOW, HIGH = (math.log10(b) for b in OPTIMAL_LAMBDA_BOUNDS)
+#: probes spread evenly over [LOW, HIGH] (decades) at a curve's first alpha, the best starting the search
+SCAN_POINTS = 8
 LN10 = math.log(10.0)
 
 
@@ -121,6 +130,7 @@ class LambdaSearch:
         self.anchor: Probe | None = None  # the previous alpha's optimum
         self.curvature: float | None = None  # d2E/ds2 there (secant), when positive
         self.optima: list[tuple[float, float]] = []  # (log alpha, s) of the previous interior optima
+        self.bounds: dict[float, Probe] = {}  # the last probes at LOW and HIGH (warm starts for the next alpha)
         self.loose = settings.model_copy(update={"tolerance": max(settings.tolerance, LOOSE_TOLERANCE)})
         self.newton_budget = min(settings.max_iterations, NEWTON_MAX_EVALUATIONS)
 
@@ -152,9 +162,13 @@ class LambdaSearch:
             lambda_tangent, alpha_tangent = tangents(fmap, root, jac)
         except (ArithmeticError, np.linalg.LinAlgError):
             return None
-        error = generalisation_error(Overlaps(*root.x), self.spectrum.rho)
-        tangent = lambda_tangent * lam * LN10
-        slope = float(error_gradient(root.x, self.spectrum.rho) @ tangent)
+        try:
+            error = generalisation_error(Overlaps(*root.x), self.spectrum.rho)
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                tangent = lambda_tangent * lam * LN10
+                slope = float(error_gradient(root.x, self.spectrum.rho) @ tangent)
+        except (ArithmeticError, FloatingPointError):
+            return None
         if not (math.isfinite(error) and math.isfinite(slope)):
             return None
         return Probe(log_alpha, s, root, jac, tangent, alpha_tangent, error, slope)
@@ -186,7 +200,10 @@ class LambdaSearch:
     def point(self, alpha: float) -> GCMPoint:
         """The point at the lambda minimising the test error at ``alpha`` (>= the previous alpha)."""
         log_alpha = math.log(alpha) if alpha > 0 else -math.inf
-        best = self._secant(alpha, self._predicted(log_alpha))
+        start = self._scan(alpha) if self.anchor is None else None
+        best = self._secant(alpha, self._predicted(log_alpha) if start is None else start.s, start)
+        if best is not None:
+            best = self._against_bounds(alpha, best)
         if best is None:
             return self._brent(alpha)
         point = self._finish(alpha, best)
@@ -212,9 +229,40 @@ class LambdaSearch:
                         for aj, sj in recent)
         return min(max(s, LOW), HIGH)
 
-    def _secant(self, alpha: float, s0: float) -> Probe | None:
-        """The probe at the minimum of E(s), or None when this search cannot tell (Brent takes over)."""
-        current = self.probe(alpha, s0, self.anchor)
+    def _scan(self, alpha: float) -> Probe | None:
+        """The best of SCAN_POINTS probes spread over [LOW, HIGH], each from the one before (None when
+        none could be solved: the search then starts cold)."""
+        found: list[Probe] = []
+        near = None
+        for k in range(SCAN_POINTS):
+            probe = self.probe(alpha, LOW + (HIGH - LOW) * k / (SCAN_POINTS - 1), near)
+            if probe is not None:
+                found.append(probe)
+                near = probe
+        for probe in found:
+            if probe.s in (LOW, HIGH):
+                self.bounds[probe.s] = probe
+        return min(found, key=lambda probe: probe.error, default=None)
+
+    def _against_bounds(self, alpha: float, best: Probe) -> Probe | None:
+        """``best``, or the search's minimum started again from a bound where E is lower (see the module)."""
+        for bound in (LOW, HIGH):
+            if abs(best.s - bound) <= OPTIMAL_LAMBDA_XATOL:
+                continue
+            near = self.bounds.get(bound) if bound in self.bounds else best
+            probe = self.probe(alpha, bound, near)
+            if probe is None:
+                continue
+            self.bounds[bound] = probe
+            if probe.error < best.error - OPTIMAL_ERROR_TOLERANCE:
+                restarted = self._secant(alpha, bound, probe)
+                best = probe if restarted is None or probe.error < restarted.error else restarted
+        return best
+
+    def _secant(self, alpha: float, s0: float, first: Probe | None = None) -> Probe | None:
+        """The probe at the minimum of E(s) from s0 (``first``: the probe there, when made already), or
+        None when this search cannot tell (Brent takes over)."""
+        current = first if first is not None and first.s == s0 else self.probe(alpha, s0, self.anchor)
         previous: Probe | None = None
         below: Probe | None = None  # the probe nearest the minimum from below (slope < 0), and from above
         above: Probe | None = None

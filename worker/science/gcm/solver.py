@@ -78,8 +78,12 @@ class GCMPoint:
 
 
 def generalisation_error(overlaps: Overlaps, rho: float) -> float:
-    """arccos(m / sqrt(rho q)) / pi: probability that sign(student) != sign(teacher)."""
-    cosine = overlaps.m / math.sqrt(rho * overlaps.q)
+    """arccos(m / sqrt(rho q)) / pi: probability that sign(student) != sign(teacher). ArithmeticError
+    where sqrt(rho q) is not a positive finite number (rho q underflowing to 0, or overflowing)."""
+    scale = math.sqrt(float(rho) * float(overlaps.q))
+    if not (scale > 0.0 and math.isfinite(scale)):
+        raise ArithmeticError(f"rho q = {float(rho) * float(overlaps.q)!r}: no cosine")
+    cosine = float(overlaps.m) / scale
     return math.acos(max(-1.0, min(1.0, cosine))) / math.pi
 
 

@@ -10,7 +10,9 @@ the reference stops within xatol of it and ours on it, both flag it, and ours is
 bench/optimal_lambda_agreement.py compares the two on a wider grid (252 points).
 """
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -173,3 +175,24 @@ def test_a_point_that_did_not_converge_is_solved_from_the_last_that_did(engine_s
     cold = solve_curve(spectra["_a"], "logistic", 0.01, [0.5, 2.0, 4.0])
     assert all(p.converged for p in nearby)
     np.testing.assert_allclose([p.test_error for p in nearby], [p.test_error for p in cold], rtol=0, atol=1e-9)
+
+
+PLATEAU = Path(__file__).with_name("data") / "plateau_spectrum.json"
+
+
+@pytest.mark.parametrize("alphas", [[0.25, 0.5, 1.0, 2.0, 4.0, 8.0], [1.0]])
+def test_a_plateau_in_lambda_does_not_hold_the_search(alphas):
+    """A deep layer's features on an unrelated target: the test error is lowest at the lower bound and flat
+    (near chance) above 1e-3. A search that stays local settles on the plateau (0.49 against 0.36 at
+    alpha 1, found by the first version of this search); every point must be no worse than the best of a
+    dense grid of fixed lambdas, and no worse than the former bounded Brent search."""
+    data = json.loads(PLATEAU.read_text())
+    spectrum = Spectrum(omega=np.array(data["omega"]), t=np.array(data["t"]), rho=data["rho"], gamma=data["gamma"])
+    alphas_p = [alpha * 150 / spectrum.p for alpha in alphas]
+    found = solve_curve(spectrum, "logistic", "optimal", alphas_p)
+    grid = [solve_curve(spectrum, "logistic", float(lam), alphas_p) for lam in np.logspace(-5, 2, 29)]
+    reference = reference_solve_curve(spectrum, "logistic", "optimal", alphas_p)
+    for index, point in enumerate(found):
+        best_on_grid = min(curve[index].test_error for curve in grid if curve[index].converged)
+        assert point.converged and point.test_error <= best_on_grid + 1e-9, (alphas[index], point.regularisation)
+        assert point.test_error <= reference[index].test_error + 1e-9
