@@ -20,7 +20,7 @@ def test_a_result_that_cannot_be_stored_fails_its_job_with_the_reason(tmp_path):
     server = LocalRedis(tmp_path / "redis", maxmemory=str(MAXMEMORY))
     server.start()
     redis = Redis.from_url(server.url)
-    workers = Workers(server.url, count=1, log_path=tmp_path / "workers.log").start()
+    workers = Workers(server.url, count=1, log_path=tmp_path / "workers.log", TLPROBE_INTERACTIVE_WORKERS="0").start()
     api = Api(server.url, log_path=tmp_path / "api.log").start()
     try:
         fill_with_keepers(redis, until=lambda memory: memory.room() < -2**20)  # into the reserve, below maxmemory

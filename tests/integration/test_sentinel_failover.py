@@ -236,8 +236,9 @@ def test_make_run_with_sentinels_starts_no_redis_of_its_own(tmp_path):
     try:
         banner = launcher.stdout.readline()
         assert f"Redis primary 'tlprobe' of sentinels {cluster.addresses}" in banner, banner
-        ready = wait_for(lambda: (r := httpx.get(f"http://127.0.0.1:{port}/readyz")).json()["workers"] == 1 and r, 90,
-                         "the API and a worker")
+        # TLPROBE_WORKERS=1 and the default interactive-only worker: two processes (worker/lanes.py)
+        ready = wait_for(lambda: (r := httpx.get(f"http://127.0.0.1:{port}/readyz")).json()["workers"] == 2 and r, 90,
+                         "the API and its workers")
         assert ready.status_code == 200
         assert not (tmp_path / "data").exists()  # no Redis of its own
         primary = cluster.node_on(cluster.primary_port()).client()
