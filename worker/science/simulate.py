@@ -50,7 +50,8 @@ class TargetSamples(Protocol):
 
 @dataclass(frozen=True)
 class TaskSamples:
-    """Fresh samples of a synthetic task: ``test_samples`` per seed for testing."""
+    """Fresh samples of a synthetic task: ``test_samples`` per seed for testing. Labels carry the task's
+    label noise in training and test sets alike (flips from their own streams)."""
 
     task: Task
     test_samples: int
@@ -60,11 +61,13 @@ class TaskSamples:
         return self.task.input_dim
 
     def test_set(self, seed: int) -> tuple[Array, Array]:
-        _, inputs, labels = self.task.sample(self.test_samples, generator(seed, Stream.SIM_TEST_DATA))
+        _, inputs, labels = self.task.sample(self.test_samples, generator(seed, Stream.SIM_TEST_DATA),
+                                             generator(seed, Stream.LABEL_FLIPS, Stream.SIM_TEST_DATA))
         return inputs, labels
 
     def training_set(self, seed: int, n: int) -> tuple[Array, Array]:
-        _, inputs, labels = self.task.sample(n, generator(seed, Stream.SIM_TRAIN_DATA))
+        _, inputs, labels = self.task.sample(n, generator(seed, Stream.SIM_TRAIN_DATA),
+                                             generator(seed, Stream.LABEL_FLIPS, Stream.SIM_TRAIN_DATA))
         return inputs, labels
 
 

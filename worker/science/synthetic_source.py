@@ -66,17 +66,24 @@ class SyntheticSource:
         return self.spec.source.input_dim
 
     @property
+    def label_noise(self) -> float:
+        return self.spec.target.label_noise
+
+    @property
     def target_latent_dim(self) -> int:
         return self.target_task.latent_dim
 
     # --- the source network's data ---------------------------------------------------------
     def source_training_set(self, n_samples: int) -> tuple[Array, Array]:
-        _, inputs, labels = self.source_task.sample(n_samples, generator(self.spec.network.seed, Stream.SOURCE_TRAIN_DATA))
+        seed = self.spec.network.seed
+        _, inputs, labels = self.source_task.sample(n_samples, generator(seed, Stream.SOURCE_TRAIN_DATA),
+                                                    generator(seed, Stream.LABEL_FLIPS, Stream.SOURCE_TRAIN_DATA))
         return inputs, labels
 
     def source_test_chunks(self) -> Iterator[tuple[Array, Array]]:
-        rng = generator(self.spec.network.seed, Stream.SOURCE_TEST_DATA)
-        for _, inputs, labels in self.source_task.sample_chunks(self.spec.network.test_samples, rng):
+        seed = self.spec.network.seed
+        rng, flips = generator(seed, Stream.SOURCE_TEST_DATA), generator(seed, Stream.LABEL_FLIPS, Stream.SOURCE_TEST_DATA)
+        for _, inputs, labels in self.source_task.sample_chunks(self.spec.network.test_samples, rng, flips=flips):
             yield inputs, labels
 
     # --- readout features on the target ----------------------------------------------------

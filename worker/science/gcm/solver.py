@@ -147,12 +147,15 @@ def solve(spectrum: Spectrum, loss: str, regularisation: float, alpha: float,
 
 
 def solve_curve(spectrum: Spectrum, loss: str, regularisation: float | str, alphas: Sequence[float],
-                settings: SolverParams = SolverParams()) -> list[GCMPoint]:
+                settings: SolverParams = SolverParams(), label_noise: float = 0.0) -> list[GCMPoint]:
     """One point per alpha (in the given order), solved in increasing alpha with warm starts.
 
     ``regularisation`` is a lambda >= 0, or "optimal" for the test-error-minimising lambda per alpha.
+    ``label_noise``: the flip probability of the training labels (``channels``); a point's
+    ``test_error`` is still the error against the clean labels (the optimal lambda is the same for
+    both: the noisy error is increasing in the clean one).
     """
-    channel = make_channel(loss, settings.quadrature_nodes_per_panel)
+    channel = make_channel(loss, settings.quadrature_nodes_per_panel, label_noise)
     points: dict[int, GCMPoint] = {}
     start: Overlaps | None = None
     lam_guess: float | None = None
