@@ -80,11 +80,12 @@ class ReadoutProtocol:
 
 @dataclass(frozen=True)
 class ScratchProtocol:
-    """A two-layer network of this shape from a seeded random start (stream SIM_NETWORK_INIT)."""
+    """A network of this shape (the source network's) from a seeded random start (stream SIM_NETWORK_INIT)."""
 
     hidden_units: int
     activation: str
     params: ScratchParams
+    hidden_layers: int = 1
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,7 @@ def simulate(samples: TargetSamples, alphas: Sequence[float], seeds: Sequence[in
                 slot = results.slot(name, None)
                 if isinstance(proto, ScratchProtocol):
                     start = initial_network(proto.hidden_units, samples.input_dim, proto.activation,
-                                            generator(seed, Stream.SIM_NETWORK_INIT))
+                                            generator(seed, Stream.SIM_NETWORK_INIT), proto.hidden_layers)
                     trained = train_network(start, inputs, labels, epochs=proto.params.epochs,
                                             learning_rate=proto.params.learning_rate,
                                             weight_decay=proto.params.weight_decay, batch_size=proto.params.batch_size,
