@@ -337,8 +337,17 @@ class LearningCurveRequest(ReadsDatasets, Strict):
 
 
 
+#: which error every test error of a learning curve is (theory, Gaussian-equivalent and simulation alike)
+TEST_ERROR_MEANING = ("against the target's labels as the task gives them: with target.label_noise p > 0, labels "
+                      "flipped with probability p (the error against the clean labels is (e - p) / (1 - 2p))")
+
+
 class TheoryCurve(SolvedCurve):
     """Per alpha; ``sample_complexity`` is alpha_p = n_t / p, not alpha."""
+
+    test_error: list[float | None] = Field(
+        description="The GCM's test error per point, " + TEST_ERROR_MEANING + "; null where the iteration broke down "
+                    "(see status).")
 
     test_error_mc_error: list[float | None] | None = Field(
         description="Monte Carlo error of the test error (tf, rf): bias + spread from the two halves of the M samples.")
@@ -351,7 +360,9 @@ class SimulationCurve(Strict):
     regularisation_chosen_by: Literal["fixed", "theory", "gaussian_equivalent", "cross_validation"] | None = Field(
         None, description="How lambda was chosen: given by the request, the optimum of the theory (on datasets: of "
                           "the Gaussian-equivalent curve), or cross-validation on the training sets.")
-    test_error_mean: list[float | None]
+    test_error_mean: list[float | None] = Field(
+        description="Per alpha, the mean over seeds of the share of the test samples misclassified, " + TEST_ERROR_MEANING
+                    + ".")
     test_error_sem: list[float | None] = Field(description="Standard error of the mean over seeds (null with one seed).")
     test_errors: list[list[float | None]] = Field(description="[alpha][seed] test errors.")
     train_error_mean: list[float | None]
