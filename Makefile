@@ -9,7 +9,8 @@ UV_VERSION := 0.13.9
 COMPILE = $(VENV)/bin/uv pip compile pyproject.toml client/pyproject.toml requirements/build.in --generate-hashes --universal \
 	--python-version 3.11 --quiet $(UPGRADE)
 
-.PHONY: install lint run test test-fast soak fuzz bench validate openapi lock redis-server chromium kubectl clean
+.PHONY: install lint run test test-fast cluster-test soak fuzz bench validate openapi lock redis-server chromium kubectl \
+	iproute2 clean
 
 install: $(STAMP)
 
@@ -38,19 +39,25 @@ chromium:             ## Debian's chromium (the dashboard's browser test): apt-g
 kubectl:              ## kubectl (tests/deploy render deploy/kubernetes with `kubectl kustomize`)
 	@devtools/need-program kubectl kubectl "from Kubernetes' apt repository, pkgs.k8s.io; elsewhere https://kubernetes.io/docs/tasks/tools/"
 
-run:                  ## Redis (local, unless REDIS_URL is set), one worker per core, the API on $PORT
-	@[ -n "$$TLPROBE_REDIS_URL$$REDIS_URL" ] || $(NEED_REDIS)
+iproute2:             ## as root, `ip` for the namespace-hosts test (tests/cluster; skipped without root)
+	@[ "$$(id -u)" != 0 ] || devtools/need-program ip iproute2
+
+run:                  ## Redis (local, unless REDIS_URL or TLPROBE_REDIS_SENTINELS is set), one worker per core, the API on $PORT
+	@[ -n "$$TLPROBE_REDIS_URL$$REDIS_URL$$TLPROBE_REDIS_SENTINELS" ] || $(NEED_REDIS)
 	@$(MAKE) --no-print-directory install
 	$(PY) -m devtools.launcher
 
 lint: install         ## ruff, as configured in pyproject.toml
 	$(VENV)/bin/ruff check .
 
-test: redis-server chromium kubectl install lint  ## the linter, then the whole suite against its own Redis on a free port
+test: redis-server chromium kubectl iproute2 install lint  ## the linter, then the whole suite against its own Redis on a free port
 	$(PY) -m pytest -q
 
-test-fast: redis-server chromium kubectl install  ## skip tests marked slow
-	$(PY) -m pytest -q -m "not slow"
+test-fast: redis-server kubectl install  ## the inner loop: no live stack (no uvicorn, no worker processes) and no slow tests
+	$(PY) -m pytest -q -m "not slow and not e2e"
+
+cluster-test: redis-server iproute2 install  ## only the namespace-hosts test (as root; also part of `make test`)
+	$(PY) -m pytest -q -m cluster tests/cluster
 
 soak: redis-server install  ## five-minute soak of the live stack (the suite runs one minute of it)
 	TLPROBE_SOAK_SECONDS=300 $(PY) -m pytest -q -s tests/integration/test_soak.py
@@ -58,7 +65,7 @@ soak: redis-server install  ## five-minute soak of the live stack (the suite run
 fuzz: redis-server install  ## schemathesis, every operation x 100 examples + stateful, against Redis, workers, uvicorn
 	$(PY) -m devtools.fuzz --examples $(or $(EXAMPLES),100)
 
-bench: redis-server install  ## benchmarks printing ratios measured in one run
+bench: redis-server iproute2 install  ## benchmarks printing ratios measured in one run
 	$(PY) -m bench
 
 validate: install     ## theory-vs-simulation gap at N = 200..1600 (cached in docs/data/); asserts it shrinks; writes docs/validation.md

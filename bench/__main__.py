@@ -4,11 +4,14 @@ import shutil
 
 from bench import (
     cached_reads,
+    cluster_throughput,
     control_variate,
     covariances,
     dataset_curve_cost,
     gcm_solver,
+    optimal_lambda,
     phase_diagram_workers,
+    queue_latency,
     training_epoch,
 )
 
@@ -19,8 +22,11 @@ def main() -> None:
     training_epoch.main_with(None)
     training_epoch.main_with(256)
     gcm_solver.main_with(30)
+    optimal_lambda.main_with(2)
     phase_diagram_workers.main()
+    queue_latency.main([])
     dataset_curve_cost.main()
+    cluster_throughput.main([])  # as root only (network namespaces); says so otherwise
     if shutil.which("wrk"):
         cached_reads.main(["--rounds", "1"])
     else:

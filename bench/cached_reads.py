@@ -37,7 +37,7 @@ import httpx2 as httpx
 from redis import Redis
 
 from devtools.localredis import LocalRedis, free_port
-from tests.stack import Api, Workers, stack_env, wait_for
+from devtools.stack import Api, Workers, stack_env, wait_for
 from tlprobe.contract.learning_curve import LearningCurveRequest
 from tlprobe.contract.phase_diagram import PhaseDiagramRequest
 from tlprobe_server.diagrams.plan import plan
@@ -118,7 +118,7 @@ class Bare:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(self.port), "--no-access-log"],
             env=stack_env(redis_url, BENCH_BODIES=str(bodies)), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-            start_new_session=True)  # as tests.stack.Api starts the API: see Bare's docstring
+            start_new_session=True)  # as devtools.stack.Api starts the API: see Bare's docstring
         wait_for(lambda: httpx.get(f"{self.url}/docs", timeout=1).status_code == 200, 30, "the bare app")
 
     def stop(self) -> None:

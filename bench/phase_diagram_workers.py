@@ -14,7 +14,7 @@ from pathlib import Path
 from redis import Redis
 
 from devtools.localredis import LocalRedis
-from tests.stack import Workers
+from devtools.stack import Workers
 from tlprobe.contract.phase_diagram import PhaseDiagramRequest
 from tlprobe_server.diagrams.plan import plan
 from tlprobe_server.kinds import SERVER_KINDS

@@ -1,6 +1,6 @@
 """Peak resident memory of the API while highly compressed uploads of the largest allowed shape run at once.
 
-Each scenario starts a fresh uvicorn API (as ``tests.stack.Api``) on a Redis of its own, uploads one small
+Each scenario starts a fresh uvicorn API (as ``devtools.stack.Api``) on a Redis of its own, uploads one small
 dataset to load numpy (the baseline is read after it), then sends ``k`` uploads at the same moment: .npz
 files (``numpy.savez_compressed``) declaring ``--samples`` x ``--dim`` float64 inputs of one repeated value
 (a different value per upload, so each is a new dataset) and alternating 0/1 labels. Printed per
@@ -24,7 +24,7 @@ import httpx2 as httpx
 import numpy as np
 
 from devtools.localredis import LocalRedis
-from tests.stack import Api
+from devtools.stack import Api
 
 MB = 1e6
 

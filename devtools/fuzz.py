@@ -31,16 +31,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from redis import Redis
-from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
 
 from devtools.localredis import LocalRedis
 from service.openapi_export import PATH as SPEC_PATH
+from tlprobe_server.queues import queues
+from tlprobe_server.settings import Settings
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
-QUEUE = "tlprobe"
+#: where the stack's queues (interactive and bulk) get their names: the environment, which the stack inherits
+NAMES = Settings()
 #: budgets small enough that what the campaign queues is done in seconds; no rate limit, a deep queue
 STACK_ENV = {
     "TLPROBE_MAX_WORK": "1e10", "TLPROBE_MAX_DIAGRAM_WORK": "1e10", "TLPROBE_MAX_GCM_WORK": "1e10",
@@ -95,9 +97,9 @@ def run_schemathesis(api_url: str, examples: int, seed: int, report: Path, phase
 
 def judge_jobs(redis: Redis, summary: Summary) -> None:
     """Failed jobs by reason; the ones the API could have refused are defects."""
-    queue = Queue(QUEUE, connection=redis, serializer=JSONSerializer)
-    summary.jobs_unfinished = queue.count + queue.started_job_registry.count
-    for job_id in FailedJobRegistry(queue=queue).get_job_ids():
+    both = queues(redis, NAMES).values()
+    summary.jobs_unfinished = sum(queue.count + queue.started_job_registry.count for queue in both)
+    for job_id in (job_id for queue in both for job_id in FailedJobRegistry(queue=queue).get_job_ids()):
         try:
             job = Job.fetch(job_id, connection=redis, serializer=JSONSerializer)
         except Exception:  # noqa: BLE001 (expired between listing and reading)
@@ -125,7 +127,7 @@ def campaign(redis_url: str, workdir: Path, examples: int = 100, seed: int = 1, 
              workers: int = 1, drain: float = 120.0, max_time: float | None = None) -> Summary:
     """Workers and an API on ``redis_url`` (a database of its own: it is flushed), the CLI run, the
     queue drained, failed jobs judged."""
-    from tests.stack import Api, Workers  # the same helpers as the test suite's live stack
+    from devtools.stack import Api, Workers  # the same helpers as the test suite's live stack
 
     redis = Redis.from_url(redis_url)
     redis.flushdb()
@@ -137,8 +139,8 @@ def campaign(redis_url: str, workdir: Path, examples: int = 100, seed: int = 1, 
         report = run_schemathesis(api.url, examples, seed, workdir / "report.json", phases or PHASES, max_time)
         summarise(report, summary)
         deadline = time.monotonic() + drain
-        queue = Queue(QUEUE, connection=redis, serializer=JSONSerializer)
-        while time.monotonic() < deadline and queue.count + queue.started_job_registry.count > 0:
+        both = queues(redis, NAMES).values()
+        while time.monotonic() < deadline and any(queue.count + queue.started_job_registry.count for queue in both):
             time.sleep(1)
         judge_jobs(redis, summary)
     finally:

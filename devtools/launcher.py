@@ -1,8 +1,11 @@
-"""``make run``: Redis (local, unless TLPROBE_REDIS_URL or REDIS_URL is set), the workers, the API.
+"""``make run``: Redis (local, unless TLPROBE_REDIS_URL, REDIS_URL or TLPROBE_REDIS_SENTINELS is set), the
+workers, the API.
 
-Starts a local redis-server with append-only persistence in ``.data/redis`` when no Redis URL is
-configured, then ``python -m worker.main`` (one worker per core) and uvicorn on ``PORT`` (default
-8000; host ``TLPROBE_HOST``, default 127.0.0.1). Prints the URL and stops everything cleanly on
+Starts a local redis-server with append-only persistence in ``.data/redis`` when no Redis is
+configured (neither a URL nor sentinels), then ``python -m worker.main`` (one worker per core taking
+both queues, interactive first, and ``TLPROBE_INTERACTIVE_WORKERS`` more taking interactive jobs only:
+``worker.lanes``) and uvicorn on ``PORT`` (default 8000; host ``TLPROBE_HOST``, default 127.0.0.1).
+Prints the URL and stops everything cleanly on
 Ctrl-C (or when one of the processes dies).
 """
 
@@ -15,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from tlprobe_server import connections
 from tlprobe_server.settings import get_settings
 
 from .localredis import LocalRedis
@@ -24,22 +28,22 @@ def main() -> int:
     settings = get_settings()
     env = dict(os.environ)
     redis: LocalRedis | None = None
-    if not (env.get("TLPROBE_REDIS_URL") or env.get("REDIS_URL")):
+    if not (env.get("TLPROBE_REDIS_URL") or env.get("REDIS_URL") or settings.sentinel_addresses()):
         redis = LocalRedis(Path(env.get("TLPROBE_DATA_DIR", ".data")) / "redis")
         try:
             env["TLPROBE_REDIS_URL"] = redis.start()
         except RuntimeError as exc:
             print(f"tlprobe: {exc}", file=sys.stderr)
             return 1
-    url = env.get("TLPROBE_REDIS_URL") or env["REDIS_URL"]
+        settings = settings.model_copy(update={"redis_url": env["TLPROBE_REDIS_URL"]})
     host = env.get("TLPROBE_HOST", "127.0.0.1")
     children = {
         "workers": subprocess.Popen([sys.executable, "-m", "worker.main"], env=env),
         "api": subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "service.main:app", "--host", host,
                                  "--port", str(settings.port), "--no-access-log"], env=env),
     }
-    shown = url.split("@")[-1]  # never print a password
-    print(f"tlprobe: http://{host}:{settings.port}  (docs at /docs; Redis {shown}; {settings.workers} workers). "
+    print(f"tlprobe: http://{host}:{settings.port}  (docs at /docs; Redis {connections.describe(settings)}; "
+          f"{settings.workers} workers + {settings.interactive_workers} interactive). "
           "Ctrl-C stops everything.", flush=True)
     stopping = {"flag": False}
 

@@ -2,7 +2,9 @@
 
 Append-only persistence in ``data_dir`` (``appendfsync`` everysec by default: at most about one
 second of writes can be lost if the machine itself dies; a killed Redis process loses nothing the
-kernel already has), bound to loopback, on a free port unless one is given.
+kernel already has), bound to loopback, on a free port unless one is given. ``maxmemory-policy
+noeviction``, as everywhere tlprobe ships Redis: Redis never evicts a key (``tlprobe_server.redis_memory``
+says why); no memory limit unless ``maxmemory`` is given.
 """
 
 from __future__ import annotations
@@ -29,10 +31,10 @@ def free_port() -> int:
 
 class LocalRedis:
     def __init__(self, data_dir: Path, port: int | None = None, appendfsync: str = "everysec",
-                 password: str | None = None) -> None:
+                 password: str | None = None, maxmemory: str | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
-        self.appendfsync, self.password = appendfsync, password
+        self.appendfsync, self.password, self.maxmemory = appendfsync, password, maxmemory
         self.process: subprocess.Popen | None = None
 
     @property
@@ -45,10 +47,12 @@ class LocalRedis:
         if binary is None:
             raise RuntimeError(INSTALL_HINT)
         cmd = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.data_dir.resolve()),
-               "--appendonly", "yes", "--appendfsync", self.appendfsync, "--save", "",
+               "--appendonly", "yes", "--appendfsync", self.appendfsync, "--save", "", "--maxmemory-policy", "noeviction",
                "--logfile", str((self.data_dir / "redis.log").resolve()), "--daemonize", "no"]
         if self.password:
             cmd += ["--requirepass", self.password]
+        if self.maxmemory:
+            cmd += ["--maxmemory", self.maxmemory]
         return cmd
 
     def start(self, timeout: float = 15.0) -> str:

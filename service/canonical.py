@@ -1,7 +1,7 @@
 """The canonical form of an uploaded dataset, made with one copy of its inputs: checks, id and description.
 
 Canonical form: inputs as C-order float64, labels as int8 +-1 (labels 0/1 map 0 -> -1), each framed as
-in ``tlprobe.arrays``. The id is "ds-" and the first 40 hex digits of the sha256 of the framed inputs
+in ``tlprobe_server.arrays``. The id is "ds-" and the first 40 hex digits of the sha256 of the framed inputs
 followed by the framed labels, so the same data sent as float32 or float64, as .npz or JSON, with 0/1
 or -1/+1 labels, is one dataset.
 

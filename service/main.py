@@ -8,16 +8,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from redis import Redis
-from redis.asyncio import Redis as AsyncRedis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError, ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from tlprobe import __version__
-from tlprobe_server import logs
+from tlprobe_server import connections, logs
 from tlprobe_server.capacity import QueueFull
+from tlprobe_server.redis_memory import RedisFull
+from tlprobe_server.replication import NotReplicated
 from tlprobe_server.settings import Settings, get_settings
 from tlprobe_server.submission import UnknownJob
 
@@ -37,11 +38,6 @@ asymptotic test errors from the Gaussian covariate model (theory) and finite-siz
 fine-tuning. Heavy work runs on RQ workers; results are cached by their parameters."""
 
 
-def connect(settings: Settings, client: type[Redis] | type[AsyncRedis] = Redis) -> Redis | AsyncRedis:
-    return client.from_url(settings.redis_url, socket_timeout=settings.redis_timeout,
-                           socket_connect_timeout=settings.redis_timeout, health_check_interval=30)
-
-
 def allowed_methods(app: FastAPI, path: str) -> set[str]:
     """Methods of every documented operation whose path template matches ``path``."""
     table = getattr(app.state, "method_table", None)
@@ -58,8 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.redis = connect(settings)
-        app.state.async_redis = connect(settings, AsyncRedis)  # read paths on the event loop
+        app.state.redis = connections.connect(settings)
+        app.state.async_redis = connections.connect_async(settings)  # read paths on the event loop
         try:
             yield
         finally:
@@ -74,16 +70,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.result_reader = ResultReader(settings)
     app.state.upload_memory = UploadMemory(settings.max_upload_memory_bytes)
     metrics.watch_uploads(app.state.upload_memory)
-    metrics.watch_redis(lambda: app.state.redis, settings.queue_name)
+    metrics.watch_redis(lambda: app.state.redis, settings)
     for module in (jobs, phase_diagrams, learning_curves, gcm, datasets, batches, health, ui):
         app.include_router(module.router)
 
-    @app.exception_handler(RedisConnectionError)
+    @app.exception_handler(RedisConnectionError)  # also: no primary known to the sentinels, Redis loading its file
     @app.exception_handler(RedisTimeoutError)
     async def redis_down(request: Request, exc: Exception) -> JSONResponse:
         log.warning("Redis unreachable during %s %s: %s", request.method, request.url.path, exc)
         return JSONResponse({"detail": "Redis is unreachable: the service cannot queue or read jobs right now. "
                                        "Retry shortly."}, status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(ReadOnlyError)
+    async def redis_read_only(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("Redis read-only during %s %s (a replica, or a primary being demoted): %s", request.method,
+                    request.url.path, exc)
+        return JSONResponse({"detail": "Redis is failing over: the service cannot write right now. Retry shortly."},
+                            status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(OutOfMemoryError)
+    @app.exception_handler(RedisFull)
+    async def redis_full(request: Request, exc: Exception) -> JSONResponse:
+        log.error("Redis full during %s %s: %s", request.method, request.url.path, exc)
+        detail = str(exc) if isinstance(exc, RedisFull) else ("Redis is out of memory: nothing can be stored right now "
+                                                              "(its maxmemory is reached). Retry later.")
+        return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": str(RedisFull.RETRY_AFTER)})
+
+    @app.exception_handler(NotReplicated)
+    async def not_replicated(request: Request, exc: NotReplicated) -> JSONResponse:
+        log.warning("write not replicated during %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse({"detail": str(exc)}, status_code=503,
+                            headers={"Retry-After": str(NotReplicated.RETRY_AFTER)})
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,4 +1,7 @@
-"""Prometheus metrics: HTTP traffic counted in-process, queue and job state read from Redis at scrape."""
+"""Prometheus metrics: HTTP traffic counted in-process, queue and job state read from Redis at scrape.
+
+The queue gauges carry a ``queue`` label, ``interactive`` or ``bulk`` (``tlprobe_server.queues``):
+``sum without (queue)`` gives the totals."""
 
 from __future__ import annotations
 
@@ -10,7 +13,6 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, Worker
 from rq.registry import (
     CanceledJobRegistry,
     DeferredJobRegistry,
@@ -20,7 +22,9 @@ from rq.registry import (
     StartedJobRegistry,
 )
 
-from tlprobe_server import keys
+from tlprobe_server import keys, live_workers
+from tlprobe_server.queues import queues
+from tlprobe_server.settings import Settings
 
 log = logging.getLogger(__name__)
 REGISTRIES = {"started": StartedJobRegistry, "finished": FinishedJobRegistry, "failed": FailedJobRegistry,
@@ -28,10 +32,10 @@ REGISTRIES = {"started": StartedJobRegistry, "finished": FinishedJobRegistry, "f
 
 
 class _RedisCollector:
-    """Reads queue depth, jobs per status, live workers and work counters when scraped."""
+    """Reads queue depths, jobs per queue and status, live workers and work counters when scraped."""
 
-    def __init__(self, redis: Callable[[], Redis | None], queue_name: str) -> None:
-        self.redis, self.queue_name = redis, queue_name
+    def __init__(self, redis: Callable[[], Redis | None], settings: Settings) -> None:
+        self.redis, self.settings = redis, settings
 
     def collect(self):
         up = GaugeMetricFamily("tlprobe_redis_up", "1 if Redis answered this scrape")
@@ -39,15 +43,17 @@ class _RedisCollector:
         try:
             if redis is None:
                 raise RedisError("not connected")
-            queue = Queue(self.queue_name, connection=redis)
-            depth = GaugeMetricFamily("tlprobe_queue_depth", "Jobs waiting in the queue")
-            depth.add_metric([], queue.count)
-            jobs = GaugeMetricFamily("tlprobe_jobs", "Jobs in each RQ registry", labels=["status"])
-            jobs.add_metric(["queued"], queue.count)
-            for status, registry in REGISTRIES.items():
-                jobs.add_metric([status], registry(queue=queue).count)
-            workers = GaugeMetricFamily("tlprobe_workers", "Live RQ workers on the queue")
-            workers.add_metric([], Worker.count(queue=queue))
+            depth = GaugeMetricFamily("tlprobe_queue_depth", "Jobs waiting in each queue", labels=["queue"])
+            jobs = GaugeMetricFamily("tlprobe_jobs", "Jobs in each RQ registry of each queue", labels=["queue", "status"])
+            workers = GaugeMetricFamily("tlprobe_workers", "Live RQ workers taking jobs from each queue (a worker "
+                                        "taking both counts in both; 0 when scaled to zero: submissions are still "
+                                        "accepted and wait)", labels=["queue"])
+            for lane, queue in queues(redis, self.settings).items():
+                depth.add_metric([lane.value], queue.count)
+                jobs.add_metric([lane.value, "queued"], queue.count)
+                for status, registry in REGISTRIES.items():
+                    jobs.add_metric([lane.value, status], registry(queue=queue).count)
+                workers.add_metric([lane.value], live_workers.count(redis, queue.name))
             computed = GaugeMetricFamily("tlprobe_artifacts_computed", "Artifacts computed (not reused), by kind",
                                          labels=["kind"])
             for kind, count in redis.hgetall(keys.computed_counter()).items():
@@ -76,8 +82,8 @@ class Metrics:
         self.submissions = Counter("tlprobe_submissions", "Submitted computations", ["kind", "outcome"],
                                    registry=self.registry)
 
-    def watch_redis(self, redis: Callable[[], Redis | None], queue_name: str) -> None:
-        self.registry.register(_RedisCollector(redis, queue_name))
+    def watch_redis(self, redis: Callable[[], Redis | None], settings: Settings) -> None:
+        self.registry.register(_RedisCollector(redis, settings))
 
     def watch_uploads(self, memory) -> None:
         """``memory``: the process's ``service.upload_memory.UploadMemory``."""

@@ -13,7 +13,7 @@ _REQUEST_ID = logs.REQUEST_ID_HEADER.lower().encode()
 
 
 class RequestId:
-    """The request's id (``X-Request-ID`` as sent, when sensible, else a new one: ``tlprobe.logs``),
+    """The request's id (``X-Request-ID`` as sent, when sensible, else a new one: ``tlprobe_server.logs``),
     set for every log line written while serving it and for the jobs it enqueues, and returned in
     the response's ``X-Request-ID`` header. Outermost, so that every answer has one."""
 

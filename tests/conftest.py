@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 from redis import Redis
 
 from devtools.localredis import LocalRedis
+from devtools.stack import Api, Workers
 from service.main import create_app
-from tests.stack import Api, Workers
 from tlprobe_server.settings import Settings
 
 
@@ -60,3 +60,29 @@ def live(live_url, tmp_path_factory):
     yield {"api": api, "workers": workers, "redis": Redis.from_url(live_url), "logs": logs}
     api.stop()
     workers.stop()
+
+
+@pytest.fixture
+def run_jobs(redis, settings):
+    """Runs every queued job (both queues, interactive first) to its end in this process (a burst RQ worker,
+    no fork), like a worker would."""
+    from rq import SimpleWorker
+
+    from tlprobe_server.queues import queues
+
+    def run() -> None:
+        waiting = list(queues(redis, settings).values())
+        SimpleWorker(waiting, connection=redis, serializer=waiting[0].serializer).work(burst=True)
+        assert all(queue.count == 0 for queue in waiting)
+
+    return run
+
+
+@pytest.fixture
+def api(settings):
+    """The Python client talking to the app in this process (its transport), on the unit Redis."""
+    from tlprobe import Client
+
+    with TestClient(create_app(settings)) as test_client, \
+            Client("http://testserver", transport=test_client._transport, retries=0) as client:
+        yield client

@@ -18,7 +18,8 @@ import yaml
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 
-from tlprobe_server.settings import Settings
+from devtools.localredis import LocalRedis
+from tlprobe_server.settings import Settings, environment_variables
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,16 +58,6 @@ def seconds(duration: str) -> float:
     return sum(float(n) * {"h": 3600, "m": 60, "s": 1}[unit] for n, unit in re.findall(r"([0-9.]+)(h|m|s)", duration))
 
 
-def _setting_variables() -> set[str]:
-    names = set()
-    for name, field in Settings.model_fields.items():
-        names.add(f"TLPROBE_{name.upper()}")
-        alias = field.validation_alias
-        if alias is not None:
-            names.update(str(choice) for choice in getattr(alias, "choices", [alias]))
-    return names
-
-
 def test_compose_services_and_redis_persistence():
     services = compose()["services"]
     assert set(services) == {"redis", "api", "worker"}
@@ -78,13 +69,21 @@ def test_compose_services_and_redis_persistence():
     assert "redis-data" in compose()["volumes"]
 
 
-def test_redis_evicts_only_keys_with_a_ttl_at_a_documented_size():
+def test_every_shipped_redis_evicts_nothing_at_a_documented_size(tmp_path):
+    """noeviction in docker-compose.yml, make run's Redis and the Kubernetes base: uploads cannot be
+    recomputed (tlprobe_server/redis_memory.py makes room among the cached entries instead)."""
     command = compose()["services"]["redis"]["command"]
     size = command[command.index("--maxmemory") + 1]
     assert re.fullmatch(r"[0-9]+(mb|gb)", size)
-    assert command[command.index("--maxmemory-policy") + 1] == "volatile-lru"  # RQ's own keys have no TTL
+    assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
+    local = LocalRedis(tmp_path).command()
+    assert local[local.index("--maxmemory-policy") + 1] == "noeviction"
+    kubernetes = (ROOT / "deploy" / "kubernetes" / "base" / "redis.conf").read_text()
+    assert re.search(r"^maxmemory-policy noeviction$", kubernetes, re.MULTILINE)
+    assert f"maxmemory {size}" in kubernetes
     operations = (ROOT / "docs" / "operations.md").read_text()
-    assert f"maxmemory {size}" in operations and "volatile-lru" in operations
+    assert f"maxmemory {size}" in operations and "noeviction" in operations
+    assert "volatile-lru" not in operations and "recomputed when asked for again" not in operations
 
 
 def test_the_api_is_published_on_loopback_unless_tokens_are_required():
@@ -115,7 +114,7 @@ def test_health_checks_and_the_stop_grace_period():
 
 
 def test_compose_environment_is_made_of_real_settings():
-    known = _setting_variables()
+    known = environment_variables()
     for name in ("api", "worker"):
         env = {k: interpolated(v) for k, v in compose()["services"][name]["environment"].items()}
         assert set(env) <= known, set(env) - known

@@ -129,5 +129,6 @@ def test_make_run_and_make_test_call_it_first():
     assert "devtools/need-program chromium chromium" in make_plan("test")[1]
     assert "devtools/need-program kubectl kubectl" in make_plan("test")[2]  # tests/deploy/test_kubernetes.py
     with_url = "\n".join(make_plan("run", TLPROBE_REDIS_URL="redis://elsewhere:6379/0"))
-    assert '[ -n "$TLPROBE_REDIS_URL$REDIS_URL" ] || devtools/need-program redis-server' in with_url  # skipped
+    # skipped with a Redis URL or sentinels: make run starts no Redis then
+    assert '[ -n "$TLPROBE_REDIS_URL$REDIS_URL$TLPROBE_REDIS_SENTINELS" ] || devtools/need-program redis-server' in with_url
     assert os.access(SCRIPT, os.X_OK)

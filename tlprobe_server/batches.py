@@ -18,7 +18,7 @@ from tlprobe.contract.batches import BatchJob, BatchView
 from tlprobe.contract.jobs import JobStatus, Submission
 from tlprobe.kinds import kind_of_job
 
-from . import keys
+from . import keys, replication
 from .kinds import ServerKind
 from .settings import Settings
 from .submission import UnknownJob, job_view, submit
@@ -32,6 +32,9 @@ def submit_batch(redis: Redis, settings: Settings,
     submissions = [submit(redis, settings, kind, request, plan=plan) for kind, request, plan in items]
     batch_id = secrets.token_hex(BATCH_ID_DIGITS // 2)
     redis.set(keys.batch(batch_id), json.dumps([s.job_id for s in submissions]), ex=settings.job_ttl)
+    # a batch's id is drawn at random: unlike a job's (its content's address), sending it again gives a
+    # new one, so the record is not answered before replicas hold it (NotReplicated otherwise)
+    replication.confirm(redis, settings)
     return batch_id, submissions
 
 

@@ -4,7 +4,9 @@ for a submission) and the workers (load).
 A dataset is one Redis hash (``keys.dataset``) holding its arrays, framed as in ``tlprobe_server.arrays``,
 and its description (JSON), with one lifetime: ``dataset_ttl`` seconds, renewed by every use (an
 upload of the same content, a submission that reads it, a worker loading it). Redis persists it
-like results, so it survives a restart. An index (upload time) and a size table serve the list and
+like results, so it survives a restart; Redis never evicts it (``tlprobe_server.redis_memory``), and
+with ``redis_min_replicas`` an upload is acknowledged only once replicas hold it
+(``tlprobe_server.replication``). An index (upload time) and a size table serve the list and
 the total-storage bound; their entries for expired datasets are pruned whenever they are read.
 
 Concurrency: an upload holds the store's lock (one upload checks and stores at a time, so the total
@@ -24,7 +26,7 @@ from redis import Redis
 
 from tlprobe.contract.datasets import DatasetDescription, DatasetPage
 
-from . import keys
+from . import keys, redis_memory, replication
 from .job_views import fetch_job, public_status
 from .settings import Settings
 
@@ -66,7 +68,7 @@ def _description(raw: bytes, ttl: int | None) -> DatasetDescription:
 
 def describe(redis: Redis, dataset_id: str) -> DatasetDescription | None:
     name = keys.dataset(dataset_id)
-    with redis.pipeline() as pipe:
+    with redis.pipeline(transaction=False) as pipe:  # reads: no MULTI, which a full Redis refuses
         pipe.hget(name, DESCRIPTION)
         pipe.ttl(name)
         raw, ttl = pipe.execute()
@@ -88,7 +90,7 @@ def _live_sizes(redis: Redis) -> dict[str, int]:
     """Bytes of every stored dataset, pruning the index and size table of expired ones."""
     sizes = {k.decode(): int(v) for k, v in redis.hgetall(keys.datasets_bytes()).items()}
     ids = list(dict.fromkeys([m.decode() for m in redis.zrange(keys.datasets_index(), 0, -1)] + list(sizes)))
-    with redis.pipeline() as pipe:
+    with redis.pipeline(transaction=False) as pipe:
         for dataset_id in ids:
             pipe.exists(keys.dataset(dataset_id))
         alive = pipe.execute()
@@ -109,16 +111,20 @@ def put(redis: Redis, settings: Settings, description: DatasetDescription,
         arrays: dict[str, bytes]) -> tuple[DatasetDescription, bool]:
     """Store a dataset unless its content is already stored. Returns its description and whether it
     was created (False: the stored copy is kept, and its lifetime renewed). StorageFull when the
-    total would exceed ``max_datasets_bytes``."""
+    total would exceed ``max_datasets_bytes``; ``redis_memory.RedisFull`` when Redis has no room for
+    it even after deleting cached entries. Returns once ``redis_min_replicas`` replicas hold it
+    (``replication.NotReplicated`` otherwise), in both cases."""
     dataset_id, name = description.dataset_id, keys.dataset(description.dataset_id)
     with _lock(redis, keys.datasets_lock()), _lock(redis, keys.dataset_lock(dataset_id)):
         if redis.expire(name, settings.dataset_ttl):
+            replication.confirm(redis, settings)  # stored by an earlier upload that may not have been confirmed
             return describe(redis, dataset_id), False
         used = total_bytes(redis)
         if used + description.size_bytes > settings.max_datasets_bytes:
             raise StorageFull(f"storing {description.size_bytes} bytes would exceed the total dataset storage of "
                               f"{settings.max_datasets_bytes} bytes ({used} in use): delete datasets or wait for "
                               "unused ones to expire")
+        redis_memory.make_room(redis, description.size_bytes)  # cached entries give way to an upload (else RedisFull)
         stored = description.model_copy(update={"expires_in": None, "links": {}})
         with redis.pipeline(transaction=True) as pipe:
             pipe.hset(name, mapping={**arrays, DESCRIPTION: stored.model_dump_json()})
@@ -126,6 +132,7 @@ def put(redis: Redis, settings: Settings, description: DatasetDescription,
             pipe.zadd(keys.datasets_index(), {dataset_id: description.created_at.timestamp()})
             pipe.hset(keys.datasets_bytes(), dataset_id, description.size_bytes)
             pipe.execute()
+    replication.confirm(redis, settings)  # NotReplicated: stored, but not yet acknowledged (a resend is a 200)
     log.info("stored dataset %s (%d bytes)", dataset_id, description.size_bytes)
     return describe(redis, dataset_id), True
 
@@ -190,7 +197,7 @@ def load_arrays(redis: Redis, dataset_id: str, ttl: int) -> dict[str, bytes]:
     """The framed arrays of a dataset (``inputs``, ``labels``), renewing its lifetime; DatasetMissing
     if it is gone."""
     name = keys.dataset(dataset_id)
-    with redis.pipeline() as pipe:
+    with redis.pipeline(transaction=False) as pipe:  # a read (and a renewal): no MULTI
         pipe.hmget(name, list(ARRAYS))
         pipe.expire(name, ttl)
         values, _ = pipe.execute()

@@ -59,7 +59,7 @@ def parts_progress(job: Job) -> tuple[Progress, str | None]:
     done. If a part was canceled (RQ never releases dependents of a canceled job), says why the job
     is blocked."""
     parts = job.meta["parts"]
-    with job.connection.pipeline() as pipe:
+    with job.connection.pipeline(transaction=False) as pipe:  # reads: no MULTI, which a full Redis refuses
         for part_id, _ in parts:
             pipe.hget(Job.key_for(part_id), "status")
         statuses = pipe.execute()

@@ -25,7 +25,7 @@ def artifact(key: str) -> str:
 
 
 def dataset(dataset_id: str) -> str:
-    """Hash of an uploaded dataset: its arrays (framed bytes, ``tlprobe.arrays``) and its description."""
+    """Hash of an uploaded dataset: its arrays (framed bytes, ``tlprobe_server.arrays``) and its description."""
     return f"{PREFIX}:dataset:{dataset_id}"
 
 
@@ -86,3 +86,8 @@ def plot(job_id: str, fmt: str) -> str:
 def rate(token_id: str, window: int) -> str:
     """Submissions of one token in one clock minute (expires after two minutes)."""
     return f"{PREFIX}:rate:{token_id}:{window}"
+
+
+def replication_marker() -> str:
+    """A counter written just before a WAIT (``tlprobe_server.replication``): the write the WAIT is counted from."""
+    return f"{PREFIX}:replication:marker"

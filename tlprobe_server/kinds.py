@@ -6,9 +6,10 @@ result (dotted ``module:function`` paths: the service never imports the worker, 
 service), the setting holding its timeout, its budget check (None for a kind submitted only as a part
 of a budgeted one), and its hooks: the uploaded datasets it reads (checked, renewed and reserved at
 submission; its budget then also takes their descriptions), its plan and fan-out (a kind gathered
-from parts: planned once per submission, budgeted, fanned out, recorded for the assembly), and what
-happens once its result is stored. Every kind of ``tlprobe.kinds.KINDS`` has exactly one extension
-(a test checks it).
+from parts: planned once per submission, budgeted, fanned out, recorded for the assembly), what
+happens once its result is stored, and the queue its jobs wait in when submitted directly
+(``tlprobe_server.queues``: a fan-out's parts wait in their diagram's, bulk). Every kind of
+``tlprobe.kinds.KINDS`` has exactly one extension (a test checks it).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tlprobe.kinds import KINDS, Kind, kind_of_job
 
 from . import budget
 from .diagrams import catalogue, fan_out, plan
+from .queues import Lane
 from .settings import Settings
 
 #: request -> [(location of the field, dataset id)]
@@ -52,6 +54,8 @@ class ServerKind:
     parts: Callable[[Any], int] | None = None
     #: (job_id, request, validated result, redis, settings): called once the result is stored
     on_stored: Callable[..., None] | None = None
+    #: the queue of a job of this kind submitted directly (a part of a fan-out waits in its parent's)
+    lane: Lane = Lane.interactive
 
     @property
     def name(self) -> str:
@@ -97,9 +101,9 @@ SERVER_KINDS: dict[str, ServerKind] = {
                    budget.check_phase_diagram, renderer="service.render.plots:render_phase_diagram",
                    datasets=_dataset_fields,
                    plan=lambda request, settings: plan.plan(request, settings.diagram_chunk_alphas),
-                   fan_out=fan_out.fan_out, parts=fan_out.part_count, on_stored=catalogue.record),
+                   fan_out=fan_out.fan_out, parts=fan_out.part_count, on_stored=catalogue.record, lane=Lane.bulk),
         ServerKind(KINDS["source_network"], "worker.computations:source_network", "learning_curve_timeout", None,
-                   datasets=_dataset_fields),
+                   datasets=_dataset_fields, lane=Lane.bulk),
     )
 }
 

@@ -18,11 +18,13 @@ from typing import Any
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
-from . import keys
+from . import keys, redis_memory
 
 
 def put(redis: Redis, job_id: str, result_json: str, ttl: int) -> None:
-    """Store a validated result (its JSON text) for ``ttl`` seconds."""
+    """Store a validated result (its JSON text) for ``ttl`` seconds, making room for it among the
+    cached entries first (``redis_memory.RedisFull`` when there is none)."""
+    redis_memory.make_room(redis, len(result_json))
     redis.set(keys.result(job_id), result_json, ex=ttl)
 
 
@@ -79,5 +81,9 @@ def get_rendering(redis: Redis, job_id: str, fmt: str) -> bytes | None:
 
 
 def put_rendering(redis: Redis, job_id: str, fmt: str, data: bytes) -> None:
-    """Cache a rendering for as long as its result lives."""
+    """Cache a rendering for as long as its result lives (not at all when Redis has no room for it)."""
+    try:
+        redis_memory.make_room(redis, len(data))
+    except redis_memory.RedisFull:
+        return
     redis.set(keys.plot(job_id, fmt), data, ex=ttl(redis, job_id))

@@ -1,14 +1,16 @@
 """All configuration, from the environment (prefix TLPROBE_), read once by ``get_settings()``.
 
 ``REDIS_URL`` is honoured too (the conventional name); ``TLPROBE_REDIS_URL`` wins when both are set.
-A Redis URL may carry a password (redis://:secret@host:6379/0) and TLS (rediss://...).
+A Redis URL may carry a password (redis://:secret@host:6379/0) and TLS (rediss://...). With
+``TLPROBE_REDIS_SENTINELS`` set, the URL is not used: the sentinels name the primary
+(``tlprobe_server.connections`` makes every client).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .cpu_quota import usable_cpus
@@ -21,8 +23,22 @@ class Settings(BaseSettings):
 
     redis_url: str = Field("redis://127.0.0.1:6379/0",
                            validation_alias=AliasChoices("TLPROBE_REDIS_URL", "REDIS_URL"))
-    redis_timeout: float = Field(5.0, description="Socket timeout (s) of every Redis call: a dead Redis is a 503, not a hang.")
-    queue_name: str = "tlprobe"
+    redis_timeout: float = Field(5.0, gt=0, description="Socket timeout (s) of every Redis call: a dead Redis is a 503, "
+                                                        "not a hang.")
+    redis_password: str | None = Field(None, description="Password of Redis (with sentinels: of the primary and its "
+                                                         "replicas); a password in the URL wins.")
+    redis_sentinels: str = Field("", description="Redis Sentinel: the sentinels, comma-separated host:port (all of them). "
+                                                 "Set, the primary is asked of them and followed when it fails over; "
+                                                 "the URL is not used.")
+    redis_sentinel_service: str = Field("", description="The name the sentinels monitor the primary under.")
+    redis_sentinel_password: str | None = Field(None, description="The sentinels' own password (none when unset or "
+                                                                  "empty).")
+    redis_min_replicas: int = Field(0, ge=0, description="Replicas that must hold an upload (or a batch) before it is "
+                                                         "acknowledged (Redis WAIT); fewer within half the Redis timeout "
+                                                         "is a 503. 0: no wait (one Redis).")
+    queue_name: str = Field("tlprobe", description="RQ queue of interactive jobs (learning curves, GCM jobs); bulk jobs "
+                                                 "(phase diagrams and their parts) wait in '<name>-bulk' "
+                                                 "(tlprobe_server/queues.py).")
 
     # lifetimes
     result_ttl: int = Field(30 * DAY, description="How long finished results stay cached (s).")
@@ -71,6 +87,15 @@ class Settings(BaseSettings):
                          description="Worker processes: one per CPU this process may use (its cgroup's quota, its "
                                      "affinity, else the cores).")
     blas_threads: int | None = Field(None, ge=1, description="BLAS threads per worker; default cores // workers.")
+    interactive_workers: int = Field(1, ge=0, description="Worker processes besides TLPROBE_WORKERS that take only "
+                                                          "interactive jobs, sharing the cores with the others (whose "
+                                                          "bulk jobs run niced below them): a small job starts at once "
+                                                          "while a diagram runs.")
+    max_interactive_streak: int = Field(4, ge=1, description="Most interactive jobs a worker taking both queues runs in a "
+                                                             "row while bulk jobs wait; then it takes a bulk job (bulk "
+                                                             "work never starves).")
+    bulk_niceness: int = Field(10, ge=0, le=19, description="Niceness added to the process running a bulk job: the "
+                                                             "kernel gives the cores to interactive jobs first.")
     worker_ttl: int = Field(30, ge=16, description="A worker silent for this long is considered dead; idle workers "
                                                     "wake every worker_ttl - 15 s (s).")
     job_monitoring_interval: int = Field(5, ge=1, description="Heartbeat period of a busy worker (s).")
@@ -80,16 +105,49 @@ class Settings(BaseSettings):
 
     # backpressure and access
     max_queued_jobs: int = Field(1000, ge=1, description="Submissions that would queue a new job beyond this many "
-                                                          "waiting jobs get 503 with Retry-After.")
+                                                          "waiting jobs (both queues) get 503 with Retry-After; bulk "
+                                                          "submissions must leave a tenth of it free for interactive ones.")
     api_tokens: str = Field("", description="Comma-separated bearer tokens; when set, every write needs one.")
     protect_reads: bool = Field(False, description="With tokens set, require one for reads too.")
     rate_limit_per_minute: int = Field(60, ge=0, description="Submissions per token per minute (0: unlimited).")
+
+    @model_validator(mode="after")
+    def _sentinels_name_their_primary(self) -> "Settings":
+        if self.redis_sentinels.strip() and not self.redis_sentinel_service.strip():
+            raise ValueError("TLPROBE_REDIS_SENTINELS is set without TLPROBE_REDIS_SENTINEL_SERVICE, the name the "
+                             "sentinels monitor the primary under")
+        self.sentinel_addresses()  # malformed addresses fail at start-up, not at the first request
+        return self
+
+    def sentinel_addresses(self) -> list[tuple[str, int]]:
+        """``TLPROBE_REDIS_SENTINELS`` as (host, port) pairs; [] without sentinels. IPv6 hosts in brackets."""
+        addresses = []
+        for entry in (part.strip() for part in self.redis_sentinels.split(",")):
+            if not entry:
+                continue
+            host, sep, port = entry.rpartition(":")
+            host = host.strip("[]")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"TLPROBE_REDIS_SENTINELS: {entry!r} is not host:port")
+            addresses.append((host, int(port)))
+        return addresses
 
     def tokens(self) -> list[str]:
         return [token.strip() for token in self.api_tokens.split(",") if token.strip()]
 
     def threads_per_worker(self) -> int:
         return self.blas_threads or max(1, usable_cpus() // self.workers)
+
+
+def environment_variables() -> set[str]:
+    """Every environment variable a setting is read from (``TLPROBE_<NAME>`` and the aliases, e.g. ``REDIS_URL``)."""
+    names = set()
+    for name, field in Settings.model_fields.items():
+        names.add(f"TLPROBE_{name.upper()}")
+        alias = field.validation_alias
+        if alias is not None:
+            names.update(str(choice) for choice in getattr(alias, "choices", [alias]))
+    return names
 
 
 @lru_cache

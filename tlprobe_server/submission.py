@@ -10,7 +10,9 @@ replaced by a fresh one: resubmitting is how a user retries.
 
 A kind that fans out (a phase diagram) submits its parts through this same pipeline, from the plan
 made once by the caller (``kinds.ServerKind.fan_out``), before its own job, which depends on them.
-Capacity counts every job a submission may add, before any is enqueued. A job that reads uploaded
+Capacity counts every job a submission may add, before any is enqueued. A job waits in its kind's
+queue (``kind.lane``), a fan-out's parts in their parent's; an interactive submission joining a job
+still waiting in bulk promotes it (``queues.promote``). A job that reads uploaded
 datasets reserves them (``dataset_store.reserved``) around its enqueueing, under its lock: the lock
 order is always submission lock, then dataset locks, so submissions and deletions never deadlock.
 """
@@ -30,9 +32,10 @@ from tlprobe.contract.jobs import JobStatus, JobView, Submission
 from tlprobe.kinds import Kind, kind_of_job
 
 from . import dataset_store, keys, logs, result_store
-from .capacity import check_capacity, queue_for
+from .capacity import check_capacity
 from .job_views import fetch_job, finished_view, view_of
 from .kinds import SERVER_KINDS, ServerKind
+from .queues import Lane, promote, queue, queue_name
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -82,10 +85,11 @@ def cache_hit(redis: Redis, kind: Kind, job_id: str) -> Submission | None:
 
 
 def submit(redis: Redis, settings: Settings, kind: ServerKind, request: BaseModel, *, plan: Any = None,
-           depends_on: list[str] | None = None, meta: dict | None = None) -> Submission:
+           depends_on: list[str] | None = None, meta: dict | None = None, lane: Lane | None = None) -> Submission:
     """Submit ``request`` (validated; ``plan``: the kind's plan, made once by the caller, for a kind that
-    fans out). Raises ``dataset_store.DatasetMissing`` when a dataset the job would read is not stored,
-    ``capacity.QueueFull`` when the queue cannot take its jobs."""
+    fans out; ``lane``: the queue, by default the kind's). Raises ``dataset_store.DatasetMissing`` when
+    a dataset the job would read is not stored, ``capacity.QueueFull`` when the queues cannot take its jobs."""
+    lane = lane or kind.lane
     job_id = kind.job_id(request)
     hit = cache_hit(redis, kind, job_id)
     if hit is not None:
@@ -101,17 +105,22 @@ def submit(redis: Redis, settings: Settings, kind: ServerKind, request: BaseMode
             view = view_of(job, kind.name)
             if not not_for_good and not is_stale(redis, view):
                 with dataset_store.reserved(redis, settings, dataset_ids, job_id):  # renews the datasets' lifetime
+                    if lane is Lane.interactive and job.origin == queue_name(settings, Lane.bulk):
+                        promoted = promote(redis, settings, job_id)
+                        if promoted:
+                            log.info("promoted %s to the interactive queue", ", ".join(promoted))
                     return Submission(**view.model_dump(), cached=False)
             log.info("replacing %s job %s", view.status.value, job_id)
             job.delete()
         if not_for_good:
             result_store.delete(redis, job_id)
-        check_capacity(redis, settings, new_jobs=1 + kind.part_count(plan))  # all of its jobs, or nothing
+        # all of its jobs, or nothing
+        check_capacity(redis, settings, new_jobs=1 + kind.part_count(plan), bulk=lane is Lane.bulk)
         if kind.fan_out is not None:
             depends_on, meta = kind.fan_out(lambda name, part, after: submit(
-                redis, settings, SERVER_KINDS[name], part, depends_on=after), plan)
+                redis, settings, SERVER_KINDS[name], part, depends_on=after, lane=lane), plan)
         with dataset_store.reserved(redis, settings, dataset_ids, job_id):
-            job = enqueue(queue_for(redis, settings), kind, request, job_id, settings, depends_on, meta)
+            job = enqueue(queue(redis, settings, lane), kind, request, job_id, settings, depends_on, meta)
     log.info("enqueued %s" + (f" after {len(depends_on)} parts" if depends_on else ""), job_id)
     return Submission(**view_of(job, kind.name).model_dump(), cached=False)
 

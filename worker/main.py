@@ -1,9 +1,12 @@
 """Starts the RQ workers: ``python -m worker.main``.
 
-One supervising process runs an RQ WorkerPool of ``TLPROBE_WORKERS`` worker processes (default: one
-per core) and restarts any that dies (e.g. when Redis goes away under a busy worker). Each worker
-process gets ``TLPROBE_BLAS_THREADS`` BLAS and element-wise threads (default cores // workers), set
-in the environment before numpy is ever imported, so that workers x threads <= cores.
+One supervising process runs a pool (``worker.lanes.LanePool``) of ``TLPROBE_WORKERS`` worker
+processes (default: one per core) taking both queues, interactive first, plus
+``TLPROBE_INTERACTIVE_WORKERS`` (default 1) taking only interactive jobs (``worker.lanes``: the
+layout and the rule), and restarts any that dies (e.g. when Redis goes away under a busy worker).
+Each worker process gets ``TLPROBE_BLAS_THREADS`` BLAS and element-wise threads (default cores //
+workers), set in the environment before numpy is ever imported, so that workers x threads <= cores;
+the interactive workers' threads come on top, and bulk jobs run niced below them.
 """
 
 from __future__ import annotations
@@ -12,14 +15,14 @@ import importlib
 import logging
 import os
 
-from redis import Redis
 from rq.serializers import JSONSerializer
-from rq.worker_pool import WorkerPool
 
-from tlprobe_server import logs
+from tlprobe_server import connections, logs
 from tlprobe_server.cancel import CancelingWorker
 from tlprobe_server.kinds import SERVER_KINDS, resolve
 from tlprobe_server.settings import get_settings
+from worker.handover import taken_over
+from worker.lanes import LanePool, QueuePolicy, layout
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -34,8 +37,9 @@ def _outside_jobs_no_dequeue_line(record: logging.LogRecord) -> bool:
     return logs.job_id.get() is not None or record.msg not in _DEQUEUED
 
 
-class TlprobeWorker(CancelingWorker):
-    """An RQ worker with tlprobe's liveness settings, that honours cancels (``tlprobe_server.cancel``).
+class TlprobeWorker(QueuePolicy, CancelingWorker):
+    """An RQ worker with tlprobe's liveness settings, that honours cancels (``tlprobe_server.cancel``)
+    and takes the queues by ``worker.lanes``' rule.
 
     A busy worker renews its job's entry in the started-job registry every
     ``job_monitoring_interval`` seconds, for ``job_monitoring_interval + heartbeat_margin`` seconds
@@ -45,6 +49,9 @@ class TlprobeWorker(CancelingWorker):
     left, within about interval + margin + max(maintenance interval, worker_ttl - 15) seconds:
     35 s with the defaults.
 
+    A worker cut off from Redis while its job is handed over records nothing about that job when the
+    link comes back (``worker.handover``).
+
     Asked to stop (SIGTERM or SIGINT: ``docker stop``, Ctrl-C, the pool shutting down), a busy worker
     does not finish its job first (that could take hours): it stops the work horse and hands the job
     back, to the front of the queue, without using one of its retries, then exits. Artifacts already
@@ -52,7 +59,7 @@ class TlprobeWorker(CancelingWorker):
     second; ``stop_grace_period`` in docker-compose.yml leaves room for it.
 
     Every log line written while a job runs (by the worker, its work horse, RQ and the engine)
-    carries the job's id and the id of the request that enqueued it (``tlprobe.logs``).
+    carries the job's id and the id of the request that enqueued it (``tlprobe_server.logs``).
     """
 
     _handing_back: str | None = None
@@ -89,6 +96,11 @@ class TlprobeWorker(CancelingWorker):
             self.kill_horse()  # monitor_work_horse sees it end and calls handle_job_failure
 
     def handle_job_failure(self, job, queue, started_job_registry=None, exc_string="", execution=None):
+        if taken_over(self.connection, job.key, self.name):
+            # cut off from Redis long enough for the job to be handed over: it is another worker's now
+            self.log.warning("not recording the failure of %s: it was handed over to another worker (or Redis is "
+                             "unreachable) while this one was cut off", job.id)
+            return
         if self.canceled_failure(job):  # ends "stopped" (canceled), never retried: nothing to hand back
             self._handing_back = None
         elif job.id == self._handing_back:  # not a failure: requeue at the front, retries untouched
@@ -112,11 +124,11 @@ def main() -> None:
     for name in THREAD_VARIABLES:
         os.environ[name] = threads
     logs.configure("worker")
-    logging.getLogger(__name__).info("starting %d workers x %s threads on queue %r", settings.workers, threads,
-                                     settings.queue_name)
-    connection = Redis.from_url(settings.redis_url)
-    pool = WorkerPool([settings.queue_name], connection=connection, num_workers=settings.workers,
-                      serializer=JSONSerializer, worker_class=TlprobeWorker)
+    queues = layout(settings)
+    logging.getLogger(__name__).info("starting %d workers x %s threads: %s", len(queues), threads,
+                                     "; ".join(", ".join(names) for names in queues))
+    connection = connections.connect(settings)  # RQ re-creates it in each worker process: see connections.py
+    pool = LanePool(queues, connection=connection, serializer=JSONSerializer, worker_class=TlprobeWorker)
     pool.start(burst=False)
 
 

@@ -3,18 +3,23 @@ loading of uploaded datasets as arrays for the engine.
 
 An artifact is one Redis hash; each field is one array in the format of ``tlprobe_server.arrays`` (a JSON
 header line, then the raw bytes): no pickle, so nothing stored can execute code on load, and object
-dtypes are refused both ways. Artifacts expire after ``artifact_ttl``; reading one renews it.
+dtypes are refused both ways. Artifacts expire after ``artifact_ttl``; reading one renews it. They are
+a cache: saving one first makes room among the cached entries (``tlprobe_server.redis_memory``), and
+when Redis has none the artifact is not kept (the job goes on; the next one recomputes it).
 """
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 from redis import Redis
 
-from tlprobe_server import dataset_store, keys
+from tlprobe_server import dataset_store, keys, redis_memory
 from tlprobe_server.arrays import frame, unframe
 from worker.science.data import Dataset
 
+log = logging.getLogger(__name__)
 Arrays = dict[str, np.ndarray]
 
 
@@ -43,7 +48,7 @@ class RedisArtifactStore:
 
     def load(self, key: str) -> Arrays | None:
         name = keys.artifact(key)
-        with self.redis.pipeline() as pipe:
+        with self.redis.pipeline(transaction=False) as pipe:  # a read (and a renewal): no MULTI
             pipe.hgetall(name)
             pipe.expire(name, self.ttl)
             fields, _ = pipe.execute()
@@ -53,9 +58,16 @@ class RedisArtifactStore:
 
     def save(self, key: str, arrays: Arrays) -> None:
         name = keys.artifact(key)
+        fields = {field: encode_array(array) for field, array in arrays.items()}
+        try:
+            redis_memory.make_room(self.redis, sum(len(value) for value in fields.values()))
+        except redis_memory.RedisFull as exc:  # a cache: the job goes on without it, and the next one recomputes
+            log.warning("artifact %s not cached: %s", key, exc)
+            self.redis.hincrby(keys.computed_counter(), key.split(":", 1)[0], 1)
+            return
         with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(name)
-            pipe.hset(name, mapping={field: encode_array(array) for field, array in arrays.items()})
+            pipe.hset(name, mapping=fields)
             pipe.expire(name, self.ttl)
             pipe.hincrby(keys.computed_counter(), key.split(":", 1)[0], 1)
             pipe.execute()

@@ -7,7 +7,8 @@ trusted), runs the kind's computation (``worker.computations``, named by the kin
 result schema, and stores it under the job id; its meta names the numerical libraries it ran on
 (``worker.libraries``) and the host that ran it (``worker``). A
 timeout or an invalid spec is recorded in the job's meta as the failure reason, and such a job is
-not retried (retries are for workers that die under a job). Nothing partial is cached: artifacts
+not retried (retries are for workers that die under a job, and for a Redis that could not be
+reached from the job: ``worker.handover``). Nothing partial is cached: artifacts
 are saved only once complete, results only on success.
 """
 
@@ -21,6 +22,7 @@ from typing import Any, Callable
 
 from pydantic import BaseModel
 from redis import Redis
+from redis.exceptions import OutOfMemoryError
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
@@ -30,10 +32,12 @@ from tlprobe_server import keys, result_store
 from tlprobe_server.cancel import JobCanceled, stop_if_canceled
 from tlprobe_server.dataset_store import DatasetMissing
 from tlprobe_server.kinds import SERVER_KINDS, ServerKind, resolve
+from tlprobe_server.redis_memory import RedisFull
 from tlprobe_server.settings import get_settings
 from worker.computations import JobContext
+from worker.handover import is_redis_outage
 from worker.libraries import libraries
-from worker.science.errors import InvalidSpec
+from worker.science.invalid_spec import InvalidSpec
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes
@@ -64,6 +68,8 @@ def exception_reason(exc: Exception, timeout: int | None) -> str:
         return f"invalid input: {exc}"
     if isinstance(exc, DatasetMissing):
         return f"missing dataset: {exc}"
+    if isinstance(exc, (RedisFull, OutOfMemoryError)):
+        return f"redis full: {exc}"[:500]
     return f"error: {type(exc).__name__}: {exc}"[:500]
 
 
@@ -86,6 +92,8 @@ def _execute(kind: ServerKind, compute: Compute, payload: dict[str, Any]) -> dic
     except JobCanceled:
         raise
     except Exception as exc:
+        if is_redis_outage(exc):  # not the computation's failure: retried (or handed over), as if the worker died
+            raise
         # Retries are for a worker dying under a job (RQ re-queues abandoned jobs); an exception
         # raised by the computation itself would only be raised again.
         job.retries_left = 0
@@ -100,7 +108,13 @@ def _execute(kind: ServerKind, compute: Compute, payload: dict[str, Any]) -> dic
                 elapsed_seconds=round(time.perf_counter() - started, 3), libraries=libraries())
     validated = kind.result.model_validate({**result, "meta": meta})
     stop_if_canceled(job)  # a canceled job ends canceled, even when the cancel came during its last step
-    result_store.put(redis, job.id, validated.model_dump_json(), settings.result_ttl)
+    try:
+        result_store.put(redis, job.id, validated.model_dump_json(), settings.result_ttl)
+    except (RedisFull, OutOfMemoryError) as exc:  # retrying would compute it all again for the same answer
+        job.retries_left = 0
+        job.meta["error"] = f"redis full: the result was computed but could not be stored: {exc}"[:500]
+        job.save_meta()  # a small write: Redis keeps a reserve for such (tlprobe_server.redis_memory)
+        raise
     if kind.on_stored is not None:
         kind.on_stored(job.id, request, validated, redis, settings)
     log.info("%s finished in %.1fs", job.id, meta["elapsed_seconds"])

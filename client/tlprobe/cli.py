@@ -21,8 +21,8 @@ from .contract.jobs import JobStatus, JobView
 from .contract.phase_diagram import AxisName, Baseline
 from .errors import InvalidRequest, JobFailed, NotFinished, TlprobeError
 from .kinds import KINDS, kind_of_result, rows_of
-from .tables import table
 from .terminal import Bar, job_line
+from .text_tables import table
 from .tidy import to_csv
 
 OK, FAILED, USAGE = 0, 1, 2

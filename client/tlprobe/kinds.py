@@ -66,7 +66,8 @@ KINDS: dict[str, Kind] = {
              help="a user-supplied Gaussian covariate model (spectrum or covariances) over sample complexities"),
         Kind("phase_diagram", "pd", PhaseDiagramRequest, PhaseDiagramResult, "PhaseDiagram", tidy.phase_diagram_rows,
              tuple(tidy.PHASE_DIAGRAM_COLUMNS), summaries.phase_diagram_summary, path="/v1/phase-diagrams",
-             command="phase-diagram", help="where transfer pays: a grid over two axes with the gain and its boundary"),
+             command="phase-diagram", batchable=True,
+             help="where transfer pays: a grid over two axes with the gain and its boundary"),
         # a part of phase diagrams (visible through /v1/jobs): the source network their cells share
         Kind("source_network", "net", SourceNetworkRequest, SourceNetworkResult, "SourceNetwork",
              tidy.source_network_rows, tuple(tidy.SOURCE_NETWORK_COLUMNS), summaries.source_network_summary,

@@ -9,19 +9,25 @@ stage, and its postfix the status. A stage change restarts the bar's count, as t
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from .contract.batches import BatchView
 from .contract.jobs import JobView
+
+#: done/total of the current stage and the time: a job's progress has no meaningful rate
+BAR_FORMAT = "{desc}{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
 
 
 class ProgressBar:
     """Callable as a ``progress`` listener; ``close()`` leaves the last state shown."""
 
     def __init__(self, label: str = "", **options: Any) -> None:
-        from tqdm.auto import tqdm  # loaded when a bar is asked for
+        with warnings.catch_warnings():  # in Jupyter without ipywidgets tqdm falls back to text, as it should
+            warnings.filterwarnings("ignore", message="IProgress not found")
+            from tqdm.auto import tqdm  # loaded when a bar is asked for
 
-        self.bar = tqdm(total=None, desc=label, unit="", leave=True, dynamic_ncols=True, **options)
+        self.bar = tqdm(total=None, desc=label, leave=True, dynamic_ncols=True, bar_format=BAR_FORMAT, **options)
         self.label = label
         self.stage: str | None = None
 
@@ -38,8 +44,9 @@ class ProgressBar:
     def _show(self, stage: str, done: int, total: int | None, status: str) -> None:
         if stage != self.stage:
             self.stage = stage
-            self.bar.reset(total=total)
             self.bar.set_description(f"{self.label} {stage}".strip(), refresh=False)
+            self.bar.total = total  # reset() keeps the old total when given None
+            self.bar.reset(total=total)
         self.bar.n = done
         self.bar.set_postfix_str(status, refresh=False)
         self.bar.refresh()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .tables import number, table
+from .text_tables import number, table
 
 
 def learning_curve_summary(result: dict[str, Any]) -> str:

@@ -1,5 +1,5 @@
 """What the command line shows a person while it waits: a one-line job status and a live progress bar
-(on a terminal only). Tables and result summaries are ``tlprobe.tables`` and ``tlprobe.summaries``."""
+(on a terminal only). Tables and result summaries are ``tlprobe.text_tables`` and ``tlprobe.summaries``."""
 
 from __future__ import annotations
 

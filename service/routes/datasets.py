@@ -13,6 +13,8 @@ from redis.exceptions import RedisError
 from tlprobe.contract.common import MAX_OFFSET
 from tlprobe.contract.datasets import DATASET_ID_PATTERN, DatasetDescription, DatasetPage, DatasetUpload
 from tlprobe_server import dataset_store
+from tlprobe_server.redis_memory import RedisFull
+from tlprobe_server.replication import NotReplicated
 from tlprobe_server.settings import Settings
 
 from .. import access
@@ -40,7 +42,7 @@ def _store(plan, redis, settings: Settings) -> tuple[DatasetDescription, bool]:
     try:
         dataset = read_upload(plan, settings)
         return dataset_store.put(redis, settings, dataset.description, dataset.arrays)
-    except (UploadRefused, dataset_store.StorageFull, RedisError) as exc:
+    except (UploadRefused, dataset_store.StorageFull, RedisError, RedisFull, NotReplicated) as exc:
         # the frames that raised it hold the decoded arrays: let them go now, before their memory is
         # given back to the other uploads, not when the answer has been sent
         dataset = exc.__traceback__ = exc.__context__ = None
@@ -61,9 +63,10 @@ def _store(plan, redis, settings: Settings) -> tuple[DatasetDescription, bool]:
                                              "(missing array, shape, dtype, non-finite value, a single class, "
                                              "object arrays or pickles, a malformed file, n or N over its bound)."},
                         429: {"description": "Too many writes for this token in this minute (see Retry-After)."},
-                        503: {"description": "Redis unreachable, or the uploads being decoded in this API process "
-                                             "hold the memory they may (TLPROBE_MAX_UPLOAD_MEMORY_BYTES): retry after "
-                                             "Retry-After."}})
+                        503: {"description": "Redis unreachable or full, the upload not yet on "
+                                             "TLPROBE_REDIS_MIN_REPLICAS replicas (send it again: a 200 then), or the "
+                                             "uploads being decoded in this API process hold the memory they may "
+                                             "(TLPROBE_MAX_UPLOAD_MEMORY_BYTES): retry after Retry-After."}})
 async def upload_dataset(request: Request, response: Response, redis: RedisDep, settings: SettingsDep,
                          token: WriteAccess) -> DatasetDescription:
     """Upload a labelled dataset: an `.npz` file with arrays `inputs` (n x N numbers) and `labels` (n

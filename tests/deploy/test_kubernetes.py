@@ -4,7 +4,8 @@ Every object is validated offline against the schemas of Kubernetes ``KUBERNETES
 kubernetes-validate package bundles them; strict: a field the API does not know is an error, as
 `kubectl apply` refuses it), and KEDA's objects against the schemas of KEDA's own CRDs (copied into
 tests/deploy/keda/). Then what the deployment promises: the ScaledObject scales the worker Deployment
-on RQ's keys for the configured queue; every container has requests and limits; the API is ready when
+on RQ's keys for the configured queues (interactive and bulk), one pod per waiting job of either, never
+fewer than the jobs running; every container has requests and limits; the API is ready when
 it can take submissions (/readyz) and alive when it answers (/healthz); a stopped worker has time to
 hand its job back; a worker pod's memory covers the largest job the API accepts; every TLPROBE_
 variable is a setting the code reads; Redis persists and evicts nothing.
@@ -32,7 +33,9 @@ from redis import Redis
 from rq import Queue
 from rq.registry import StartedJobRegistry
 
-from tlprobe_server.settings import Settings
+from tlprobe_server.queues import PRIORITY, queue_name
+from tlprobe_server.settings import Settings, environment_variables
+from worker.lanes import layout
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBERNETES = ROOT / "deploy" / "kubernetes"
@@ -51,10 +54,6 @@ SECRET = "tlprobe-secrets"
 SECRET_KEYS = {"base": {"redis-password", "api-tokens"},
                "external-redis": {"redis-url", "redis-address", "redis-password", "redis-tls", "api-tokens"},
                "sentinel": {"redis-password", "redis-sentinel-password", "api-tokens"}}
-#: settings the sentinel overlay sets that the lead is adding to tlprobe/settings.py (issue 17.2); once
-#: they are settings, this set can go
-PENDING_SETTINGS = {"TLPROBE_REDIS_SENTINELS", "TLPROBE_REDIS_SENTINEL_SERVICE", "TLPROBE_REDIS_PASSWORD",
-                    "TLPROBE_REDIS_SENTINEL_PASSWORD"}
 #: a worker pod's memory besides its jobs, measured as the memory cgroup counts it (pool, one worker,
 #: its work horse during a small job; cold page cache): 130 MiB resident + 134 MiB of page cache, 284 MiB
 #: at peak (worker.yaml). The request must cover it on top of the largest job.
@@ -224,21 +223,34 @@ def test_the_scaled_object_scales_the_workers_on_the_queue(variant, objects):
     assert "replicas" not in worker["spec"], "the ScaledObject owns the worker count; an apply would reset it"
     assert scaled["minReplicaCount"] == 0 and scaled["maxReplicaCount"] >= 1
 
-    queue_name = config(objects)["TLPROBE_QUEUE_NAME"]
-    assert queue_name == Settings.model_fields["queue_name"].default  # the name the code uses unless told otherwise
+    configured = config(objects)["TLPROBE_QUEUE_NAME"]
+    assert configured == Settings.model_fields["queue_name"].default  # the name the code uses unless told otherwise
     for _, container in containers(objects):  # nobody overrides it per container
         assert all(variable["name"] != "TLPROBE_QUEUE_NAME" for variable in container.get("env", []))
+    settings = Settings(queue_name=configured)
     connection = Redis()  # never connected: RQ builds its key names from the queue's name only
-    waiting, running = Queue(queue_name, connection=connection).key, StartedJobRegistry(queue_name, connection=connection).key
-    assert (waiting, running) == (f"rq:queue:{queue_name}", f"rq:wip:{queue_name}")  # RQ 3.0's names
+    waiting = [Queue(queue_name(settings, lane), connection=connection).key for lane in PRIORITY]
+    running = [StartedJobRegistry(queue_name(settings, lane), connection=connection).key for lane in PRIORITY]
+    assert waiting + running == ["rq:queue:tlprobe", "rq:queue:tlprobe-bulk", "rq:wip:tlprobe", "rq:wip:tlprobe-bulk"]
     triggers = scaled["triggers"]
-    assert [trigger["metadata"]["listName"] for trigger in triggers] == [waiting, running]
+    assert [trigger["metadata"]["listName"] for trigger in triggers] == waiting + running
     kind = "redis-sentinel" if variant == "sentinel" else "redis"
     for trigger in triggers:
         assert trigger["type"] == kind
-        assert int(trigger["metadata"]["listLength"]) == 1  # a pod per waiting job; no fewer pods than running jobs
+        assert int(trigger["metadata"]["listLength"]) == 1
         assert trigger["metadata"].get("databaseIndex", "0") == "0"
         assert one(objects, "TriggerAuthentication", trigger["authenticationRef"]["name"])
+    # the autoscaler alone would take the largest trigger's count: the four are composed into one, whose
+    # target of 1 asks for a pod per job waiting in either queue, and no fewer pods than jobs running
+    modifiers = scaled["advanced"]["scalingModifiers"]
+    assert modifiers["target"] == "1" and modifiers.get("metricType", "AverageValue") == "AverageValue"
+    names = [trigger["name"] for trigger in triggers]
+    assert all(re.fullmatch(r"[a-z_]+", name) for name in names)  # identifiers of KEDA's formula language (expr)
+
+    def wanted(*counts: int) -> int:  # the formula, in Python's spelling of the same expression
+        return eval(modifiers["formula"], {"__builtins__": {}, "max": max}, dict(zip(names, counts)))
+
+    assert wanted(3, 5, 1, 1) == 8 and wanted(0, 0, 1, 2) == 3 and wanted(0, 2, 2, 0) == 2 and wanted(0, 0, 0, 0) == 0
 
 
 def test_keda_reaches_the_redis_the_workers_use(variant, objects):
@@ -322,24 +334,20 @@ def test_a_worker_pods_memory_covers_the_largest_job_it_may_be_given(objects):
     container = one(objects, "Deployment", "tlprobe-worker")["spec"]["template"]["spec"]["containers"][0]
     env = environment(objects, container)
     settings = Settings(**{name[len("TLPROBE_"):].lower(): value for name, value in env.items()
-                           if name.startswith("TLPROBE_") and name not in PENDING_SETTINGS})
-    assert settings.workers == 1 and settings.threads_per_worker() == 1  # one job at a time per pod
+                           if name.startswith("TLPROBE_")})
+    assert len(layout(settings)) == 1 and settings.threads_per_worker() == 1  # one job at a time per pod
+    assert layout(settings)[0] == [queue_name(settings, lane) for lane in PRIORITY]  # taking both queues
     request, limit = (quantity(container["resources"][side]["memory"]) for side in ("requests", "limits"))
-    assert request >= settings.workers * settings.max_memory_bytes + WORKER_BASELINE_BYTES
+    assert request >= len(layout(settings)) * settings.max_memory_bytes + WORKER_BASELINE_BYTES
     assert limit == request
-    assert settings.workers * settings.threads_per_worker() <= quantity(container["resources"]["limits"]["cpu"])
+    assert len(layout(settings)) * settings.threads_per_worker() <= quantity(container["resources"]["limits"]["cpu"])
 
 
 def test_every_tlprobe_variable_is_a_setting(objects):
-    known = set()
-    for name, field in Settings.model_fields.items():
-        known.add(f"TLPROBE_{name.upper()}")
-        alias = field.validation_alias
-        if alias is not None:
-            known.update(str(choice) for choice in getattr(alias, "choices", [alias]))
+    known = environment_variables()
     for _, container in containers(objects):
         names = {name for name in environment(objects, container) if name.startswith("TLPROBE_")}
-        assert names - known - PENDING_SETTINGS == set(), names - known - PENDING_SETTINGS
+        assert names - known == set(), names - known
 
 
 def test_environment_references_resolve(variant, objects):

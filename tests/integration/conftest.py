@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.stack import Api
+from devtools.stack import Api
 
 TOKENS = ("s3cret-reader", "s3cret-other")
 

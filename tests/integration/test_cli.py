@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
+from devtools.stack import stack_env, wait_for
 from tests.integration.conftest import TOKENS
 from tests.requests import live_curve
-from tests.stack import stack_env, wait_for
 from tests.terminal import Screen, run_in_terminal
 from tlprobe import Client
 from tlprobe.cli import main
@@ -135,11 +135,17 @@ def test_in_a_pipe_only_the_answer_json_or_csv(live, tmp_path, run):
     assert run("plot", job_id, "-o", str(tmp_path / "curve.gif"), url=url)[0] == 2
 
 
-def test_phase_diagram_and_the_catalogue(live, tmp_path, run):
-    url = live["api"].url
-    body = {**small(811, simulation=None), "x_axis": {"name": "alpha", "values": [0.5, 2.0]},
+def diagram(seed: int) -> dict:
+    """A small theory diagram over (feature noise, alpha)."""
+    body = {**small(seed, simulation=None), "x_axis": {"name": "alpha", "values": [0.5, 2.0]},
             "y_axis": {"name": "feature_noise", "values": [0.0, 1.0]}}
     del body["alphas"]
+    return body
+
+
+def test_phase_diagram_and_the_catalogue(live, tmp_path, run):
+    url = live["api"].url
+    body = diagram(811)
     done = tlprobe("submit", "phase-diagram", "-", "--wait", env=env_for(url), stdin=json.dumps(body))
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -168,18 +174,19 @@ def test_batch_with_a_bar_per_batch(live, tmp_path, run):
     spectrum = {"spectrum": {"omega": [0.5, 1.0], "t": [0.1, 0.2], "rho": 1.0, "gamma": 1.0}}
     lines = [json.dumps({"kind": "learning_curve", "request": small(821, simulation=None)}), "# a comment", "",
              json.dumps({"kind": "gcm", "request": spectrum}),
-             json.dumps({"kind": "learning_curve", "request": small(822, simulation=None)})]
+             json.dumps({"kind": "learning_curve", "request": small(822, simulation=None)}),
+             json.dumps({"kind": "phase_diagram", "request": diagram(823)})]
     path = tmp_path / "requests.jsonl"
     path.write_text("\n".join(lines) + "\n")
     code, output = run_in_terminal([TLPROBE, "batch", str(path), "--wait"], env_for(url))
     screen = Screen(output)
     assert code == 0, output
-    assert any(re.search(r"^batch \w+\.\.\.  jobs  .*\[[#.]+\]\s+[0-2]/3", s) for s in screen.states), screen.states
-    assert re.search(r"jobs  3 finished\s+\[#+\] 3/3 100%", screen.text)
-    batch_line = next(line for line in screen.lines if re.match(r"batch \w{32}: 3 finished$", line))
+    assert any(re.search(r"^batch \w+\.\.\.  jobs  .*\[[#.]+\]\s+[0-3]/4", s) for s in screen.states), screen.states
+    assert re.search(r"jobs  4 finished\s+\[#+\] 4/4 100%", screen.text)
+    batch_line = next(line for line in screen.lines if re.match(r"batch \w{32}: 4 finished$", line))
     rows = [line.split() for line in screen.lines[screen.lines.index(batch_line) + 3:] if line.strip()]
     assert [row[:2] for row in rows] == [["learning_curve", "finished"], ["gcm", "finished"],
-                                         ["learning_curve", "finished"]]
+                                         ["learning_curve", "finished"], ["phase_diagram", "finished"]]
     bad = path.with_name("bad.jsonl")
     bad.write_text(lines[0] + "\n\n" + json.dumps({"kind": "gcm", "request": {}}) + "\n")
     code, _, err = run("batch", str(bad), url=url)

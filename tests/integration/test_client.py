@@ -10,13 +10,14 @@ import time
 import httpx2 as httpx
 import pytest
 
+from devtools.stack import Api, wait_for
 from tests.integration.conftest import TOKENS
 from tests.requests import live_curve
-from tests.stack import Api, wait_for
 from tlprobe import AsyncClient, Client
 from tlprobe.contract.batches import BatchView
 from tlprobe.contract.jobs import JobStatus, JobView, Submission
 from tlprobe.contract.learning_curve import LearningCurveRequest
+from tlprobe.contract.phase_diagram import PhaseDiagramRequest
 from tlprobe.errors import Busy, InvalidRequest, JobFailed, NotFinished, NotFound, Unauthorized
 from tlprobe.kinds import KINDS
 from tlprobe.results import GCMCurve, LearningCurve, PhaseDiagram
@@ -142,13 +143,17 @@ def test_gcm_and_a_batch_with_progress(live):
         seen: list[BatchView] = []
         batch = client.batch([{"kind": "learning_curve", "request": small(721, simulation=None)},
                               ("gcm", {**spectrum, "sample_complexities": [0.5]}),
-                              LearningCurveRequest.model_validate(small(722, simulation=None))],
+                              LearningCurveRequest.model_validate(small(722, simulation=None)),
+                              PhaseDiagramRequest.model_validate(diagram(723))],
                              wait=True, progress=seen.append)
-        assert batch.counts[JobStatus.finished] == 3 and seen[-1] == batch
-        assert [job.kind for job in batch.jobs] == ["learning_curve", "gcm", "learning_curve"]
+        assert batch.counts[JobStatus.finished] == 4 and seen[-1] == batch
+        assert [job.kind for job in batch.jobs] == ["learning_curve", "gcm", "learning_curve", "phase_diagram"]
         assert client.batch_status(batch.batch_id) == batch
         results = [client.result(job.job_id) for job in batch.jobs]
         assert results[1].test_error == client.gcm({**spectrum, "sample_complexities": [0.5]}).test_error
+        assert isinstance(results[3], PhaseDiagram) and results[3].complete
+        raw = httpx.get(f"{live['api'].url}/v1/jobs/{batch.jobs[3].job_id}/result").json()
+        assert results[3].model_dump(mode="json") == raw
 
 
 def test_errors_carry_the_servers_reasons(live):

@@ -14,8 +14,8 @@ from rq import Queue
 from rq.registry import DeferredJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
 
+from devtools.stack import stack_env
 from tests.requests import live_curve
-from tests.stack import stack_env
 from tlprobe.contract.gcm import GCMRequest
 from tlprobe_server import keys
 from worker.science.gcm.custom import solve_custom
@@ -198,4 +198,4 @@ def test_invalid_input_over_the_wire(live):
     api = live["api"].url
     response = httpx.post(f"{api}/v1/learning-curves", json={"alphas": [0]})
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "alphas", 0]
-    assert httpx.get(f"{api}/readyz").json()["workers"] == 2
+    assert httpx.get(f"{api}/readyz").json()["workers"] == 3  # two on both queues, one on the interactive queue

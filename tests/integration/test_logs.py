@@ -11,7 +11,7 @@ import pytest
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from tests.stack import wait_for
+from devtools.stack import wait_for
 
 pytestmark = pytest.mark.e2e
 

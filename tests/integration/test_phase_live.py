@@ -8,8 +8,8 @@ import pytest
 from rq import Queue
 from rq.serializers import JSONSerializer
 
+from devtools.stack import Api
 from tests.integration.test_live import executions, wait_finished
-from tests.stack import Api
 from tlprobe.contract.phase_diagram import PhaseDiagramRequest
 from tlprobe.kinds import KINDS
 from tlprobe_server.diagrams.plan import plan

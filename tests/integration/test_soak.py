@@ -21,13 +21,15 @@ from rq import Queue
 from rq.registry import StartedJobRegistry
 
 from devtools.localredis import LocalRedis
-from tests.stack import Api, Workers, rss_bytes, wait_for
+from devtools.stack import Api, Workers, rss_bytes, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SECONDS = float(os.environ.get("TLPROBE_SOAK_SECONDS", "60"))
-#: keys allowed without a TTL: queue bookkeeping, registries, counters, the catalogue index
-PERMANENT = re.compile(r"^(rq:(queues|workers|queue:\w+|workers:\w+|wip:\w+|finished:\w+|failed:\w+|deferred:\w+|"
-                       r"scheduled:\w+|canceled:\w+|intermediate:\w+|suspended|scheduler.*|cron.*)|"
+#: keys allowed without a TTL: queue bookkeeping, registries (of either queue: tlprobe, tlprobe-bulk),
+#: counters, the catalogue index
+Q = r"[\w-]+"
+PERMANENT = re.compile(rf"^(rq:(queues|workers|queue:{Q}|workers:{Q}|wip:{Q}|finished:{Q}|failed:{Q}|deferred:{Q}|"
+                       rf"scheduled:{Q}|canceled:{Q}|intermediate:{Q}|suspended|scheduler.*|cron.*)|"
                        r"tlprobe:stats:\w+|tlprobe:catalogue:phase_diagrams)$")
 
 
@@ -95,10 +97,11 @@ def test_soak(tmp_path, capsys):
             future.result()
     samples["end"] = memory()
     # RQ gives a job's record its TTL when the job ends: count keys once the last jobs have ended
-    queue = Queue("tlprobe", connection=redis)
+    queues = [Queue(name, connection=redis) for name in ("tlprobe", "tlprobe-bulk")]
     # (the pace is what two idle workers absorb: on a busy machine a backlog remains; what is checked
     # below is what is left once it has drained, not how fast)
-    wait_for(lambda: queue.count == 0 and StartedJobRegistry(queue=queue).count == 0, 300, "in-flight jobs to end")
+    wait_for(lambda: all(queue.count == 0 and StartedJobRegistry(queue=queue).count == 0 for queue in queues), 300,
+             "in-flight jobs to end")
     keys = redis.keys("*")
     ttls = {key.decode(): redis.ttl(key) for key in keys}
     permanent = sorted(k for k, ttl in ttls.items() if ttl == -1)

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 from devtools.localredis import LocalRedis
-from tests.stack import Api
+from devtools.stack import Api
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SAMPLES, INPUT_DIM = 20_000, 320

@@ -7,6 +7,8 @@ from fastapi.testclient import TestClient
 from rq import Queue
 
 from service.main import create_app
+from tests.requests import SMALL_DIAGRAM
+from tlprobe_server.capacity import waiting_jobs
 from tlprobe_server.settings import Settings
 
 SPECTRUM = {"spectrum": {"omega": [1.0, 2.0], "t": [0.2, 0.4], "rho": 1.0, "gamma": 1.0}}
@@ -90,6 +92,22 @@ def test_backpressure_cap_on_waiting_jobs(settings, redis):
         assert client.post("/v1/batches", json=batch).status_code == 503
         assert client.post("/v1/phase-diagrams", json={}).status_code == 503
     assert Queue("tlprobe", connection=redis).count == 2  # nothing else was queued, nothing was dropped
+    assert waiting_jobs(redis, settings) == 2  # in either queue
+
+
+def test_bulk_submissions_leave_a_tenth_of_the_cap_to_interactive_ones(settings, redis):
+    capped = Settings(redis_url=settings.redis_url, max_queued_jobs=20)  # bulk submissions: at most 18 waiting
+    other_diagram = {**SMALL_DIAGRAM, "x_axis": {"name": "alpha", "values": [1.0, 3.0]}}
+    with TestClient(create_app(capped)) as client:
+        assert {client.post("/v1/gcm", json=spectrum(i)).status_code for i in range(14)} == {202}
+        assert client.post("/v1/phase-diagrams", json=SMALL_DIAGRAM).status_code == 202  # 4 jobs: 18 waiting
+        assert waiting_jobs(redis, capped) == 18
+        full = client.post("/v1/phase-diagrams", json=other_diagram)
+        assert full.status_code == 503 and "cap is 18" in full.json()["detail"]
+        mixed = {"requests": [{"kind": "gcm", "request": spectrum(30)}, {"kind": "phase_diagram", "request": other_diagram}]}
+        assert client.post("/v1/batches", json=mixed).status_code == 503  # it holds bulk work: the lower cap
+        assert [client.post("/v1/gcm", json=spectrum(i)).status_code for i in (14, 15, 16)] == [202, 202, 503]
+    assert waiting_jobs(redis, capped) == 20  # nothing of the refused submissions was queued
 
 
 def test_ids_cannot_be_listed(client):

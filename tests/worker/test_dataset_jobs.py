@@ -14,8 +14,9 @@ from worker.science.dataset_source import DatasetSplitSource
 
 
 def run_queued(redis) -> None:
-    queue = Queue("tlprobe", connection=redis, serializer=JSONSerializer)
-    SimpleWorker([queue], connection=redis, serializer=JSONSerializer).work(burst=True)
+    """Run every waiting job, of both queues (a phase diagram and its parts wait in the bulk one)."""
+    queues = [Queue(name, connection=redis, serializer=JSONSerializer) for name in ("tlprobe", "tlprobe-bulk")]
+    SimpleWorker(queues, connection=redis, serializer=JSONSerializer).work(burst=True)
 
 
 def test_the_worker_hands_the_stored_arrays_to_the_engine(client, redis):

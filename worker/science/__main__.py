@@ -24,8 +24,8 @@ from tlprobe.contract.learning_curve import LearningCurveRequest
 from tlprobe.kinds import KINDS
 
 from .curve_orchestrator import run_learning_curve
-from .errors import InvalidSpec
 from .gcm.custom import solve_custom
+from .invalid_spec import InvalidSpec
 from .synthetic_source import SyntheticSource
 
 

@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 from scipy import special
 
-from .errors import InvalidSpec
+from .invalid_spec import InvalidSpec
 
 Array = np.ndarray
 

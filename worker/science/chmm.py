@@ -28,7 +28,7 @@ import numpy as np
 from tlprobe.contract.learning_curve import SourceParams, TargetParams
 
 from .activations import get_activation
-from .errors import InvalidSpec
+from .invalid_spec import InvalidSpec
 from .seeding import Stream, generator
 
 Array = np.ndarray

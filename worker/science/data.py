@@ -22,7 +22,7 @@ import numpy as np
 
 from tlprobe.contract.datasets import held_out
 
-from .errors import InvalidSpec
+from .invalid_spec import InvalidSpec
 from .seeding import Stream, generator
 
 Array = np.ndarray

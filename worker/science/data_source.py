@@ -21,8 +21,8 @@ from tlprobe.contract.learning_curve import DataSummary, LearningCurveRequest, N
 
 from .data import Dataset
 from .dataset_source import DatasetSplitSource
-from .errors import InvalidSpec
 from .features import FeatureMap
+from .invalid_spec import InvalidSpec
 from .simulate import TargetSamples
 from .synthetic_source import SyntheticSource
 

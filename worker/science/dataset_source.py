@@ -25,9 +25,9 @@ from tlprobe.contract.common import Protocol
 from tlprobe.contract.learning_curve import DataSummary, LearningCurveRequest, SplitSummary
 
 from .data import Dataset, SplitSamples, Standardisation, ordered_chunks, split
-from .errors import InvalidSpec
 from .features import FeatureMap
 from .gaussian_equivalent import LinearTeacher, gaussian_equivalent_key, gaussian_equivalent_spectra, linear_teacher
+from .invalid_spec import InvalidSpec
 from .json_safe import finite_or_none
 from .seeding import Stream, generator
 

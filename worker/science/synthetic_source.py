@@ -23,9 +23,9 @@ from tlprobe.contract.learning_curve import LearningCurveRequest, TargetParams
 from .artifacts import artifact_key
 from .chmm import Task, make_source, make_target
 from .covariances import linear_covariances, monte_carlo_covariances
-from .errors import InvalidSpec
 from .features import MEAN_SAMPLES, READOUT_FEATURES, FeatureMap, centred, is_odd
 from .gcm.spectrum import reduce_to_spectrum
+from .invalid_spec import InvalidSpec
 from .seeding import Stream, generator
 from .simulate import TaskSamples
 from .theory_curve import spectrum_arrays

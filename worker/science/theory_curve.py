@@ -24,7 +24,7 @@ import numpy as np
 from tlprobe.contract.learning_curve import LearningCurveRequest, TheoryParams
 
 from .gcm.channels import noisy_error
-from .gcm.solver import GCMPoint, solve_curve
+from .gcm.solver import GCMPoint, solve_curve, solve_nearby
 from .gcm.spectrum import Spectrum
 from .json_safe import finite_or_none, gcm_points
 
@@ -42,13 +42,14 @@ def spectrum_from_arrays(arrays: Arrays, label: str) -> Spectrum:
                     gamma=float(arrays[f"gamma{label}"]))
 
 
-def _solve_at(spectrum: Spectrum, loss: str, lambdas: list[float], alphas_p: list[float],
-              theory: TheoryParams, label_noise: float) -> list[GCMPoint]:
-    """The curve at one lambda per point (one solve when they are all equal)."""
-    if len(set(lambdas)) == 1:
-        return solve_curve(spectrum, loss, lambdas[0], alphas_p, theory.solver, label_noise)
-    return [solve_curve(spectrum, loss, lam, [alpha], theory.solver, label_noise)[0]
-            for lam, alpha in zip(lambdas, alphas_p)]
+def _solve_half(spectrum: Spectrum, loss: str, points: list[GCMPoint], alphas_p: list[float], optimal: bool,
+                theory: TheoryParams, label_noise: float) -> list[GCMPoint]:
+    """A Monte Carlo half's curve at the full spectrum's lambda per point: one solve along the curve for a
+    fixed lambda; for lambdas chosen per point, each point from the full spectrum's fixed point (a half
+    is a small perturbation of the whole)."""
+    if not optimal:
+        return solve_curve(spectrum, loss, points[0].regularisation, alphas_p, theory.solver, label_noise)
+    return solve_nearby(spectrum, loss, points, theory.solver, label_noise)
 
 
 def theory_curve(spec: LearningCurveRequest, arrays: Arrays, input_dim: int, label_noise: float = 0.0) -> dict[str, Any]:
@@ -62,8 +63,8 @@ def theory_curve(spec: LearningCurveRequest, arrays: Arrays, input_dim: int, lab
     points = solve_curve(full, loss, spec.readout.regularisation, alphas_p, theory.solver, label_noise)
     mc_error: list[float] | None = None
     if "omega_a" in arrays:
-        lambdas = [p.regularisation for p in points]
-        halves = [_solve_at(spectrum_from_arrays(arrays, label), loss, lambdas, alphas_p, theory, label_noise)
+        halves = [_solve_half(spectrum_from_arrays(arrays, label), loss, points, alphas_p, spec.readout.optimal, theory,
+                              label_noise)
                   for label in ("_a", "_b")]
         mc_error = [abs(p.test_error - 0.5 * (a.test_error + b.test_error)) + 0.5 * abs(a.test_error - b.test_error)
                     for p, a, b in zip(points, *halves)]

@@ -22,8 +22,9 @@ def diagram_on(source_id: str, target_id: str, **changes) -> dict:
 
 
 def queued(redis) -> int:
-    queue = Queue("tlprobe", connection=redis, serializer=JSONSerializer)
-    return queue.count + queue.deferred_job_registry.count
+    """Jobs waiting in either queue (a diagram and its parts wait in the bulk one)."""
+    queues = [Queue(name, connection=redis, serializer=JSONSerializer) for name in ("tlprobe", "tlprobe-bulk")]
+    return sum(queue.count + queue.deferred_job_registry.count for queue in queues)
 
 
 def test_axes_of_the_synthetic_model_are_refused_on_datasets_naming_the_axis(client, redis):

@@ -7,7 +7,7 @@ import pytest
 from scipy.integrate import quad
 
 from worker.science.activations import gaussian_moments
-from worker.science.errors import InvalidSpec
+from worker.science.invalid_spec import InvalidSpec
 
 VARIANCES = np.array([0.3, 1.0, 1.7])
 

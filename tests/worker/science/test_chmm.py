@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from tlprobe.contract.learning_curve import LearningCurveRequest, SourceParams, TargetParams
 from worker.science.chmm import make_source, make_target
-from worker.science.errors import InvalidSpec
+from worker.science.invalid_spec import InvalidSpec
 
 SOURCE = SourceParams(latent_dim=120, input_dim=300, seed=3)
 

@@ -7,10 +7,10 @@ from tlprobe.contract.gcm import GCMRequest
 from tlprobe.contract.learning_curve import SourceParams
 from worker.science.chmm import make_source
 from worker.science.covariances import linear_covariances, monte_carlo_covariances, regression_estimate
-from worker.science.errors import InvalidSpec
 from worker.science.features import centred, linear_features, random_features
 from worker.science.gcm.solver import solve_curve
 from worker.science.gcm.spectrum import Spectrum, reduce_to_spectrum
+from worker.science.invalid_spec import InvalidSpec
 
 M = 100_000
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from worker.science.data import Dataset, SplitSamples, Standardisation, split
-from worker.science.errors import InvalidSpec
 from worker.science.gaussian_equivalent import linear_teacher
+from worker.science.invalid_spec import InvalidSpec
 
 
 def dataset(samples=100, input_dim=6, seed=0) -> Dataset:

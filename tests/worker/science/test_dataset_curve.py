@@ -12,10 +12,10 @@ from worker.science.artifacts import MemoryArtifactStore
 from worker.science.curve_orchestrator import run_learning_curve
 from worker.science.data import Dataset, Standardisation
 from worker.science.dataset_source import DatasetSplitSource, centred_on
-from worker.science.errors import InvalidSpec
 from worker.science.features import random_features
 from worker.science.gaussian_equivalent import gaussian_equivalent_key, gaussian_equivalent_spectra, linear_teacher
 from worker.science.gcm.spectrum import reduce_to_spectrum
+from worker.science.invalid_spec import InvalidSpec
 from worker.science.readout import fit_readout
 from worker.science.seeding import Stream, generator
 from worker.science.source_network import network_key

@@ -24,11 +24,11 @@ from enum import Enum
 from typing import Sequence
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 from tlprobe.contract.common import REGULARISATION_SEARCH, SolverParams, is_optimal
 
 from .channels import HatOverlaps, NegativeTeacherVariance, hat_overlaps, make_channel
+from .newton import FixedPointMap, newton
 from .prior import prior_overlaps
 from .spectrum import Spectrum
 
@@ -150,20 +150,22 @@ def solve_curve(spectrum: Spectrum, loss: str, regularisation: float | str, alph
                 settings: SolverParams = SolverParams(), label_noise: float = 0.0) -> list[GCMPoint]:
     """One point per alpha (in the given order), solved in increasing alpha with warm starts.
 
-    ``regularisation`` is a lambda >= 0, or "optimal" for the test-error-minimising lambda per alpha.
+    ``regularisation`` is a lambda >= 0, or "optimal" for the test-error-minimising lambda per alpha
+    (``optimal.LambdaSearch``: each alpha's search starts from the previous alpha's optimum).
     ``label_noise``: the flip probability of the training labels (``channels``); a point's
     ``test_error`` is still the error against the clean labels (the optimal lambda is the same for
     both: the noisy error is increasing in the clean one).
     """
+    from .optimal import LambdaSearch  # it solves through this module: imported when first needed
+
     channel = make_channel(loss, settings.quadrature_nodes_per_panel, label_noise)
+    search = LambdaSearch(spectrum, loss, settings, channel) if is_optimal(regularisation) else None
     points: dict[int, GCMPoint] = {}
     start: Overlaps | None = None
-    lam_guess: float | None = None
     for index in np.argsort(alphas, kind="stable"):
         alpha = float(alphas[index])
-        if is_optimal(regularisation):
-            point = solve_optimal(spectrum, loss, alpha, settings, start=start, channel=channel, guess=lam_guess)
-            lam_guess = point.regularisation
+        if search is not None:
+            point = search.point(alpha)
         else:
             point = solve(spectrum, loss, float(regularisation), alpha, settings, start=start, channel=channel)
         if point.converged:
@@ -173,28 +175,38 @@ def solve_curve(spectrum: Spectrum, loss: str, regularisation: float | str, alph
 
 
 def solve_optimal(spectrum: Spectrum, loss: str, alpha: float, settings: SolverParams = SolverParams(),
-                  start: Overlaps | None = None, channel=None, guess: float | None = None) -> GCMPoint:
-    """The point at the lambda in OPTIMAL_LAMBDA_BOUNDS that minimises the theoretical test error."""
-    channel = channel or make_channel(loss, settings.quadrature_nodes_per_panel)
-    low, high = (math.log10(b) for b in OPTIMAL_LAMBDA_BOUNDS)
-    solved: dict[float, GCMPoint] = {}
-    warm = [start]
+                  start: Overlaps | None = None, channel=None) -> GCMPoint:
+    """The point at the lambda in OPTIMAL_LAMBDA_BOUNDS that minimises the theoretical test error, the
+    search started without a previous alpha (the plain iteration from ``start``)."""
+    from .optimal import LambdaSearch
 
-    def objective(log_lam: float) -> float:
-        point = solve(spectrum, loss, 10.0**log_lam, alpha, settings, start=warm[0], channel=channel)
-        solved[log_lam] = point
-        if not point.converged:
-            return 1.0  # worse than any test error: steer the search away
-        warm[0] = point.overlaps
-        return point.test_error
+    return LambdaSearch(spectrum, loss, settings, channel, start=start).point(alpha)
 
-    result = minimize_scalar(objective, bounds=(low, high), method="bounded",
-                             options={"xatol": OPTIMAL_LAMBDA_XATOL})
-    best_log = min(solved, key=lambda x: (0 if solved[x].converged else 1, solved[x].test_error
-                                          if solved[x].converged else 0.0))
-    best = solved.get(float(result.x), solved[best_log])
-    if best.converged and solved[best_log].converged and solved[best_log].test_error < best.test_error:
-        best = solved[best_log]
-    at_bound = min(abs(math.log10(best.regularisation) - low), abs(math.log10(best.regularisation) - high)) \
-        < 10 * OPTIMAL_LAMBDA_XATOL
-    return GCMPoint(**{**best.__dict__, "regularisation_at_bound": at_bound})
+
+def solve_nearby(spectrum: Spectrum, loss: str, points: Sequence[GCMPoint],
+                 settings: SolverParams = SolverParams(), label_noise: float = 0.0) -> list[GCMPoint]:
+    """Each of ``points``' (alpha, lambda) solved on ``spectrum``, a spectrum near the one they were
+    solved on (the Monte-Carlo halves of an optimal-lambda curve's), one point per point, in order.
+
+    A point starts from the given point's overlaps: Newton's method (``newton.py``), then the plain
+    iteration from Newton's solution, which gives the status and residual as for any point (the
+    plain iteration from the start where Newton fails). A point that did not converge is solved
+    by the plain iteration from the last converged point here (from the uninformed start before one).
+    """
+    channel = make_channel(loss, settings.quadrature_nodes_per_panel, label_noise)
+    solved: list[GCMPoint] = []
+    start: Overlaps | None = None
+    for given in points:
+        alpha, lam = given.sample_complexity, given.regularisation
+        if given.converged:
+            root = newton(FixedPointMap(spectrum, channel, alpha, lam),
+                          np.array([given.overlaps.v, given.overlaps.q, given.overlaps.m]),
+                          max_evaluations=min(settings.max_iterations, 24))
+            near = Overlaps(*root.x) if root is not None else given.overlaps
+            point = solve(spectrum, loss, lam, alpha, settings, start=near, channel=channel)
+        else:
+            point = solve(spectrum, loss, lam, alpha, settings, start=start, channel=channel)
+        if point.converged:
+            start = point.overlaps
+        solved.append(point)
+    return solved

@@ -16,7 +16,7 @@ import numpy as np
 
 from tlprobe.contract.gcm import TOLERANCE, spectrum_problem
 
-from ..errors import InvalidSpec
+from ..invalid_spec import InvalidSpec
 
 Array = np.ndarray
 

@@ -1,4 +1,4 @@
-"""Real processes for tests: RQ worker pools and a uvicorn API, talking to a test Redis."""
+"""Real processes for the tests, the benchmarks and the fuzzing campaign: RQ worker pools and a uvicorn API on a Redis."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def wait_for(condition, timeout: float, what: str, interval: float = 0.1):
 
 
 class Workers:
-    """``python -m worker.main``: a supervising pool of RQ worker processes."""
+    """``python -m worker.main``: a supervising pool of RQ worker processes: ``count`` taking both queues
+    and ``TLPROBE_INTERACTIVE_WORKERS`` (default 1) taking only the interactive one."""
 
     def __init__(self, redis_url: str, count: int = 2, log_path=None, **env: str) -> None:
         self.redis_url, self.count = redis_url, count
@@ -49,8 +50,11 @@ class Workers:
         self.process = subprocess.Popen([sys.executable, "-m", "worker.main"], env=self.env, stdout=out,
                                         stderr=subprocess.STDOUT, start_new_session=True)
         if wait:
-            queue = Queue(self.env.get("TLPROBE_QUEUE_NAME", "tlprobe"), connection=Redis.from_url(self.redis_url))
-            wait_for(lambda: Worker.count(queue=queue) >= self.count, 60, f"{self.count} workers")
+            redis, name = Redis.from_url(self.redis_url), self.env.get("TLPROBE_QUEUE_NAME", "tlprobe")
+            interactive, bulk = Queue(name, connection=redis), Queue(f"{name}-bulk", connection=redis)
+            total = self.count + int(self.env.get("TLPROBE_INTERACTIVE_WORKERS", "1"))
+            wait_for(lambda: Worker.count(queue=interactive) >= total and Worker.count(queue=bulk) >= self.count, 60,
+                     f"{total} workers")
         return self
 
     def pids(self) -> list[int]:

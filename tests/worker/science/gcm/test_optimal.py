@@ -1,0 +1,175 @@
+"""The optimal-lambda search against the bounded Brent search it replaced (kept verbatim in
+bench/reference_lambda_search.py), the fixed-lambda path against the old one, and the halves.
+
+Tolerances. Both searches stop within about 1e-3 in log10(lambda) of the minimum (Brent: its xatol;
+ours: the next secant step would move less than that and gain less than 1e-9 in test error), where
+the test error is quadratic with a curvature below 0.05 per decade squared in these cases: their
+optimal test errors agree to 1e-8 (measured on this grid: 5.8e-10, the plain iteration's own
+convergence error being 1e-10), and their lambdas to 3e-3 decades (measured: 3.5e-4). At a bound
+the reference stops within xatol of it and ours on it, both flag it, and ours is not worse.
+bench/optimal_lambda_agreement.py compares the two on a wider grid (252 points).
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from bench.reference_lambda_search import reference_solve_curve
+from tlprobe.contract.common import SolverParams
+from tlprobe.contract.learning_curve import LearningCurveRequest
+from worker.science.artifacts import MemoryArtifactStore
+from worker.science.curve_orchestrator import run_learning_curve
+from worker.science.gcm.optimal import OPTIMAL_LAMBDA_XATOL, LambdaSearch
+from worker.science.gcm.solver import OPTIMAL_LAMBDA_BOUNDS, SolverStatus, solve_curve, solve_nearby
+from worker.science.gcm.spectrum import Spectrum
+from worker.science.synthetic_source import SyntheticSource
+from worker.science.theory_curve import spectrum_from_arrays
+
+ERROR_TOLERANCE = 1e-8
+LAMBDA_TOLERANCE = 3e-3  # decades
+ALPHAS = [0.05, 0.5, 3.0, 30.0]
+
+
+@pytest.fixture(scope="module")
+def engine_spectra() -> dict[str, dict[str, Spectrum]]:
+    """tf, rf and linear spectra (full and the two Monte-Carlo halves) of a small learning curve."""
+    spec = LearningCurveRequest.model_validate({
+        "source": {"latent_dim": 10, "input_dim": 40}, "target": {"feature_noise": 0.3, "teacher_noise": 0.1},
+        "network": {"hidden_units": 30, "n_samples": 400, "epochs": 60}, "alphas": [0.5], "simulation": None,
+        "readout": {"regularisation": 0.1}, "theory": {"mc_samples": 20_000}})
+    store = MemoryArtifactStore()
+    result = run_learning_curve(SyntheticSource(spec), store)
+    spectra = {}
+    for protocol in ("tf", "rf", "linear"):
+        arrays = store.arrays[result.meta["artifacts"][f"spectra:{protocol}"]["key"]]
+        spectra[protocol] = {label: spectrum_from_arrays(arrays, label) for label in ("", "_a", "_b")
+                             if f"omega{label}" in arrays}
+    return spectra
+
+
+def _synthetic(omega, t, gamma, explained, rho=1.0):
+    """A valid spectrum: t rescaled so that the features explain ``explained`` of the teacher variance."""
+    omega, t = np.asarray(omega, float), np.asarray(t, float)
+    return Spectrum.checked(omega, t * explained * rho * gamma * len(omega) / np.sum(t / omega), rho, gamma)
+
+
+def _assert_same_optimum(reference, ours):
+    for ref, new in zip(reference, ours):
+        assert new.status is ref.status is SolverStatus.CONVERGED
+        assert new.regularisation_at_bound == ref.regularisation_at_bound
+        assert abs(new.test_error - ref.test_error) <= ERROR_TOLERANCE, (ref, new)
+        limit = 10 * OPTIMAL_LAMBDA_XATOL if ref.regularisation_at_bound else LAMBDA_TOLERANCE
+        assert abs(math.log10(new.regularisation / ref.regularisation)) <= limit, (ref, new)
+
+
+@pytest.mark.parametrize("loss", ["logistic", "square"])
+@pytest.mark.parametrize("protocol", ["tf", "rf", "linear"])
+def test_the_optimum_is_the_brent_searchs(engine_spectra, protocol, loss):
+    spectrum = engine_spectra[protocol][""]
+    ours = solve_curve(spectrum, loss, "optimal", ALPHAS)
+    _assert_same_optimum(reference_solve_curve(spectrum, loss, "optimal", ALPHAS), ours)
+    assert not any(p.regularisation_at_bound for p in ours)
+
+
+@pytest.mark.parametrize("loss", ["logistic", "square"])
+def test_the_optimum_along_a_dense_curve_in_any_order(engine_spectra, loss):
+    """Twelve alphas asked out of order: each search starts from the previous alpha's optimum."""
+    spectrum = engine_spectra["tf"][""]
+    alphas = list(np.geomspace(0.1, 10.0, 12)[::-1])
+    ours = solve_curve(spectrum, loss, "optimal", alphas)
+    assert [p.sample_complexity for p in ours] == alphas
+    _assert_same_optimum(reference_solve_curve(spectrum, loss, "optimal", alphas), ours)
+
+
+@pytest.mark.parametrize("case, loss, bound", [
+    # features that explain 1 % of the teacher: the larger lambda the better (the Hebbian limit)
+    ("explains-1%", "square", 1),
+    # a well-explained teacher with many samples: the smaller lambda the better
+    ("explains-99.9%", "square", 0),
+    ("decaying, explains-1%", "logistic", 0),
+])
+def test_an_optimum_at_a_bound_is_flagged_and_sits_on_it(case, loss, bound):
+    spectrum = {"explains-1%": _synthetic(np.ones(100), np.ones(100), 1.0, 0.01),
+                "explains-99.9%": _synthetic(np.linspace(0.05, 3, 200), np.linspace(2.0, 0.1, 200), 0.25, 0.999),
+                "decaying, explains-1%": _synthetic(np.linspace(0.05, 3, 200), np.linspace(2.0, 0.1, 200), 0.25, 0.01),
+                }[case]
+    alphas = [0.05, 5.0, 50.0] if bound else [5.0, 50.0]
+    reference = reference_solve_curve(spectrum, loss, "optimal", alphas)
+    ours = solve_curve(spectrum, loss, "optimal", alphas)
+    _assert_same_optimum(reference, ours)
+    for ref, new in zip(reference, ours):
+        assert new.regularisation_at_bound and new.regularisation == OPTIMAL_LAMBDA_BOUNDS[bound]
+        assert new.test_error <= ref.test_error + 1e-10
+
+
+@pytest.mark.parametrize("loss", ["logistic", "square"])
+def test_the_brent_fallback_finds_the_same_optimum(engine_spectra, loss):
+    """The search the secant search falls back on (it did not need it on 252 points of
+    bench/optimal_lambda_agreement.py), run directly: the same optimum, its Newton solves started from
+    the previous alpha's optimum."""
+    spectrum = engine_spectra["rf"][""]
+    search = LambdaSearch(spectrum, loss)
+    search.point(0.5)
+    _assert_same_optimum(reference_solve_curve(spectrum, loss, "optimal", [2.0]), [search._brent(2.0)])
+
+
+@pytest.mark.parametrize("loss", ["logistic", "square"])
+def test_a_fixed_lambda_is_solved_exactly_as_before(engine_spectra, loss):
+    for spectrum in (engine_spectra["tf"][""], engine_spectra["rf"]["_a"]):
+        for lam in (1e-3, 0.5) if loss == "logistic" else (0.0, 1e-3, 0.5):  # logistic at 0: thousands of iterations
+            assert solve_curve(spectrum, loss, lam, ALPHAS) == reference_solve_curve(spectrum, loss, lam, ALPHAS)
+
+
+@pytest.mark.parametrize("loss", ["logistic", "square"])
+@pytest.mark.parametrize("model, status", [
+    (Spectrum(omega=np.ones(50), t=np.full(50, 25.0), rho=1.0, gamma=1.0), SolverStatus.NEGATIVE_TEACHER_VARIANCE),
+    (Spectrum(omega=np.zeros(3), t=np.zeros(3), rho=1.0, gamma=1.0), SolverStatus.DEGENERATE),
+    (Spectrum(omega=np.full(10, 1e300), t=np.full(10, 1e-300), rho=1.0, gamma=1.0), SolverStatus.NON_FINITE),
+], ids=["negative-teacher-variance", "degenerate", "non-finite"])
+def test_a_model_where_the_iteration_fails_reports_it_as_before(model, status, loss):
+    """Not valid Gaussian models (the constructor skips the checks on purpose): every lambda fails."""
+    ours = solve_curve(model, loss, "optimal", [0.5, 5.0])
+    reference = reference_solve_curve(model, loss, "optimal", [0.5, 5.0])
+    assert [p.status for p in ours] == [p.status for p in reference] == [status, status]
+    assert all(math.isnan(p.test_error) for p in ours)
+
+
+def test_too_few_iterations_end_with_a_status():
+    """Three iterations per solve: the searches fail wholly or in part; every point still says how it ended,
+    and a point called converged passed the plain iteration's convergence test at its lambda."""
+    spectrum = _synthetic(np.linspace(0.2, 2.5, 100), np.linspace(1.0, 0.2, 100), 0.5, 0.8)
+    settings = SolverParams(max_iterations=3)
+    for loss in ("logistic", "square"):
+        for point in solve_curve(spectrum, loss, "optimal", [0.5, 5.0], settings):
+            assert point.status in (SolverStatus.CONVERGED, SolverStatus.MAX_ITERATIONS)
+            assert 0.0 <= point.test_error <= 0.5 and point.iterations <= 3
+            assert (point.residual < settings.tolerance) == point.converged
+
+
+@pytest.mark.parametrize("protocol", ["tf", "rf"])
+def test_the_halves_solved_nearby_are_the_cold_solves(engine_spectra, protocol):
+    """What the engine solved on each Monte-Carlo half (every alpha from the uninformed start, at the full
+    curve's lambda), from the full curve's points instead: the same fixed points, to the plain
+    iteration's tolerance (measured 1e-12 in test error)."""
+    spectra = engine_spectra[protocol]
+    points = solve_curve(spectra[""], "logistic", "optimal", ALPHAS)
+    for label in ("_a", "_b"):
+        cold = [solve_curve(spectra[label], "logistic", p.regularisation, [p.sample_complexity])[0] for p in points]
+        nearby = solve_nearby(spectra[label], "logistic", points)
+        assert [p.sample_complexity for p in nearby] == ALPHAS
+        assert [p.regularisation for p in nearby] == [p.regularisation for p in points]
+        assert all(p.converged for p in nearby)
+        np.testing.assert_allclose([p.test_error for p in nearby], [p.test_error for p in cold], rtol=0, atol=1e-9)
+        assert max(abs(p.test_error - q.test_error) for p, q in zip(nearby, points)) > 1e-5  # another spectrum
+        assert sum(p.iterations for p in nearby) < sum(p.iterations for p in cold) / 10
+
+
+def test_a_point_that_did_not_converge_is_solved_from_the_last_that_did(engine_spectra):
+    spectra = engine_spectra["rf"]
+    points = solve_curve(spectra[""], "logistic", 0.01, [0.5, 2.0, 4.0])
+    failed = points[1].__class__(**{**points[1].__dict__, "status": SolverStatus.MAX_ITERATIONS})
+    nearby = solve_nearby(spectra["_a"], "logistic", [points[0], failed, points[2]])
+    cold = solve_curve(spectra["_a"], "logistic", 0.01, [0.5, 2.0, 4.0])
+    assert all(p.converged for p in nearby)
+    np.testing.assert_allclose([p.test_error for p in nearby], [p.test_error for p in cold], rtol=0, atol=1e-9)

@@ -1,0 +1,69 @@
+"""How workers take the two queues: the layout of a host's processes, the interactive streak rule and
+the niceness of bulk jobs (a real forking tlprobe worker in this process, on the test Redis), and the
+pool restarting a dead process with its own queues (a real pool)."""
+
+import os
+import signal
+
+import pytest
+from redis import Redis
+from rq import Queue, Worker
+from rq.serializers import JSONSerializer
+
+from devtools.stack import Workers, wait_for
+from tlprobe_server.settings import Settings
+from worker.lanes import layout
+from worker.main import TlprobeWorker
+
+
+def test_layout_of_a_host():
+    assert layout(Settings(workers=2)) == [["tlprobe", "tlprobe-bulk"]] * 2 + [["tlprobe"]]
+    assert layout(Settings(workers=1, interactive_workers=0, queue_name="lab")) == [["lab", "lab-bulk"]]
+
+
+def test_interactive_first_but_never_more_than_the_streak_while_bulk_waits(redis):
+    """Six interactive and two bulk jobs, all waiting, taken by one worker of both queues (streak 4). Each
+    job is ``os.nice(0)``: it returns the niceness its work horse ran at."""
+    interactive = Queue("tlprobe", connection=redis, serializer=JSONSerializer)
+    bulk = Queue("tlprobe-bulk", connection=redis, serializer=JSONSerializer)
+    jobs = [bulk.enqueue_call("os.nice", args=(0,), job_id=f"bulk-{i}") for i in range(2)]
+    jobs += [interactive.enqueue_call("os.nice", args=(0,), job_id=f"interactive-{i}") for i in range(6)]
+    TlprobeWorker([interactive, bulk], connection=redis, serializer=JSONSerializer).work(burst=True)
+    for job in jobs:
+        job.refresh()
+    order = [job.id for job in sorted(jobs, key=lambda job: job.started_at)]
+    assert order == ["interactive-0", "interactive-1", "interactive-2", "interactive-3", "bulk-0",
+                     "interactive-4", "interactive-5", "bulk-1"]
+    base = os.nice(0)
+    assert {job.id: job.return_value() - base for job in jobs} == {**{f"interactive-{i}": 0 for i in range(6)},
+                                                                    **{f"bulk-{i}": 10 for i in range(2)}}
+
+
+def test_a_worker_of_one_queue_takes_it_alone(redis):
+    interactive = Queue("tlprobe", connection=redis, serializer=JSONSerializer)
+    bulk = Queue("tlprobe-bulk", connection=redis, serializer=JSONSerializer)
+    bulk.enqueue_call("os.nice", args=(0,))
+    done = [interactive.enqueue_call("os.nice", args=(0,)) for _ in range(5)]
+    TlprobeWorker([interactive], connection=redis, serializer=JSONSerializer).work(burst=True)
+    assert interactive.count == 0 and bulk.count == 1
+    assert all(job.get_status() == "finished" for job in done)
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_the_pool_restarts_a_dead_worker_with_its_own_queues(unit_url):
+    redis = Redis.from_url(unit_url)
+    pool = Workers(unit_url, count=1).start()
+
+    def queues_of_workers() -> list[tuple[str, ...]]:
+        return sorted(tuple(worker.queue_names()) for worker in Worker.all(connection=redis))
+
+    try:
+        assert queues_of_workers() == [("tlprobe",), ("tlprobe", "tlprobe-bulk")]
+        dead = next(w for w in Worker.all(connection=redis) if w.queue_names() == ["tlprobe"])
+        os.kill(dead.pid, signal.SIGKILL)  # its registration stays until it expires (TLPROBE_WORKER_TTL)
+        wait_for(lambda: any(w.queue_names() == ["tlprobe"] and w.name != dead.name and w.pid != dead.pid
+                             for w in Worker.all(connection=redis)), 60, "a new interactive worker")
+        assert queues_of_workers() == [("tlprobe",), ("tlprobe",), ("tlprobe", "tlprobe-bulk")]
+    finally:
+        pool.stop()

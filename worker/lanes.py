@@ -1,0 +1,104 @@
+"""How the workers of one host share the two queues (``tlprobe_server.queues``) and its cores.
+
+The layout (``layout``): ``TLPROBE_WORKERS`` worker processes take both queues, and
+``TLPROBE_INTERACTIVE_WORKERS`` more (default 1) take only interactive jobs. The latter share the
+cores with the former rather than having cores of their own: while a phase diagram keeps every
+other worker busy, a learning curve submitted meanwhile is taken up at once by an interactive
+worker, and runs at nearly the speed it would alone because every bulk job runs niced
+(``TLPROBE_BULK_NICENESS``, default 10: its work horse lowers its own priority before it starts;
+the kernel then gives the cores to the interactive job first, and to the bulk jobs whatever it
+leaves). An idle host loses nothing: with no interactive job running, the bulk jobs have the cores
+to themselves.
+
+The rule of a worker that takes both queues (``QueuePolicy``): interactive first, but never more
+than ``TLPROBE_MAX_INTERACTIVE_STREAK`` (default 4) interactive jobs in a row while bulk jobs wait;
+then it takes the oldest bulk job. So bulk work never starves, however much interactive work
+arrives: each such worker gives it at least one job in five. Within a queue, jobs are taken in the
+order they were queued (first in, first out, whoever submitted them).
+
+``LanePool`` runs the layout: RQ's WorkerPool, with a list of queues per worker process instead of
+one for all, restarting any process that dies with its own list.
+"""
+
+from __future__ import annotations
+
+import os
+from uuid import uuid4
+
+from rq.worker_pool import ForkProcess, WorkerData, WorkerPool, run_worker
+
+from tlprobe_server.queues import PRIORITY, Lane, lane_of, queue_name
+from tlprobe_server.settings import Settings, get_settings
+
+
+def layout(settings: Settings) -> list[list[str]]:
+    """The queue names each worker process of a host takes, in order of preference."""
+    both = [queue_name(settings, lane) for lane in PRIORITY]
+    return [both] * settings.workers + [[queue_name(settings, Lane.interactive)]] * settings.interactive_workers
+
+
+class QueuePolicy:
+    """Mixed into the RQ worker class: the interactive streak rule, and bulk jobs run niced."""
+
+    _interactive_streak = 0
+
+    def reorder_queues(self, reference_queue) -> None:
+        """Called by RQ after each job it takes from ``reference_queue``: the order of the next dequeue."""
+        settings = get_settings()
+        own = {lane_of(settings, queue.name): queue for queue in self.queues}
+        if set(own) != set(PRIORITY):
+            return  # a worker of one queue: nothing to order
+        taken = lane_of(settings, reference_queue.name)
+        self._interactive_streak = self._interactive_streak + 1 if taken is Lane.interactive else 0
+        first = Lane.bulk if self._interactive_streak >= settings.max_interactive_streak else Lane.interactive
+        self._ordered_queues = [own[first]] + [queue for lane, queue in own.items() if lane is not first]
+
+    def main_work_horse(self, job, queue) -> None:
+        """The work horse (forked for each job) of a bulk job lowers its own priority first."""
+        settings = get_settings()
+        if settings.bulk_niceness and lane_of(settings, queue.name) is Lane.bulk:
+            os.nice(settings.bulk_niceness)
+        super().main_work_horse(job, queue)
+
+
+class LanePool(WorkerPool):
+    """RQ's WorkerPool with a list of queues per worker process (``queues_per_worker``, one list per
+    process); a process that dies is restarted with its list."""
+
+    def __init__(self, queues_per_worker: list[list[str]], *args, **kwargs) -> None:
+        super().__init__(sorted({name for names in queues_per_worker for name in names}), *args,
+                         num_workers=len(queues_per_worker), **kwargs)
+        self.queues_per_worker = queues_per_worker
+        self.slots: dict[str, int] = {}  # worker name -> index of its list
+
+    def start_workers(self, burst: bool = True, _sleep: float = 0, logging_level: str = "INFO") -> None:
+        for slot in range(len(self.queues_per_worker)):
+            self.start_slot(slot, burst=burst, _sleep=_sleep, logging_level=logging_level)
+
+    def check_workers(self, respawn: bool = True) -> None:
+        self.reap_workers()
+        if respawn and self.status != self.Status.STOPPED:
+            for slot in set(range(len(self.queues_per_worker))) - set(self.slots.values()):
+                self.start_slot(slot, burst=self._burst, _sleep=self._sleep)
+
+    def handle_dead_worker(self, worker_data: WorkerData) -> None:
+        super().handle_dead_worker(worker_data)
+        self.slots.pop(worker_data.name, None)
+
+    def start_slot(self, slot: int, burst: bool = True, _sleep: float = 0, logging_level: str = "INFO") -> None:
+        name = uuid4().hex
+        process = self.process_for(name, self.queues_per_worker[slot], burst, _sleep, logging_level)
+        process.start()
+        self.worker_dict[name] = WorkerData(name=name, pid=process.pid, process=process)
+        self.slots[name] = slot
+        self.log.debug("spawned worker %s (pid %d) on %s", name, process.pid, ", ".join(self.queues_per_worker[slot]))
+
+    def process_for(self, name: str, queue_names: list[str], burst: bool, _sleep: float, logging_level: str):
+        """RQ's worker process (as ``WorkerPool.get_worker_process`` makes it) on ``queue_names``."""
+        return ForkProcess(
+            target=run_worker,
+            args=(name, queue_names, self._connection_class, self._pool_class, self._pool_kwargs),
+            kwargs={"_sleep": _sleep, "burst": burst, "logging_level": logging_level, "worker_class": self.worker_class,
+                    "job_class": self.job_class, "queue_class": self.queue_class, "serializer": self.serializer,
+                    "exception_handlers": self.exception_handlers},
+            name=f"Worker {name} (WorkerPool {self.name})")
