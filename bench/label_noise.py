@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from bench import finite_size as fs
+from bench import versioned
 from tlprobe.contract.learning_curve import LearningCurveRequest
 from worker.science import SCIENCE_VERSION
 from worker.science.artifacts import MemoryArtifactStore
@@ -66,26 +67,26 @@ def run(path: Path = DATA) -> dict[str, Any]:
     return cache
 
 
-def rows(cache: dict[str, Any]) -> list[dict[str, Any]]:
-    """The finite-size study's rows, with the noise level in place of the network's activation."""
+def rows(cache: dict[str, Any], version: int) -> list[dict[str, Any]]:
+    """The finite-size study's rows of ``version``'s curves, with the noise level in place of the network's
+    activation."""
     out = []
-    for name, entry in cache.items():
-        version, _, noise, target = name.split("/", 3)
-        if version != f"v{SCIENCE_VERSION}":
-            continue
-        out += [{**row, "activation": noise} for row in fs.rows({f"{version}/N={N}/erf/{target}": entry})]
+    for name, entry in versioned.at(cache, version).items():
+        _, noise, target = name.split("/", 2)
+        out += [{**row, "activation": noise} for row in versioned.finite_size_rows({f"N={N}/erf/{target}": entry})]
     return out
 
 
-def noiseless() -> dict[str, fs.Pooled]:
-    """The finite-size study's pooled gaps at N = 400 (erf network), by protocol."""
-    return {p.protocol: p for p in fs.pooled(fs.rows(fs.load())) if p.n == N and p.activation == "erf"}
+def noiseless(version: int) -> dict[str, fs.Pooled]:
+    """The finite-size study's pooled gaps at N = 400 (erf network) at ``version``, by protocol."""
+    table = versioned.finite_size_rows(versioned.at(fs.load(), version))
+    return {p.protocol: p for p in fs.pooled(table) if p.n == N and p.activation == "erf"}
 
 
-def checks(points: list[fs.Pooled]) -> list[tuple[str, bool, str]]:
+def checks(points: list[fs.Pooled], version: int) -> list[tuple[str, bool, str]]:
     """Per (protocol, p): the pooled gap within THRESHOLD, and within 3 standard errors of the noiseless
-    gap at N = 400 (agreement like the noiseless case)."""
-    clean = noiseless()
+    gap at N = 400 (agreement like the noiseless case) of the same science version."""
+    clean = noiseless(version)
     out = []
     for p in points:
         out.append((f"{p.protocol} at {p.activation}: |pooled gap| <= {THRESHOLD}", abs(p.mean) <= THRESHOLD,
@@ -100,16 +101,18 @@ def checks(points: list[fs.Pooled]) -> list[tuple[str, bool, str]]:
 
 def render(path: Path = DATA) -> list[str]:
     cache = fs.load(path)
-    if not cache:
+    version = versioned.latest(cache)
+    if version is None:
         raise FileNotFoundError(path)
-    table = rows(cache)
+    table = rows(cache, version)
     points = fs.pooled(table)
-    clean = noiseless()
-    sources = {name.split("/")[2]: entry["source_test_error"] for name, entry in cache.items()}
+    clean = noiseless(version)
+    sources = {name.split("/")[1]: entry["source_test_error"] for name, entry in versioned.at(cache, version).items()}
     lines = ["", "## Label noise: theory against simulation at N = K = 400", "",
              "Written from `docs/data/label_noise.json` (`python -m bench.label_noise`, module docstring for the",
-             "method). The finite-size study's setting at N = 400 (D = 100, erf inputs and network, n_s = 2000, 100",
-             "epochs, M = 50000, 12 seeds x 20000 test samples, the theory's optimal lambda, its two targets) with",
+             f"method), computed at science version {version}. The finite-size study's setting at N = 400 (D = 100,",
+             "erf inputs and network, n_s = 2000, 100 epochs, M = 50000, 12 seeds x 20000 test samples, the theory's",
+             "optimal lambda, its two targets) with",
              "every label flipped with probability p, on source and target alike. Test errors are against the",
              "noisy labels, in theory and simulation. Source network's test error (noisy labels): "
              + ", ".join(f"{sources[f'p={p:g}']:.4f} at p = {p:g}" for p in NOISE if f"p={p:g}" in sources) + ".",
@@ -125,7 +128,7 @@ def render(path: Path = DATA) -> list[str]:
         largest = max((p.largest for p in line.values()), default=float("nan"))
         lines.append(f"| {protocol} | {base} | " + " | ".join(cells) + f" | {largest:.4f} |")
     lines += ["", "### Assertions", ""]
-    lines += [f"- {'PASS' if ok else 'FAIL'}: {what} ({detail})" for what, ok, detail in checks(points)]
+    lines += [f"- {'PASS' if ok else 'FAIL'}: {what} ({detail})" for what, ok, detail in checks(points, version)]
     lines += ["", "### Every cell", "",
               "| protocol | p | target | alpha | lambda | theory | MC error | simulation | s.e.m. | gap |",
               "|---|---|---|---|---|---|---|---|---|---|"]
@@ -138,11 +141,11 @@ def render(path: Path = DATA) -> list[str]:
 
 def main() -> int:
     cache = run()
-    points = fs.pooled(rows(cache))
+    points = fs.pooled(rows(cache, int(SCIENCE_VERSION)))
     for point in points:
         print(f"{point.protocol:6s} {point.activation:6s} gap {point.mean:+.4f} +- {point.se:.4f} "
               f"(largest {point.largest:.4f}, {point.cells} cells)")
-    results = checks(points)
+    results = checks(points, int(SCIENCE_VERSION))
     for what, ok, detail in results:
         print(f"{'PASS' if ok else 'FAIL'} {what}: {detail}")
     return 0 if all(ok for _, ok, _ in results) else 1

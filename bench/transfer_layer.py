@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from bench import finite_size as fs
+from bench import versioned
 from tlprobe.contract.learning_curve import LearningCurveRequest
 from worker.science import SCIENCE_VERSION
 from worker.science.artifacts import MemoryArtifactStore
@@ -70,13 +71,12 @@ def validate(path: Path = DATA) -> dict[str, Any]:
     return cache
 
 
-def rows(cache: dict[str, Any]) -> list[dict[str, Any]]:
-    """The finite-size study's rows, with "l=1" / "l=2" in place of the network's activation."""
+def rows(cache: dict[str, Any], version: int) -> list[dict[str, Any]]:
+    """The finite-size study's rows of ``version``'s curves, with "l=1" / "l=2" in place of the activation."""
     out = []
-    for name, entry in cache.items():
-        version, _, _, layer, target = name.split("/", 4)
-        if version == f"v{SCIENCE_VERSION}":
-            out += [{**row, "activation": layer} for row in fs.rows({f"{version}/N={N}/erf/{target}": entry})]
+    for name, entry in versioned.at(cache, version).items():
+        _, _, layer, target = name.split("/", 3)
+        out += [{**row, "activation": layer} for row in versioned.finite_size_rows({f"N={N}/erf/{target}": entry})]
     return out
 
 
@@ -90,16 +90,19 @@ def checks(table: list[dict[str, Any]]) -> list[tuple[str, bool, str]]:
 
 def render(path: Path = DATA) -> list[str]:
     cache = fs.load(path)
-    if not cache:
+    version = versioned.latest(cache)
+    if version is None:
         raise FileNotFoundError(path)
-    table = rows(cache)
+    table = rows(cache, version)
     points = fs.pooled(table)
-    source = next(iter(cache.values()))["source_test_error"]
-    one_layer = {p.protocol: p for p in fs.pooled(fs.rows(fs.load())) if p.n == N and p.activation == "erf"}
+    source = next(iter(versioned.at(cache, version).values()))["source_test_error"]
+    one_layer = {p.protocol: p for p in fs.pooled(versioned.finite_size_rows(versioned.at(fs.load(), version)))
+                 if p.n == N and p.activation == "erf"}
     lines = ["", "## Which layer: theory against simulation at N = K = 400, two hidden layers", "",
              "Written from `docs/data/transfer_layer.json` (`python -m bench.transfer_layer validate`, module",
-             "docstring for the method). The finite-size study's setting at N = 400 (D = 100, erf, n_s = 2000, 100",
-             "epochs, M = 50000, 12 seeds x 20000 test samples, the theory's optimal lambda, its two targets) with a",
+             f"docstring for the method), computed at science version {version}. The finite-size study's setting at",
+             "N = 400 (D = 100, erf, n_s = 2000, 100 epochs, M = 50000, 12 seeds x 20000 test samples, the theory's",
+             "optimal lambda, its two targets) with a",
              f"source network of L = 2 hidden layers (source test error {source:.4f}); tf on hidden layer l, rf on a",
              "random network of depth l. The theory is the GCM on the Monte Carlo covariances of those features",
              "(Gaussian equivalence of trained deep features is conjectured: [model.md](model.md)).", "",
@@ -152,6 +155,9 @@ def probe_request(knob: str, value: float, layer: int, simulate: bool) -> Learni
 def picture_data(path: Path = FINDINGS) -> dict[str, Any]:
     """Every (knob, value, layer) curve, computed where missing: {"cells": {name: curve summary}, ...}."""
     data = fs.load(path) or {"cells": {}}
+    current = f"v{SCIENCE_VERSION}/"
+    if any(not name.startswith(current) for name in data["cells"]):  # computed by an older engine: redone
+        data["cells"] = {name: cell for name, cell in data["cells"].items() if name.startswith(current)}
     store = MemoryArtifactStore()  # one source network for the whole picture
     for knob in KNOBS:
         for value in sorted(set(VALUES) | set(SIMULATED)):
@@ -179,7 +185,13 @@ def picture_data(path: Path = FINDINGS) -> dict[str, Any]:
 
 
 def curve(data: dict[str, Any], knob: str, value: float, layer: int, protocol: str = "tf") -> dict[str, Any]:
-    return data["cells"][f"v{SCIENCE_VERSION}/{knob}={value:g}/l={layer}"]["curves"][protocol]
+    """A cell of the newest science version the picture's cache holds."""
+    return data["cells"][f"v{versioned.latest(data['cells'])}/{knob}={value:g}/l={layer}"]["curves"][protocol]
+
+
+def curve_source_error(data: dict[str, Any]) -> float:
+    version = versioned.latest(data["cells"])
+    return next(entry for key, entry in data["cells"].items() if versioned.version_of(key) == version)["source_test_error"]
 
 
 def best_layers(data: dict[str, Any], knob: str) -> np.ndarray:
@@ -203,7 +215,7 @@ def quoted(data: dict[str, Any]) -> dict[str, str]:
         for protocol in ("rf", "linear"):
             other = curve(data, knob, value, 1, protocol)
             out[f"{knob} {value}, alpha 4, {protocol}"] = f"{other['theory'][a4]:.3f} ({other['simulation'][a4]:.3f})"
-    out["source test error"] = f"{next(iter(data['cells'].values()))['source_test_error']:.3f}"
+    out["source test error"] = f"{curve_source_error(data):.3f}"
     return out
 
 
@@ -252,8 +264,8 @@ def draw(data: dict[str, Any], path: Path = PICTURE) -> None:
         bottom.set_title(f"best layer (theory): blue 1, purple 2, red 3; numbers: its lead over the\nnext best "
                          f"layer, pale where below {RESOLVED} (the theory-simulation gap at this size)", fontsize=9)
     figure.suptitle(f"Which layer to transfer: D = 40, N = K = 150, n_s = 3000, L = 3, each readout at its optimal "
-                    f"lambda (source test error {next(iter(data['cells'].values()))['source_test_error']:.3f})",
-                    fontsize=10)
+                    f"lambda (source test error {curve_source_error(data):.3f}; science version "
+                    f"{versioned.latest(data['cells'])})", fontsize=10)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
@@ -263,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     parts = (argv if argv is not None else sys.argv[1:]) or ["validate", "picture"]
     status = 0
     if "validate" in parts:
-        results = checks(rows(validate()))
+        results = checks(rows(validate(), int(SCIENCE_VERSION)))
         for what, ok, detail in results:
             print(f"{'PASS' if ok else 'FAIL'} {what}: {detail}")
         status |= 0 if all(ok for _, ok, _ in results) else 1
