@@ -4,7 +4,8 @@ Runs (or reads from its cache, docs/data/finite_size.json) the finite-size study
 ``bench/finite_size.py``: N in {200, 400, 800, 1600} (tf to 800), D = N / 4, K = N, tf / rf / linear, erf and
 relu networks, two targets, alpha in {0.5, 1, 2, 4}, each readout at the theory's optimal lambda.
 Writes docs/validation.md (tables, power-law fits, docs/img/finite_size_gap.png) with the relu study
-of ``bench/relu_gap.py`` when its cache is there, and asserts, per (protocol, sigma_h):
+of ``bench/relu_gap.py``, the label-noise study of ``bench/label_noise.py`` and the transfer-layer study
+of ``bench/transfer_layer.py`` when their caches are there, and asserts, per (protocol, sigma_h):
 
   * the gap shrinks with N: per series, the pooled gap at the largest N is below the one at N = 200
     and the fitted exponent's interval (one standard error) excludes 0; over the series, the mean
@@ -175,12 +176,13 @@ def main() -> int:
     results = checks(points)
     picture(points)
     lines = render(cache, points, results)
-    try:
-        from bench import relu_gap
+    from bench import label_noise, relu_gap, transfer_layer
 
-        lines += relu_gap.render()
-    except FileNotFoundError:
-        pass
+    for study in (relu_gap, label_noise, transfer_layer):  # each from its own cache, when it was run
+        try:
+            lines += study.render()
+        except FileNotFoundError:
+            pass
     OUT.write_text("\n".join(lines))
     for what, ok, detail in results:
         print(f"{'PASS' if ok else 'FAIL'} {what}: {detail}")

@@ -89,10 +89,15 @@ def learning_curve_cost(request: LearningCurveRequest,
     net = request.network
     sizes = _sizes(request, datasets)
     d, n, k = sizes.latent, sizes.inputs, net.hidden_units
+    # a deeper network adds K x K products per sample: (L - 1) K^2 beside N K in the source network's
+    # layers, (l - 1) K^2 in the readouts' features (tf at layer l, rf at depth l)
+    deep, layer = (net.hidden_layers - 1) * k * k, (request.transfer_layer - 1) * k * k
     batch = net.batch_size or net.n_samples
-    training = 4.0 * net.n_samples * n * k * net.epochs + 2.0 * (net.n_samples + sizes.source_test) * (d * n + n * k)
+    training = 4.0 * net.n_samples * (n * k + deep) * net.epochs
+    training += 2.0 * (net.n_samples + sizes.source_test) * (d * n + n * k + deep)
     training += STEP_OVERHEAD * optimiser_steps(net.n_samples, net.batch_size, net.epochs)
-    memory = {"training": BYTES * (net.n_samples * (n + 1) + 3 * batch * k + 6 * k * n) + sizes.data_bytes}
+    memory = {"training": BYTES * (net.n_samples * (n + 1) + 3 * batch * k * net.hidden_layers + 6 * (k * n + deep))
+              + sizes.data_bytes}
     work = training
     dims = {p: (n if p == Protocol.linear else k) for p in request.readout_protocols}
     # finetune's probe is a tf readout (fitted per seed and alpha, lambda chosen like tf's) even
@@ -104,12 +109,13 @@ def learning_curve_cost(request: LearningCurveRequest,
     if request.theory is not None:
         m = sizes.covariance_samples
         for protocol, p in solved.items():
+            through = 0 if protocol == Protocol.linear else layer  # the features' K x K layers
             if request.uses_datasets:  # covariances of the data (and of its two halves), three spectra
-                work += 2.0 * m * (n * p + p * p / 2 + p * n) + 3 * 30.0 * p**3
+                work += 2.0 * m * (n * p + through + p * p / 2 + p * n) + 3 * 30.0 * p**3
             elif protocol == Protocol.linear:
                 work += 2.0 * n * n * d + 30.0 * n**3
             else:
-                work += 2.0 * m * (d * n + n * k + k * k / 2 + k * d) + 3 * 30.0 * k**3
+                work += 2.0 * m * (d * n + n * k + layer + k * k / 2 + k * d) + 3 * 30.0 * k**3
             memory[f"spectra:{protocol}"] = BYTES * (4 * p * p + MC_CHUNK * (n + p + d)) + sizes.data_bytes
     if request.simulation is not None:
         sim = request.simulation
@@ -119,19 +125,22 @@ def learning_curve_cost(request: LearningCurveRequest,
         # fits per (seed, alpha): one, plus grid x folds on 4/5 of the samples when cross-validating lambda
         folds = CROSS_VALIDATION_FOLDS
         fits = 1 + (len(CROSS_VALIDATION_GRID) * (folds - 1) if request.readout.optimal and request.theory is None else 0)
-        for p in fitted.values():
-            per_seed = 2.0 * sizes.simulation_test * (d * n + n * p)
-            per_seed += sum(2.0 * t * (d * n + n * p) + 4.0 * READOUT_ITERATIONS * t * p * fits for t in n_train)
+        for protocol, p in fitted.items():
+            through = 0 if protocol == Protocol.linear else layer
+            per_seed = 2.0 * sizes.simulation_test * (d * n + n * p + through)
+            per_seed += sum(2.0 * t * (d * n + n * p + through) + 4.0 * READOUT_ITERATIONS * t * p * fits for t in n_train)
             work += seeds * per_seed
         # network protocols, each with its own schedule: scratch's epochs; finetune's twice when it
         # trains once to choose the epochs and again on the whole training set
+        # (scratch trains the source network's L layers, finetune the first l of them)
         runs = []
         if Protocol.scratch in request.protocols:
-            runs.append((sim.scratch.epochs, sim.scratch.batch_size))
+            runs.append((sim.scratch.epochs, sim.scratch.batch_size, deep))
         if Protocol.finetune in request.protocols:
-            runs.append((sim.finetune.epochs * (2 if sim.finetune.validation_fraction else 1), sim.finetune.batch_size))
-        work += seeds * sum(4.0 * t * n * k * epochs + STEP_OVERHEAD * optimiser_steps(t, batch, epochs)
-                            for t in n_train for epochs, batch in runs)
+            runs.append((sim.finetune.epochs * (2 if sim.finetune.validation_fraction else 1), sim.finetune.batch_size,
+                         layer))
+        work += seeds * sum(4.0 * t * (n * k + extra) * epochs + STEP_OVERHEAD * optimiser_steps(t, batch, epochs)
+                            for t in n_train for epochs, batch, extra in runs)
         memory["simulation"] = BYTES * (max(n_train) * (n + 2 * widest) + sizes.simulation_test * (n + len(dims) * widest))
         memory["simulation"] += sizes.data_bytes
     return Cost(work=work, memory=max(memory.values()), training=training)

@@ -1,8 +1,11 @@
 """Cache keys are canonical: key order and spelled-out defaults do not change them."""
 
+import hashlib
+import json
+
 import pytest
 
-from tlprobe.cache_key import cache_key
+from tlprobe.cache_key import cache_key, canonical_json
 from tlprobe.contract.common import Protocol
 from tlprobe.contract.learning_curve import LearningCurveRequest
 from tlprobe.kinds import KINDS
@@ -32,8 +35,16 @@ def test_cache_key_ignores_key_order_and_spelled_out_defaults():
 #: The simulation section changed shape on purpose (issue 9: ``scratch`` and ``finetune`` each got
 #: their own settings in place of the shared ``epochs`` / ``learning_rate``), so the keys of the
 #: requests with a simulation were re-pinned then; the others kept theirs.
+#: Issue 19 added four fields (source.label_noise, target.label_noise, network.hidden_layers,
+#: readout.transfer_layer), so every canonical JSON gained them on purpose, and schema version 2 says so.
+#: The keys were re-pinned then (still computed at the versions below, which only the monkeypatch sets);
+#: the keys from before are kept beside them (``BEFORE_ISSUE_19``) and the canonical JSON with exactly
+#: those four fields taken out must still give them: nothing else moved.
 OLD_DEFAULT = {"readout": {"regularisation": 0.1}}
 PINNED_VERSIONS = {"SCHEMA_VERSION": "1", "SCIENCE_VERSION": "1"}
+#: per request section, the fields issue 19 added (at the values the requests below give them)
+ISSUE_19_FIELDS = {"source": "label_noise", "target": "label_noise", "network": "hidden_layers",
+                   "readout": "transfer_layer"}
 PINNED = [
     ("learning_curve", OLD_DEFAULT, "5a964a1bc9ad487711c6d81d012efbfde72c356cc9a7c6799e66036100930923"),
     ("learning_curve", {"source": {"latent_dim": 5, "input_dim": 20},
@@ -53,6 +64,16 @@ PINNED = [
 ]
 
 
+BEFORE_ISSUE_19 = [key for _, _, key in PINNED]
+PINNED = [(kind, request_, key) for (kind, request_, _), key in zip(PINNED, [
+    "12bfa63ae7c193e3b906a29fe054b5bad9391daab6cf5832ed8a9e89d5223059",
+    "713568e39d144415dbfe4e80ba7c5fb6bbc4897d8965cd41341e902da75acaac",
+    "6fa743257973848eb4a1406b4a47811aeb1c68739d35ed74f5c522665af905ca",
+    "f07ccccaf5d003f33b82cb1167812b953396df87daaefde32799ca89d618f2cf",
+    "2f396c3f3c2519773d8712d9cfba1bec308a698162bb136782e503a777dee463",
+    "d83d9b48c541c1c5f2d37f39d6888620cecc221031d42850a6b7d4c5cc473a3a"])]
+
+
 @pytest.mark.parametrize("kind, request_, key", PINNED)
 def test_synthetic_cache_keys_are_pinned(monkeypatch, kind, request_, key):
     for name, value in PINNED_VERSIONS.items():
@@ -60,6 +81,23 @@ def test_synthetic_cache_keys_are_pinned(monkeypatch, kind, request_, key):
     request = KINDS[kind].request.model_validate(request_)
     assert cache_key(kind, request) == key
     assert KINDS[kind].job_id(request) == f"{KINDS[kind].prefix}-{key[:40]}"
+
+
+def _without_issue_19_fields(value):
+    """The request's JSON with the four fields of issue 19 removed, wherever their sections appear."""
+    if isinstance(value, dict):
+        return {k: _without_issue_19_fields(v) if not isinstance(v, dict) or k not in ISSUE_19_FIELDS else
+                {f: _without_issue_19_fields(x) for f, x in v.items() if f != ISSUE_19_FIELDS[k]}
+                for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("kind, request_, key", [(k, r, old) for (k, r, _), old in zip(PINNED, BEFORE_ISSUE_19)])
+def test_only_the_fields_of_issue_19_changed_the_canonical_json(kind, request_, key):
+    request = KINDS[kind].request.model_validate(request_)
+    old = json.dumps(_without_issue_19_fields(json.loads(canonical_json(request))), sort_keys=True, separators=(",", ":"))
+    versions = "|".join(f"{name.split('_')[0].lower()}={value}" for name, value in PINNED_VERSIONS.items())
+    assert hashlib.sha256(f"{kind}|{versions}|{old}".encode()).hexdigest() == key
 
 
 def test_synthetic_artifact_keys_are_pinned(monkeypatch):

@@ -7,8 +7,8 @@ Each cell sets the fields its two axes name (``contract.axes``). Cells sharing e
 form a group; cells sharing a source task and network share a *network part* (one source network per
 value of an axis over the network or the source task), which trains that network once. Each group
 gets a *theory part*: a learning curve over all its alphas without simulation, which builds the
-group's spectra once and solves every alpha; groups that differ only in the readout's lambda share
-their spectra, so their theory parts wait for the first one. With simulation, each chunk of
+group's spectra once and solves every alpha; groups that differ only in the readout's lambda (or the
+target's label noise) share their spectra, so their theory parts wait for the first one. With simulation, each chunk of
 ``chunk`` alphas becomes a *simulation part* that waits for its theory part. Parts are ordinary
 learning-curve requests: their results are cached and shared with the learning-curve endpoint, and
 a cell equals the same alpha computed through that endpoint.
@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tlprobe.contract.axes import AXES
-from tlprobe.contract.learning_curve import LearningCurveRequest
+from tlprobe.contract.learning_curve import LearningCurveRequest, TargetParams
 from tlprobe.contract.phase_diagram import PhaseDiagramRequest, SourceNetworkRequest
 
 Cell = tuple[int, int, int]  # (x_index, y_index, index of the cell's alpha in the part's alphas)
@@ -74,6 +74,11 @@ def _check_cell(request: PhaseDiagramRequest, xi: int, yi: int, sections: dict[s
         raise InvalidCell(f"cell {where}: {exc.errors()[0]['msg']}") from None
 
 
+def _spectra_target(target: Any) -> Any:
+    """The part of a synthetic target its spectra depend on: all but its label noise."""
+    return target.model_copy(update={"label_noise": 0.0}) if isinstance(target, TargetParams) else target
+
+
 def plan(request: PhaseDiagramRequest, chunk: int) -> Plan:
     groups: dict[tuple, list[tuple[int, int, float]]] = {}
     for yi in range(len(request.y_axis.values)):
@@ -94,7 +99,7 @@ def plan(request: PhaseDiagramRequest, chunk: int) -> Plan:
         theory_index = None
         if request.theory is not None and readout:
             theory_index = len(parts)
-            spectra = spectra_first.setdefault((source, network, target), theory_index)
+            spectra = spectra_first.setdefault((source, network, _spectra_target(target)), theory_index)
             parts.append(Part(
                 LearningCurveRequest(**common, alphas=alphas, protocols=readout, theory=request.theory, simulation=None),
                 "theory", tuple((xi, yi, alphas.index(a)) for xi, yi, a in cells), net,

@@ -1,7 +1,10 @@
 """The correlated hidden manifold model (MODEL.md section 1).
 
 A :class:`Task` is (F, theta, sigma): latent c ~ N(0, I_D), input x = sigma(F^T c / sqrt(D)),
-label y = sign(theta . c / sqrt(D)) (sign(0) = +1, a null event).
+label y = sign(theta . c / sqrt(D)) (sign(0) = +1, a null event), flipped with probability p (the
+task's ``label_noise``, MODEL.md section 8). Flips come from a generator of their own (``flips``), one
+uniform u per sample and a flip where u < p: the latents and inputs do not depend on p, a larger p
+flips a superset of the labels of a smaller one, and with p = 0 nothing is drawn.
 
 The source is **nested in D**: latent coordinate i gets its teacher entry theta_i and then its row
 F_i from the stream (source seed, i) alone, so the task with D coordinates is exactly the first D
@@ -39,6 +42,7 @@ class Task:
     activation: str
     #: the seed whose nested sequence F and theta are the first D coordinates of (a source task)
     latent_seed: int | None = None
+    label_noise: float = 0.0  # p: probability that a sample's label is flipped
 
     @property
     def latent_dim(self) -> int:
@@ -53,18 +57,32 @@ class Task:
         return act.value(latents @ self.features / np.sqrt(self.latent_dim))
 
     def labels(self, latents: Array) -> Array:
+        """The teacher's clean labels sign(theta . c)."""
         return np.where(latents @ self.teacher >= 0.0, 1.0, -1.0)
 
-    def sample(self, n: int, rng: np.random.Generator) -> tuple[Array, Array, Array]:
-        """n samples (c, x, y). Drawing n = a + b in one call equals drawing a then b."""
-        latents = rng.standard_normal((n, self.latent_dim))
-        return latents, self.inputs(latents), self.labels(latents)
+    def flip(self, labels: Array, flips: np.random.Generator) -> Array:
+        """``labels`` with each flipped where a uniform draw of ``flips`` is below p (in place; drawn only
+        when p > 0)."""
+        if self.label_noise > 0.0:
+            labels[flips.random(labels.shape[0]) < self.label_noise] *= -1.0
+        return labels
 
-    def sample_chunks(self, n: int, rng: np.random.Generator,
-                      chunk_size: int = DEFAULT_CHUNK) -> Iterator[tuple[Array, Array, Array]]:
+    def sample(self, n: int, rng: np.random.Generator,
+               flips: np.random.Generator | None = None) -> tuple[Array, Array, Array]:
+        """n samples (c, x, y). Drawing n = a + b in one call equals drawing a then b (from both
+        generators). ``flips``: the generator of the label flips; without it y is the teacher's clean
+        label (for uses that ignore labels, or need the clean ones)."""
+        latents = rng.standard_normal((n, self.latent_dim))
+        labels = self.labels(latents)
+        if flips is not None:
+            self.flip(labels, flips)
+        return latents, self.inputs(latents), labels
+
+    def sample_chunks(self, n: int, rng: np.random.Generator, chunk_size: int = DEFAULT_CHUNK,
+                      flips: np.random.Generator | None = None) -> Iterator[tuple[Array, Array, Array]]:
         """The same n samples as :meth:`sample`, in chunks of at most ``chunk_size`` (bounded memory)."""
         for start in range(0, n, chunk_size):
-            yield self.sample(min(chunk_size, n - start), rng)
+            yield self.sample(min(chunk_size, n - start), rng, flips)
 
 
 def latent_coordinates(seed: int, start: int, stop: int, input_dim: int) -> tuple[Array, Array]:
@@ -81,10 +99,12 @@ def latent_coordinates(seed: int, start: int, stop: int, input_dim: int) -> tupl
 
 def make_source(spec: SourceParams) -> Task:
     features, teacher = latent_coordinates(spec.seed, 0, spec.latent_dim, spec.input_dim)
-    return Task(features=features, teacher=teacher, activation=spec.activation.value, latent_seed=spec.seed)
+    return Task(features=features, teacher=teacher, activation=spec.activation.value, latent_seed=spec.seed,
+                label_noise=spec.label_noise)
 
 
 def make_target(source: Task, spec: TargetParams) -> Task:
+    """The target task of ``spec`` (its own label noise: the source's is not inherited)."""
     d_source, n_inputs = source.features.shape
     d_target = d_source + spec.latent_change
     if d_target < 1:
@@ -118,4 +138,4 @@ def make_target(source: Task, spec: TargetParams) -> Task:
     # 4. teacher noise: theta_t = sqrt(1 - delta) theta + sqrt(delta) theta'.
     rotation = generator(spec.seed, Stream.TARGET_TEACHER_NOISE).standard_normal(d_target)
     teacher = np.sqrt(1.0 - spec.teacher_noise) * teacher + np.sqrt(spec.teacher_noise) * rotation
-    return Task(features=features, teacher=teacher, activation=source.activation)
+    return Task(features=features, teacher=teacher, activation=source.activation, label_noise=spec.label_noise)

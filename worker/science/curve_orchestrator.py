@@ -71,7 +71,7 @@ def solved_curve(run: CurveRun, data: DataSource, protocol: Protocol, arrays: di
     stage = f"{data.theory_kind}:{protocol.value}"
     with run.timed(stage):
         run.progress(stage, 0, 1)
-        curve = theory_curve(data.spec, arrays, data.input_dim)
+        curve = theory_curve(data.spec, arrays, data.input_dim, data.label_noise)
         run.progress(stage, 1, 1)
     return curve
 

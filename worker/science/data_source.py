@@ -37,6 +37,8 @@ class DataSource(typing.Protocol):
     covariance_estimates: str
     #: the source's entries in the result's ``meta.numerics``
     numerics: dict[str, Any]
+    #: p of the target labels in the solved curve: the labels' flip probability (MODEL.md section 8)
+    label_noise: float
 
     @property
     def input_dim(self) -> int: ...

@@ -54,6 +54,7 @@ class DatasetSplitSource:
     covariance_estimates = "gaussian_equivalent"
     numerics = {"standardisation": "per-feature mean and standard deviation of the source training split"}
     target_latent_dim = None
+    label_noise = 0.0  # the Gaussian-equivalent model's labels are its linear teacher's signs
 
     def __init__(self, spec: LearningCurveRequest, source_data: Dataset, target_data: Dataset) -> None:
         if not spec.uses_datasets:

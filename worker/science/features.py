@@ -1,7 +1,10 @@
 """Feature maps of the readout protocols (MODEL.md section 3) and their population mean.
 
-``tf``: sigma_h(W_s x / sqrt(N)) with the trained first layer (p = K);
-``rf``: sigma_h(W_0 x / sqrt(N)) with W_0 i.i.d. N(0, 1) (p = K);
+``tf``: sigma_h(W_s x / sqrt(N)) with the trained first layer (p = K); with a deeper source network,
+its l-th hidden layer h_l (``readout.transfer_layer``, MODEL.md section 9): the first l trained layers;
+``rf``: sigma_h(W_0 x / sqrt(N)) with W_0 i.i.d. N(0, 1) (p = K); at depth l, a random network of l
+layers (W_0 from ``network.seed``'s RANDOM_FEATURES stream, as for one layer; layer j >= 2, K x K, from
+(RANDOM_FEATURES, j): a deeper random network extends a shallower one);
 ``linear``: x itself (p = N).
 Features are centred by their population mean. The mean is exactly zero when the map is odd in the
 latent vector (odd sigma and, for tf/rf, odd sigma_h); for ``linear`` it is computed by quadrature
@@ -38,17 +41,29 @@ class FeatureMap:
     weights: Array | None  # (K, N) first layer for tf / rf; None for linear
     activation: str | None  # sigma_h for tf / rf
     mean: Array  # (p,) centring vector
+    deeper: tuple[Array, ...] = ()  # layers 2 .. l (K x K) of a deeper map: h_j = sigma_h(W_j h_(j-1) / sqrt(K))
 
     @property
     def dim(self) -> int:
         return self.mean.shape[0]
+
+    @property
+    def depth(self) -> int:
+        """l: hidden layers the map goes through (0 for the raw inputs)."""
+        return 0 if self.weights is None else 1 + len(self.deeper)
 
     def raw(self, inputs: Array) -> Array:
         if self.weights is None:
             return inputs
         pre = inputs @ self.weights.T
         pre *= 1.0 / np.sqrt(self.weights.shape[1])
-        return get_activation(self.activation).value(pre)
+        act = get_activation(self.activation)
+        features = act.value(pre)
+        for layer in self.deeper:
+            pre = features @ layer.T
+            pre *= 1.0 / np.sqrt(layer.shape[1])
+            features = act.value(pre)
+        return features
 
     def __call__(self, inputs: Array) -> Array:
         features = self.raw(inputs)
@@ -58,12 +73,46 @@ class FeatureMap:
         return features
 
 
-def transferred_features(network: TwoLayerNetwork) -> FeatureMap:
-    return FeatureMap("tf", network.first_layer, network.activation, np.zeros(network.hidden_units))
+def transferred_features(network: TwoLayerNetwork, layer: int | None = None) -> FeatureMap:
+    """The source network's ``layer``-th hidden layer (default: its last)."""
+    layer = network.hidden_layers if layer is None else layer
+    if not 1 <= layer <= network.hidden_layers:
+        raise ValueError(f"layer {layer} of a network with {network.hidden_layers} hidden layers")
+    return FeatureMap("tf", network.first_layer, network.activation, np.zeros(network.hidden_units),
+                      network.deeper_layers[:layer - 1])
 
 
-def random_features(hidden_units: int, input_dim: int, activation: str, rng: np.random.Generator) -> FeatureMap:
-    return FeatureMap("rf", rng.standard_normal((hidden_units, input_dim)), activation, np.zeros(hidden_units))
+def random_features(hidden_units: int, input_dim: int, activation: str, rng: np.random.Generator,
+                    deeper: tuple[Array, ...] = ()) -> FeatureMap:
+    """A random first layer W_0 drawn from ``rng``; ``deeper``: the random layers 2 .. l, if any."""
+    return FeatureMap("rf", rng.standard_normal((hidden_units, input_dim)), activation, np.zeros(hidden_units), deeper)
+
+
+def random_network_features(spec: LearningCurveRequest, input_dim: int) -> FeatureMap:
+    """rf at depth l = the request's transfer layer: W_0 from (network.seed, RANDOM_FEATURES), layer j >= 2
+    from (network.seed, RANDOM_FEATURES, j)."""
+    net, depth = spec.network, spec.transfer_layer
+    deeper = tuple(generator(net.seed, Stream.RANDOM_FEATURES, j).standard_normal((net.hidden_units, net.hidden_units))
+                   for j in range(2, depth + 1))
+    return random_features(net.hidden_units, input_dim, net.activation.value,
+                           generator(net.seed, Stream.RANDOM_FEATURES), deeper)
+
+
+def _tf_dependencies(spec: LearningCurveRequest) -> dict[str, Any]:
+    """The network, and the layer when the network has more than one (so that the one-layer key is as
+    it was before deeper networks)."""
+    deps: dict[str, Any] = {"protocol": "tf", "network": spec.network}
+    if spec.network.hidden_layers > 1:
+        deps["layer"] = spec.transfer_layer
+    return deps
+
+
+def _rf_dependencies(spec: LearningCurveRequest) -> dict[str, Any]:
+    deps: dict[str, Any] = {"protocol": "rf", "hidden_units": spec.network.hidden_units,
+                            "activation": spec.network.activation.value, "seed": spec.network.seed}
+    if spec.transfer_layer > 1:
+        deps["depth"] = spec.transfer_layer
+    return deps
 
 
 def linear_features(input_dim: int) -> FeatureMap:
@@ -110,15 +159,11 @@ class ReadoutFeatures:
 
 READOUT_FEATURES: dict[Protocol, ReadoutFeatures] = {
     Protocol.tf: ReadoutFeatures(
-        build=lambda spec, input_dim, network: transferred_features(network),
-        dependencies=lambda spec: {"protocol": "tf", "network": spec.network}, monte_carlo=True),
+        build=lambda spec, input_dim, network: transferred_features(network, spec.transfer_layer),
+        dependencies=_tf_dependencies, monte_carlo=True),
     Protocol.rf: ReadoutFeatures(
-        build=lambda spec, input_dim, network: random_features(
-            spec.network.hidden_units, input_dim, spec.network.activation.value,
-            generator(spec.network.seed, Stream.RANDOM_FEATURES)),
-        dependencies=lambda spec: {"protocol": "rf", "hidden_units": spec.network.hidden_units,
-                                   "activation": spec.network.activation.value, "seed": spec.network.seed},
-        monte_carlo=True),
+        build=lambda spec, input_dim, network: random_network_features(spec, input_dim),
+        dependencies=_rf_dependencies, monte_carlo=True),
     Protocol.linear: ReadoutFeatures(
         build=lambda spec, input_dim, network: linear_features(input_dim),
         dependencies=lambda spec: {"protocol": "linear"}, monte_carlo=False),

@@ -4,6 +4,9 @@
 1. **Probe.** Fit the readout on the transferred features, exactly the ``tf`` protocol: logistic
    loss, the tf readout's lambda, features centred by their population mean. The network
    (W_s, a = the probe's weights, centre = the tf centring) then computes the tf readout's output.
+   With a deeper source network and transfer layer l, the network is the source's first l layers
+   under the probe (``features`` holds them), so that it too starts as the tf readout; with l = L it
+   has the source network's architecture. Every fine-tuned layer is anchored to its source layer.
 2. **Fine-tune** both layers with Adam on the sum of the logistic losses plus the penalty
    (mu / 2) |W - W_anchor|^2 + (lambda / 2) |a|^2 (divided by n: the optimiser sees the mean loss),
    where W_anchor is the source layer W_s (``anchor`` "source", L2-SP) or zero (``anchor`` "zero",
@@ -45,14 +48,16 @@ def probe(source: TwoLayerNetwork, features: FeatureMap, inputs: Array, labels: 
           regularisation: float) -> TwoLayerNetwork:
     """The source first layer with the tf readout fitted on (inputs, labels) as its second layer."""
     readout = fit_readout(features(inputs), labels, "logistic", regularisation)
-    return TwoLayerNetwork(source.first_layer, readout.weights, source.activation, centre=features.mean.copy())
+    return TwoLayerNetwork(source.first_layer, readout.weights, source.activation, centre=features.mean.copy(),
+                           deeper_layers=features.deeper)
 
 
 def _trainer(start: TwoLayerNetwork, source: TwoLayerNetwork, inputs: Array, labels: Array, regularisation: float,
              params: FinetuneParams, rng: np.random.Generator) -> Trainer:
     anchor = source.first_layer if params.anchor == "source" else None
+    deeper = start.deeper_layers if params.anchor == "source" else None  # the source's layers 2 .. l
     n = inputs.shape[0]
-    penalty = Penalty(params.regularisation / n, regularisation / n, anchor)
+    penalty = Penalty(params.regularisation / n, regularisation / n, anchor, deeper)
     return Trainer(start, inputs, labels, learning_rate=params.learning_rate, weight_decay=penalty,
                    batch_size=params.batch_size, rng=rng)
 

@@ -1,10 +1,15 @@
-"""The two-layer network f(x) = sum_k a_k (sigma_h(w_k . x / sqrt(N)) - c_k) / sqrt(K) and its training.
+"""The network f(x) = sum_k a_k (h_L(x)_k - c_k) / sqrt(K) and its training, with L hidden layers of
+width K: h_1 = sigma_h(W_1 x / sqrt(N)), h_l = sigma_h(W_l h_(l-1) / sqrt(K)) (MODEL.md sections 2 and 9).
+L = 1 (no ``deeper_layers``) is the two-layer network f(x) = sum_k a_k (sigma_h(w_k . x / sqrt(N)) - c_k) / sqrt(K),
+which keeps its own gradient and training path, unchanged to the bit (``bench/training_epoch.py``);
+deeper networks (L = 2, 3) go through ``_deep_data_gradient``.
 
 The centre c is fixed (zero unless given): a network fine-tuned from transferred features keeps the
 centring of the ``tf`` readout it starts from (MODEL.md section 3), so that its start *is* that readout.
 
 Objective (MODEL.md section 2): mean logistic loss over the training set plus an L2 penalty,
-L(W, a) = mean_mu log(1 + exp(-y_mu f(x_mu))) + (mu_W / 2) |W - W_0|_F^2 + (mu_a / 2) |a|^2.
+L(W, a) = mean_mu log(1 + exp(-y_mu f(x_mu))) + (mu_W / 2) |W - W_0|_F^2 + (mu_a / 2) |a|^2
+(with L hidden layers, mu_W / 2 times the sum over the layers of |W_l - W_l,0|^2).
 By default (``Penalty.uniform``) mu_W = mu_a = weight_decay and W_0 = 0, plain weight decay; the
 anchor W_0 = W_s of fine-tuning is L2-SP (Li et al. 2018). Minimised by Adam (beta1 = 0.9,
 beta2 = 0.999, eps = 1e-8; the penalty's gradient enters the gradient, as in torch.optim.Adam).
@@ -34,11 +39,12 @@ ProgressFn = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
-class TwoLayerNetwork:
-    first_layer: Array  # W, shape (K, N)
-    second_layer: Array  # a, shape (K,)
+class Network:
+    first_layer: Array  # W_1, shape (K, N)
+    second_layer: Array  # a, shape (K,): the readout (the second layer of a two-layer network)
     activation: str
-    centre: Array | None = None  # c, shape (K,): subtracted from the hidden units (None: zero)
+    centre: Array | None = None  # c, shape (K,): subtracted from the last hidden layer's units (None: zero)
+    deeper_layers: tuple[Array, ...] = ()  # W_2 .. W_L, each (K, K); empty for the two-layer network
 
     @property
     def hidden_units(self) -> int:
@@ -48,9 +54,22 @@ class TwoLayerNetwork:
     def input_dim(self) -> int:
         return self.first_layer.shape[1]
 
+    @property
+    def hidden_layers(self) -> int:
+        """L."""
+        return 1 + len(self.deeper_layers)
+
+    @property
+    def layers(self) -> tuple[Array, ...]:
+        """W_1 .. W_L."""
+        return (self.first_layer, *self.deeper_layers)
+
     def hidden(self, inputs: Array) -> Array:
+        """The last hidden layer's units h_L(x) - c."""
         act = get_activation(self.activation)
         hidden = act.value(inputs @ self.first_layer.T / np.sqrt(self.input_dim))
+        for layer in self.deeper_layers:
+            hidden = act.value(hidden @ layer.T / np.sqrt(layer.shape[1]))
         if self.centre is not None:
             hidden -= self.centre
         return hidden
@@ -66,23 +85,39 @@ class TwoLayerNetwork:
         return float(np.mean(np.logaddexp(0.0, -labels * self.output(inputs))))
 
 
+#: its name from before deeper networks, used across the engine
+TwoLayerNetwork = Network
+
+
 @dataclass(frozen=True)
 class Penalty:
-    """(first / 2) |W - first_anchor|^2 + (second / 2) |a|^2; ``first_anchor`` None is zero."""
+    """(first / 2) |W - first_anchor|^2 + (second / 2) |a|^2; ``first_anchor`` None is zero. With deeper
+    layers, (first / 2) |W_l - anchor_l|^2 for each, the anchors W_2 .. W_L in ``deeper_anchors`` (None:
+    zero for all)."""
 
     first: float
     second: float
     first_anchor: Array | None = None
+    deeper_anchors: tuple[Array, ...] | None = None
 
     @staticmethod
     def uniform(weight_decay: float) -> "Penalty":
         return Penalty(weight_decay, weight_decay)
 
+    def anchors(self, hidden_layers: int) -> list[Array | None]:
+        """The anchor of each hidden layer W_1 .. W_L (None: zero)."""
+        deeper = list(self.deeper_anchors) if self.deeper_anchors is not None else [None] * (hidden_layers - 1)
+        return [self.first_anchor, *deeper]
 
-def initial_network(hidden_units: int, input_dim: int, activation: str, rng: np.random.Generator) -> TwoLayerNetwork:
+
+def initial_network(hidden_units: int, input_dim: int, activation: str, rng: np.random.Generator,
+                    hidden_layers: int = 1) -> Network:
+    """W_1 (K x N), then W_2 .. W_L (K x K), then a (K), i.i.d. N(0, 1) in that order from ``rng`` (so
+    the two-layer network's draws are W_1 then a, as before deeper networks)."""
     first = rng.standard_normal((hidden_units, input_dim))
+    deeper = tuple(rng.standard_normal((hidden_units, hidden_units)) for _ in range(hidden_layers - 1))
     second = rng.standard_normal(hidden_units)
-    return TwoLayerNetwork(first_layer=first, second_layer=second, activation=activation)
+    return Network(first_layer=first, second_layer=second, activation=activation, deeper_layers=deeper)
 
 
 class _Workspace:
@@ -123,6 +158,87 @@ def _data_gradient(first: Array, second: Array, activation: str, inputs: Array, 
     derivative *= second * (1.0 / np.sqrt(hidden * n_inputs))
     np.matmul(derivative.T, inputs, out=grad_first)
     return margin, grad_second
+
+
+class _DeepWorkspace:
+    """Buffers for one batch size and L hidden layers: pre-activations, values and derivatives per layer."""
+
+    def __init__(self, batch: int, hidden: int, hidden_layers: int, input_dim: int | None = None) -> None:
+        self.layers = [_Workspace(batch, hidden) for _ in range(hidden_layers)]
+        self.backward = np.empty((batch, hidden))
+        self.inputs = np.empty((batch, input_dim)) if input_dim is not None else None
+        self.labels = np.empty(batch)
+
+
+def _deep_data_gradient(layers: tuple[Array, ...], second: Array, activation: str, inputs: Array, labels: Array,
+                        workspace: _DeepWorkspace, grads: list[Array], centre: Array | None = None
+                        ) -> tuple[Array, Array]:
+    """``_data_gradient`` for L >= 2 hidden layers: dL/dW_l written into ``grads[l - 1]``; returns the
+    margins and dL/da. Back-propagation: delta_L = dL/dpre_L = (r a^T / sqrt(K)) * sigma'(pre_L),
+    dL/dW_l = delta_l^T h_(l-1) / sqrt(width_(l-1)), delta_(l-1) = (delta_l W_l / sqrt(K)) * sigma'(pre_(l-1))."""
+    n = inputs.shape[0]
+    hidden = second.shape[0]
+    act = get_activation(activation)
+    values, derivatives = [], []
+    previous = inputs
+    for layer, buffers in zip(layers, workspace.layers):
+        pre, value, derivative = buffers.view(n)
+        np.matmul(previous, layer.T, out=pre)
+        pre *= 1.0 / np.sqrt(layer.shape[1])
+        act.value_and_derivative(pre, value, derivative)
+        values.append(value)
+        derivatives.append(derivative)
+        previous = value
+    top = values[-1]
+    if centre is not None:
+        top -= centre  # the last layer feeds no further layer: centred in place
+    margin = top @ second
+    margin *= labels / np.sqrt(hidden)
+    residual = special.expit(-margin)
+    residual *= -labels / n
+    grad_second = top.T @ residual
+    grad_second *= 1.0 / np.sqrt(hidden)
+    delta = derivatives[-1]
+    delta *= residual[:, None]
+    delta *= second * (1.0 / np.sqrt(hidden))
+    for index in range(len(layers) - 1, -1, -1):
+        below = inputs if index == 0 else values[index - 1]
+        np.matmul(delta.T, below, out=grads[index])
+        grads[index] *= 1.0 / np.sqrt(layers[index].shape[1])
+        if index > 0:
+            back = workspace.backward[:n]
+            np.matmul(delta, layers[index], out=back)
+            back *= 1.0 / np.sqrt(layers[index].shape[1])
+            back *= derivatives[index - 1]
+            delta = derivatives[index - 1]
+            delta[...] = back
+    return margin, grad_second
+
+
+def network_objective(network: Network, inputs: Array, labels: Array, penalty: Penalty | float
+                      ) -> tuple[float, list[Array], Array]:
+    """L and its gradient (dL/dW_l for l = 1 .. L, dL/da) for a network of any depth, on the given batch."""
+    if not isinstance(penalty, Penalty):
+        penalty = Penalty.uniform(penalty)
+    if not network.deeper_layers:
+        loss, grad_first, grad_second = objective_and_gradient(network.first_layer, network.second_layer,
+                                                               network.activation, inputs, labels, penalty,
+                                                               centre=network.centre)
+        return loss, [grad_first], grad_second
+    grads = [np.empty_like(layer) for layer in network.layers]
+    workspace = _DeepWorkspace(inputs.shape[0], network.hidden_units, network.hidden_layers)
+    margin, grad_second = _deep_data_gradient(network.layers, network.second_layer, network.activation, inputs,
+                                              labels, workspace, grads, network.centre)
+    loss = float(np.mean(np.logaddexp(0.0, -margin)))
+    if penalty.first:
+        for layer, grad, anchor in zip(network.layers, grads, penalty.anchors(network.hidden_layers)):
+            offset = layer if anchor is None else layer - anchor
+            loss += 0.5 * penalty.first * float(np.vdot(offset, offset))
+            grad += penalty.first * offset
+    if penalty.second:
+        loss += 0.5 * penalty.second * float(np.vdot(network.second_layer, network.second_layer))
+        grad_second += penalty.second * network.second_layer
+    return loss, grads, grad_second
 
 
 def objective_and_gradient(first: Array, second: Array, activation: str, inputs: Array, labels: Array,
@@ -193,18 +309,21 @@ class _Adam:
 
 @dataclass(frozen=True)
 class TrainingResult:
-    network: TwoLayerNetwork
+    network: Network
     train_loss: float  # objective (with weight decay) on the full training set at the end
     train_error: float
 
 
 class Trainer:
-    """Adam on the objective, one epoch at a time (``train_network`` runs it to the end)."""
+    """Adam on the objective, one epoch at a time (``train_network`` runs it to the end). A two-layer
+    network takes the path it always took; a deeper one back-propagates through its layers
+    (``_deep_data_gradient``), with Adam over W_1 .. W_L and a."""
 
-    def __init__(self, network: TwoLayerNetwork, inputs: Array, labels: Array, *, learning_rate: float,
+    def __init__(self, network: Network, inputs: Array, labels: Array, *, learning_rate: float,
                  weight_decay: float | Penalty, batch_size: int | None, rng: np.random.Generator) -> None:
         self.inputs, self.labels, self.rng = inputs, labels, rng
         self.first = network.first_layer.copy()
+        self.deeper = tuple(layer.copy() for layer in network.deeper_layers)
         self.second = network.second_layer.copy()
         self.activation = network.activation
         self.centre = network.centre
@@ -212,15 +331,25 @@ class Trainer:
         n = inputs.shape[0]
         self.batch = n if batch_size is None else min(batch_size, n)
         full = self.batch >= n
-        self.workspace = _Workspace(self.batch, self.first.shape[0], None if full else inputs.shape[1])
         penalty = self.penalty
-        self.optimiser = _Adam([self.first, self.second], learning_rate, [penalty.first, penalty.second],
-                               anchors=[penalty.first_anchor, None])
+        if not self.deeper:
+            self.workspace = _Workspace(self.batch, self.first.shape[0], None if full else inputs.shape[1])
+            self.optimiser = _Adam([self.first, self.second], learning_rate, [penalty.first, penalty.second],
+                                   anchors=[penalty.first_anchor, None])
+        else:
+            depth = 1 + len(self.deeper)
+            self.workspace = _DeepWorkspace(self.batch, self.first.shape[0], depth, None if full else inputs.shape[1])
+            self.optimiser = _Adam([self.first, *self.deeper, self.second], learning_rate,
+                                   [penalty.first] * depth + [penalty.second], anchors=[*penalty.anchors(depth), None])
 
     def _step(self, inputs: Array, labels: Array) -> None:
-        grad_first, grad_second = self.optimiser.gradients
-        _, g_second = _data_gradient(self.first, self.second, self.activation, inputs, labels, self.workspace,
-                                     grad_first, self.centre)
+        *grad_layers, grad_second = self.optimiser.gradients
+        if not self.deeper:
+            _, g_second = _data_gradient(self.first, self.second, self.activation, inputs, labels, self.workspace,
+                                         grad_layers[0], self.centre)
+        else:
+            _, g_second = _deep_data_gradient((self.first, *self.deeper), self.second, self.activation, inputs, labels,
+                                              self.workspace, grad_layers, self.centre)
         grad_second[...] = g_second
         self.optimiser.step()
 
@@ -239,20 +368,23 @@ class Trainer:
             self._step(inputs, labels)
 
     @property
-    def network(self) -> TwoLayerNetwork:
+    def network(self) -> Network:
         """The current network (a view of the weights being trained: copy before training on)."""
-        return TwoLayerNetwork(self.first, self.second, self.activation, self.centre)
+        return Network(self.first, self.second, self.activation, self.centre, self.deeper)
 
     def result(self) -> TrainingResult:
-        network = TwoLayerNetwork(first_layer=self.first.copy(), second_layer=self.second.copy(),
-                                  activation=self.activation, centre=self.centre)
+        network = Network(first_layer=self.first.copy(), second_layer=self.second.copy(), activation=self.activation,
+                          centre=self.centre, deeper_layers=tuple(layer.copy() for layer in self.deeper))
         full = self.batch >= self.inputs.shape[0]
-        loss, _, _ = objective_and_gradient(self.first, self.second, self.activation, self.inputs, self.labels,
-                                            self.penalty, self.workspace if full else None, self.centre)
+        if not self.deeper:
+            loss, _, _ = objective_and_gradient(self.first, self.second, self.activation, self.inputs, self.labels,
+                                                self.penalty, self.workspace if full else None, self.centre)
+        else:
+            loss, _, _ = network_objective(network, self.inputs, self.labels, self.penalty)
         return TrainingResult(network=network, train_loss=loss, train_error=network.error(self.inputs, self.labels))
 
 
-def train_network(network: TwoLayerNetwork, inputs: Array, labels: Array, *, epochs: int, learning_rate: float,
+def train_network(network: Network, inputs: Array, labels: Array, *, epochs: int, learning_rate: float,
                   weight_decay: float | Penalty, batch_size: int | None, rng: np.random.Generator,
                   progress: ProgressFn | None = None) -> TrainingResult:
     """Adam on the objective above; returns a new network (the input is not modified)."""

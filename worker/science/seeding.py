@@ -24,7 +24,8 @@ class Stream(IntEnum):
     SOURCE_TRAIN_DATA = 11  # network.seed: the n_s source training samples
     SOURCE_TEST_DATA = 12  # network.seed: fresh source samples for the source test error
     MINIBATCH_ORDER = 13  # (training seed): shuffling of mini-batches
-    RANDOM_FEATURES = 14  # network.seed: W_0 of the rf protocol
+    RANDOM_FEATURES = 14  # network.seed: W_0 of the rf protocol; (network.seed, 14, j): its layer j >= 2
+    LABEL_FLIPS = 15  # (seed, 15, data stream): label flips of the samples of that data stream (label_noise)
     FEATURE_MEAN = 20  # target.seed: Monte Carlo population mean of non-odd feature maps
     MC_COVARIANCE = 21  # theory.seed: Monte Carlo samples of Omega, Phi (a dataset: the order of its samples)
     SIM_TRAIN_DATA = 30  # simulation seed: target training samples (nested in n_t; a dataset: its training split's order)

@@ -50,7 +50,8 @@ class TargetSamples(Protocol):
 
 @dataclass(frozen=True)
 class TaskSamples:
-    """Fresh samples of a synthetic task: ``test_samples`` per seed for testing."""
+    """Fresh samples of a synthetic task: ``test_samples`` per seed for testing. Labels carry the task's
+    label noise in training and test sets alike (flips from their own streams)."""
 
     task: Task
     test_samples: int
@@ -60,11 +61,13 @@ class TaskSamples:
         return self.task.input_dim
 
     def test_set(self, seed: int) -> tuple[Array, Array]:
-        _, inputs, labels = self.task.sample(self.test_samples, generator(seed, Stream.SIM_TEST_DATA))
+        _, inputs, labels = self.task.sample(self.test_samples, generator(seed, Stream.SIM_TEST_DATA),
+                                             generator(seed, Stream.LABEL_FLIPS, Stream.SIM_TEST_DATA))
         return inputs, labels
 
     def training_set(self, seed: int, n: int) -> tuple[Array, Array]:
-        _, inputs, labels = self.task.sample(n, generator(seed, Stream.SIM_TRAIN_DATA))
+        _, inputs, labels = self.task.sample(n, generator(seed, Stream.SIM_TRAIN_DATA),
+                                             generator(seed, Stream.LABEL_FLIPS, Stream.SIM_TRAIN_DATA))
         return inputs, labels
 
 
@@ -77,11 +80,12 @@ class ReadoutProtocol:
 
 @dataclass(frozen=True)
 class ScratchProtocol:
-    """A two-layer network of this shape from a seeded random start (stream SIM_NETWORK_INIT)."""
+    """A network of this shape (the source network's) from a seeded random start (stream SIM_NETWORK_INIT)."""
 
     hidden_units: int
     activation: str
     params: ScratchParams
+    hidden_layers: int = 1
 
 
 @dataclass(frozen=True)
@@ -179,7 +183,7 @@ def simulate(samples: TargetSamples, alphas: Sequence[float], seeds: Sequence[in
                 slot = results.slot(name, None)
                 if isinstance(proto, ScratchProtocol):
                     start = initial_network(proto.hidden_units, samples.input_dim, proto.activation,
-                                            generator(seed, Stream.SIM_NETWORK_INIT))
+                                            generator(seed, Stream.SIM_NETWORK_INIT), proto.hidden_layers)
                     trained = train_network(start, inputs, labels, epochs=proto.params.epochs,
                                             learning_rate=proto.params.learning_rate,
                                             weight_decay=proto.params.weight_decay, batch_size=proto.params.batch_size,

@@ -68,7 +68,7 @@ def simulation_curves(run: CurveRun, spec: LearningCurveRequest, maps: dict[Prot
     for protocol in spec.protocols:
         if protocol is Protocol.scratch:
             networks[protocol.value] = ScratchProtocol(spec.network.hidden_units, spec.network.activation.value,
-                                                       sim.scratch)
+                                                       sim.scratch, spec.network.hidden_layers)
         elif protocol is Protocol.finetune:
             networks[protocol.value] = FinetuneProtocol(network, lambda_maps[Protocol.tf], lambdas["tf"], sim.finetune)
     with run.timed("simulation"):

@@ -1,9 +1,11 @@
-"""The source network of a learning curve: the two-layer network trained on its data source's source
-training set (or read back from the artifact store), and its errors on the source.
+"""The source network of a learning curve: the network of ``network.hidden_layers`` hidden layers (one:
+the two-layer network) trained on its data source's source training set (or read back from the artifact
+store), and its errors on the source.
 
 Training starts from ``network.seed`` (``Stream.NETWORK_INIT``) and orders mini-batches from it
 (``Stream.MINIBATCH_ORDER``); the data are the source's (``data_source.DataSource``). The artifact holds
-both layers and the source test, train error and train loss; its key (``network_key``) is what
+every layer (``first_layer``, ``layer_2`` .. ``layer_L``, ``second_layer``: the readout) and the source
+test, train error and train loss; its key (``network_key``) is what
 determines it, the source and the network's settings, so a learning curve differing in anything else,
 and a source network trained alone for a phase diagram (``ensure_source_network``), share it.
 """
@@ -47,18 +49,21 @@ def train_source_network(run: CurveRun, data: DataSource) -> tuple[TwoLayerNetwo
     def compute() -> dict[str, np.ndarray]:
         inputs, labels = data.source_training_set(net_spec.n_samples)
         start = initial_network(net_spec.hidden_units, data.input_dim, net_spec.activation.value,
-                                generator(net_spec.seed, Stream.NETWORK_INIT))
+                                generator(net_spec.seed, Stream.NETWORK_INIT), net_spec.hidden_layers)
         trained = train_network(start, inputs, labels, epochs=net_spec.epochs, learning_rate=net_spec.learning_rate,
                                 weight_decay=net_spec.weight_decay, batch_size=net_spec.batch_size,
                                 rng=generator(net_spec.seed, Stream.MINIBATCH_ORDER),
                                 progress=run.reporter("source_network"))
-        return {"first_layer": trained.network.first_layer, "second_layer": trained.network.second_layer,
+        deeper = {f"layer_{j}": layer for j, layer in enumerate(trained.network.deeper_layers, start=2)}
+        return {"first_layer": trained.network.first_layer, **deeper, "second_layer": trained.network.second_layer,
                 "test_error": np.array(source_test_error(trained.network, data.source_test_chunks())),
                 "train_error": np.array(trained.train_error), "train_loss": np.array(trained.train_loss)}
 
     with run.timed("source_network"):
         arrays = run.cached("network", network_key(data.spec), compute)
-    network = TwoLayerNetwork(arrays["first_layer"], arrays["second_layer"], net_spec.activation.value)
+    deeper = tuple(arrays[f"layer_{j}"] for j in range(2, net_spec.hidden_layers + 1))
+    network = TwoLayerNetwork(arrays["first_layer"], arrays["second_layer"], net_spec.activation.value,
+                              deeper_layers=deeper)
     return network, {name: float(arrays[name]) for name in SUMMARY}
 
 

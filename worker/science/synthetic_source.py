@@ -18,7 +18,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from tlprobe.contract.common import Protocol
-from tlprobe.contract.learning_curve import LearningCurveRequest
+from tlprobe.contract.learning_curve import LearningCurveRequest, TargetParams
 
 from .artifacts import artifact_key
 from .chmm import Task, make_source, make_target
@@ -33,12 +33,19 @@ from .theory_curve import spectrum_arrays
 Array = np.ndarray
 
 
+def target_inputs(target: TargetParams) -> TargetParams:
+    """The part of the target that determines its inputs and its teacher: all but its label noise (the
+    flips touch only the labels, which neither the covariances nor the feature means see)."""
+    return target.model_copy(update={"label_noise": 0.0})
+
+
 def spectra_key(spec: LearningCurveRequest, protocol: Protocol) -> str:
-    """What determines a protocol's spectra: source, target, the feature map, and the Monte Carlo samples."""
+    """What determines a protocol's spectra: source, target (but its label noise), the feature map, and the
+    Monte Carlo samples."""
     features = READOUT_FEATURES[protocol]
     monte_carlo = {"mc_samples": spec.theory.mc_samples, "seed": spec.theory.seed} if features.monte_carlo else {}
-    return artifact_key("spectra", source=spec.source, target=spec.target, features=features.dependencies(spec),
-                        monte_carlo=monte_carlo)
+    return artifact_key("spectra", source=spec.source, target=target_inputs(spec.target),
+                        features=features.dependencies(spec), monte_carlo=monte_carlo)
 
 
 class SyntheticSource:
@@ -66,17 +73,24 @@ class SyntheticSource:
         return self.spec.source.input_dim
 
     @property
+    def label_noise(self) -> float:
+        return self.spec.target.label_noise
+
+    @property
     def target_latent_dim(self) -> int:
         return self.target_task.latent_dim
 
     # --- the source network's data ---------------------------------------------------------
     def source_training_set(self, n_samples: int) -> tuple[Array, Array]:
-        _, inputs, labels = self.source_task.sample(n_samples, generator(self.spec.network.seed, Stream.SOURCE_TRAIN_DATA))
+        seed = self.spec.network.seed
+        _, inputs, labels = self.source_task.sample(n_samples, generator(seed, Stream.SOURCE_TRAIN_DATA),
+                                                    generator(seed, Stream.LABEL_FLIPS, Stream.SOURCE_TRAIN_DATA))
         return inputs, labels
 
     def source_test_chunks(self) -> Iterator[tuple[Array, Array]]:
-        rng = generator(self.spec.network.seed, Stream.SOURCE_TEST_DATA)
-        for _, inputs, labels in self.source_task.sample_chunks(self.spec.network.test_samples, rng):
+        seed = self.spec.network.seed
+        rng, flips = generator(seed, Stream.SOURCE_TEST_DATA), generator(seed, Stream.LABEL_FLIPS, Stream.SOURCE_TEST_DATA)
+        for _, inputs, labels in self.source_task.sample_chunks(self.spec.network.test_samples, rng, flips=flips):
             yield inputs, labels
 
     # --- readout features on the target ----------------------------------------------------
@@ -85,7 +99,7 @@ class SyntheticSource:
         if is_odd(feature_map, self.target_task) or feature_map.weights is None:
             return None
         spec = self.spec
-        return artifact_key("feature_mean", source=spec.source, target=spec.target,
+        return artifact_key("feature_mean", source=spec.source, target=target_inputs(spec.target),
                             features=READOUT_FEATURES[protocol].dependencies(spec), samples=MEAN_SAMPLES)
 
     def centred(self, feature_map: FeatureMap) -> FeatureMap:

@@ -6,7 +6,10 @@ of the samples and ``relative_spread`` for their distance. A synthetic source's 
 target task (Monte Carlo for tf / rf, closed form for linear); a dataset's, its Gaussian-equivalent
 model (``gaussian_equivalent``).
 
-The curve is solved over alpha_p = alpha N / p. The error of an estimated curve is
+The curve is solved over alpha_p = alpha N / p, for training labels flipped with probability
+``label_noise`` (the data source's: the synthetic target's, MODEL.md section 8), and its test error is
+the error against labels flipped the same way, p + (1 - 2p) arccos(m / sqrt(rho q)) / pi, as the
+simulation measures it on its (noisy) test samples. The error of an estimated curve is
 |e_full - (e_a + e_b)/2| + |e_a - e_b| / 2, with e_a, e_b the test errors on the spectra of the two
 halves (at the same lambda): the first term estimates the bias of using M samples (it scales like 1/M,
 and the halves have twice the full sample's bias), the second the statistical spread.
@@ -20,6 +23,7 @@ import numpy as np
 
 from tlprobe.contract.learning_curve import LearningCurveRequest, TheoryParams
 
+from .gcm.channels import noisy_error
 from .gcm.solver import GCMPoint, solve_curve, solve_nearby
 from .gcm.spectrum import Spectrum
 from .json_safe import finite_or_none, gcm_points
@@ -39,27 +43,33 @@ def spectrum_from_arrays(arrays: Arrays, label: str) -> Spectrum:
 
 
 def _solve_half(spectrum: Spectrum, loss: str, points: list[GCMPoint], alphas_p: list[float], optimal: bool,
-                theory: TheoryParams) -> list[GCMPoint]:
+                theory: TheoryParams, label_noise: float) -> list[GCMPoint]:
     """A Monte Carlo half's curve at the full spectrum's lambda per point: one solve along the curve for a
     fixed lambda; for lambdas chosen per point, each point from the full spectrum's fixed point (a half
     is a small perturbation of the whole)."""
     if not optimal:
-        return solve_curve(spectrum, loss, points[0].regularisation, alphas_p, theory.solver)
-    return solve_nearby(spectrum, loss, points, theory.solver)
+        return solve_curve(spectrum, loss, points[0].regularisation, alphas_p, theory.solver, label_noise)
+    return solve_nearby(spectrum, loss, points, theory.solver, label_noise)
 
 
-def theory_curve(spec: LearningCurveRequest, arrays: Arrays, input_dim: int) -> dict[str, Any]:
+def theory_curve(spec: LearningCurveRequest, arrays: Arrays, input_dim: int, label_noise: float = 0.0) -> dict[str, Any]:
     """The GCM curve on the spectra in ``arrays`` at the request's loss and regularisation (fixed, or
     'optimal' per point), with its error from the two halves when the spectra were estimated from
-    samples (``test_error_mc_error`` None otherwise); the fields of the contract's ``TheoryCurve``."""
+    samples (``test_error_mc_error`` None otherwise); the fields of the contract's ``TheoryCurve``.
+    ``label_noise``: the labels' flip probability p; test errors are against the noisy labels."""
     theory, loss = spec.theory, spec.readout.loss.value
     full = spectrum_from_arrays(arrays, "")
     alphas_p = [alpha * input_dim / full.p for alpha in spec.alphas]
-    points = solve_curve(full, loss, spec.readout.regularisation, alphas_p, theory.solver)
+    points = solve_curve(full, loss, spec.readout.regularisation, alphas_p, theory.solver, label_noise)
     mc_error: list[float] | None = None
     if "omega_a" in arrays:
-        halves = [_solve_half(spectrum_from_arrays(arrays, label), loss, points, alphas_p, spec.readout.optimal, theory)
+        halves = [_solve_half(spectrum_from_arrays(arrays, label), loss, points, alphas_p, spec.readout.optimal, theory,
+                              label_noise)
                   for label in ("_a", "_b")]
         mc_error = [abs(p.test_error - 0.5 * (a.test_error + b.test_error)) + 0.5 * abs(a.test_error - b.test_error)
                     for p, a, b in zip(points, *halves)]
-    return {**gcm_points(points, full), "test_error_mc_error": None if mc_error is None else finite_or_none(mc_error)}
+    curve = gcm_points(points, full)
+    if label_noise:  # against the noisy labels: an affine map of the clean error, slope 1 - 2p
+        curve["test_error"] = finite_or_none([noisy_error(p.test_error, label_noise) for p in points])
+        mc_error = None if mc_error is None else [(1.0 - 2.0 * label_noise) * e for e in mc_error]
+    return {**curve, "test_error_mc_error": None if mc_error is None else finite_or_none(mc_error)}

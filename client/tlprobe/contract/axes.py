@@ -17,13 +17,17 @@ class AxisName(str, Enum):
     teacher_noise = "teacher_noise"
     feature_substitution = "feature_substitution"
     latent_change = "latent_change"
+    label_noise = "label_noise"
     alpha = "alpha"
     latent_dim = "latent_dim"
     input_dim = "input_dim"
+    source_label_noise = "source_label_noise"
     hidden_units = "hidden_units"
+    hidden_layers = "hidden_layers"
     n_samples = "n_samples"
     epochs = "epochs"
     regularisation = "regularisation"
+    transfer_layer = "transfer_layer"
 
 
 @dataclass(frozen=True)
@@ -55,13 +59,17 @@ AXES: dict[AxisName, AxisField] = {
     AxisName.teacher_noise: AxisField("target", "teacher_noise", False, "teacher noise"),
     AxisName.feature_substitution: AxisField("target", "feature_substitution", False, "feature substitution"),
     AxisName.latent_change: AxisField("target", "latent_change", True, "latent change (D_t - D_s)"),
+    AxisName.label_noise: AxisField("target", "label_noise", False, "target label noise p"),
     AxisName.alpha: AxisField(None, "alpha", False, "alpha (n_t / N)", on_datasets=True),
     AxisName.latent_dim: AxisField("source", "latent_dim", True, "source latent dimension D"),
     AxisName.input_dim: AxisField("source", "input_dim", True, "input dimension N"),
+    AxisName.source_label_noise: AxisField("source", "label_noise", False, "source label noise"),
     AxisName.hidden_units: AxisField("network", "hidden_units", True, "hidden units K", on_datasets=True),
+    AxisName.hidden_layers: AxisField("network", "hidden_layers", True, "hidden layers L", on_datasets=True),
     AxisName.n_samples: AxisField("network", "n_samples", True, "source samples n_s", on_datasets=True),
     AxisName.epochs: AxisField("network", "epochs", True, "source training epochs", on_datasets=True),
     AxisName.regularisation: AxisField("readout", "regularisation", False, "readout lambda", on_datasets=True),
+    AxisName.transfer_layer: AxisField("readout", "transfer_layer", True, "transfer layer l", on_datasets=True),
 }
 SECTIONS: dict[str, type[BaseModel]] = {"source": SourceParams, "target": TargetParams, "network": NetworkParams,
                                         "readout": ReadoutParams}

@@ -13,6 +13,8 @@ Int = Annotated[int, StrictType()]
 Float = Annotated[float, StrictType()]
 Seed = Annotated[int, StrictType(), Field(ge=0, le=2**32 - 1, description="Random seed (0 .. 2^32-1).")]
 UnitInterval = Annotated[float, StrictType(), Field(ge=0.0, le=1.0)]
+#: a label-flip probability: below 1/2, where the labels still carry the teacher's sign
+LabelNoise = Annotated[float, StrictType(), Field(ge=0.0, lt=0.5)]
 
 
 #: the largest ``offset`` of a paginated list (Redis takes 64-bit offsets; no list comes near this)

@@ -14,6 +14,7 @@ from .common import (
     Float,
     HiddenActivation,
     Int,
+    LabelNoise,
     Loss,
     Protocol,
     Regularisation,
@@ -30,6 +31,8 @@ from .datasets import DatasetDescription, DatasetSource, DatasetTarget, ReadsDat
 
 MAX_SEEDS = 32
 MAX_ALPHAS = 64
+#: hidden layers of the source network (MODEL.md section 9)
+MAX_HIDDEN_LAYERS = 3
 
 #: target-training defaults of scratch and finetune, chosen by bench/finetune_study.py (docs/finetune.md)
 SCRATCH_EPOCHS, SCRATCH_LEARNING_RATE, SCRATCH_WEIGHT_DECAY = 300, 0.01, 1e-4
@@ -42,6 +45,8 @@ class SourceParams(Strict):
     input_dim: Int = Field(200, ge=1, le=4000, description="N: input dimension, shared by source and target.")
     activation: Activation = Field(Activation.erf, description="sigma in x = sigma(F^T c / sqrt(D)).")
     seed: Seed = 0
+    label_noise: LabelNoise = Field(0.0, description="p: each source label is flipped independently with probability "
+                                                     "p; the source network trains (and is tested) on flipped labels.")
 
 
 class TargetParams(Strict):
@@ -51,11 +56,17 @@ class TargetParams(Strict):
     latent_change: Int = Field(0, ge=-1999, le=2000,
                                description="D_t - D_s: >0 appends fresh latent features, <0 drops the last ones.")
     seed: Seed = 1
+    label_noise: LabelNoise = Field(
+        0.0, description="p: each target label is flipped independently with probability p, in training and in test "
+                         "samples alike; every test error (theory and simulation) is against these noisy labels.")
 
 
 class NetworkParams(Strict):
-    hidden_units: Int = Field(200, ge=1, le=4000, description="K: hidden units of the two-layer network.")
-    activation: HiddenActivation = Field(HiddenActivation.erf, description="sigma_h of the hidden layer.")
+    hidden_units: Int = Field(200, ge=1, le=4000, description="K: hidden units of each hidden layer.")
+    hidden_layers: Int = Field(1, ge=1, le=MAX_HIDDEN_LAYERS,
+                               description="L: hidden layers of width K of the source network (1: the two-layer network); "
+                                           "scratch and finetune train the same architecture.")
+    activation: HiddenActivation = Field(HiddenActivation.erf, description="sigma_h of the hidden layers.")
     n_samples: Int = Field(2000, ge=1, le=200_000, description="n_s: source training samples.")
     epochs: Int = Field(300, ge=1, le=5000)
     learning_rate: Float = Field(0.01, gt=0.0, le=10.0, description="Adam step size.")
@@ -73,6 +84,12 @@ class ReadoutParams(Strict):
                              "lambda in [1e-5, 1e2] minimising the theoretical test error (simulations use it too); "
                              "without one, the lambda of a half-decade grid over [1e-5, 1e2] with the fewest held-out "
                              "errors in 5-fold cross-validation on the training sets, pooled over seeds.")
+
+    transfer_layer: Int | None = Field(
+        None, ge=1, le=MAX_HIDDEN_LAYERS, json_schema_extra=one_of,
+        description="l in 1..network.hidden_layers: tf fits the readout on the source network's l-th hidden layer, rf "
+                    "on a random network of depth l, finetune fine-tunes the source network's first l layers under "
+                    "the probe's readout; null (the default): the last hidden layer.")
 
     @property
     def optimal(self) -> bool:
@@ -182,6 +199,17 @@ def check_latent_change(source: SourceParams, latent_change: float, name: str = 
                          f"(source.latent_dim is {source.latent_dim})")
 
 
+def transfer_layer(readout: ReadoutParams, network: NetworkParams) -> int:
+    """l: ``readout.transfer_layer``, or the network's last hidden layer when it is null."""
+    return network.hidden_layers if readout.transfer_layer is None else readout.transfer_layer
+
+
+def check_transfer_layer(readout: ReadoutParams, network: NetworkParams) -> None:
+    if readout.transfer_layer is not None and readout.transfer_layer > network.hidden_layers:
+        raise ValueError(f"readout.transfer_layer {readout.transfer_layer} exceeds network.hidden_layers "
+                         f"{network.hidden_layers}: the source network has no such layer")
+
+
 def check_computable(theory: TheoryParams | None, simulation: SimulationParams | None) -> None:
     """Rules every request with a theory and a simulation part obeys (learning curves, diagrams)."""
     if theory is None and simulation is None:
@@ -256,10 +284,16 @@ class LearningCurveRequest(ReadsDatasets, Strict):
         self.check_both_or_neither()
         if not self.uses_datasets:
             check_latent_change(self.source, self.target.latent_change, "target.latent_change")
+        check_transfer_layer(self.readout, self.network)
         check_computable(self.theory, self.simulation)
         if self.simulation is None and not self.readout_protocols:
             raise ValueError("scratch and finetune have no theory: add a simulation or a readout protocol")
         return self
+
+    @property
+    def transfer_layer(self) -> int:
+        """l: the hidden layer the readouts use (``readout.transfer_layer``, the last one by default)."""
+        return transfer_layer(self.readout, self.network)
 
     @property
     def readout_protocols(self) -> list[Protocol]:
@@ -303,8 +337,17 @@ class LearningCurveRequest(ReadsDatasets, Strict):
 
 
 
+#: which error every test error of a learning curve is (theory, Gaussian-equivalent and simulation alike)
+TEST_ERROR_MEANING = ("against the target's labels as the task gives them: with target.label_noise p > 0, labels "
+                      "flipped with probability p (the error against the clean labels is (e - p) / (1 - 2p))")
+
+
 class TheoryCurve(SolvedCurve):
     """Per alpha; ``sample_complexity`` is alpha_p = n_t / p, not alpha."""
+
+    test_error: list[float | None] = Field(
+        description="The GCM's test error per point, " + TEST_ERROR_MEANING + "; null where the iteration broke down "
+                    "(see status).")
 
     test_error_mc_error: list[float | None] | None = Field(
         description="Monte Carlo error of the test error (tf, rf): bias + spread from the two halves of the M samples.")
@@ -317,7 +360,9 @@ class SimulationCurve(Strict):
     regularisation_chosen_by: Literal["fixed", "theory", "gaussian_equivalent", "cross_validation"] | None = Field(
         None, description="How lambda was chosen: given by the request, the optimum of the theory (on datasets: of "
                           "the Gaussian-equivalent curve), or cross-validation on the training sets.")
-    test_error_mean: list[float | None]
+    test_error_mean: list[float | None] = Field(
+        description="Per alpha, the mean over seeds of the share of the test samples misclassified, " + TEST_ERROR_MEANING
+                    + ".")
     test_error_sem: list[float | None] = Field(description="Standard error of the mean over seeds (null with one seed).")
     test_errors: list[list[float | None]] = Field(description="[alpha][seed] test errors.")
     train_error_mean: list[float | None]

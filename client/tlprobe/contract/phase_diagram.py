@@ -42,9 +42,11 @@ MAX_CELLS = 400
 
 
 class Axis(Strict):
-    name: AxisName = Field(description="The knob, alpha, or the parameter the axis sets: latent_dim and input_dim "
-                                       "(source), hidden_units, n_samples and epochs (network: one source network per "
-                                       "value), regularisation (the readout's lambda).")
+    name: AxisName = Field(description="The knob, alpha, or the parameter the axis sets: a target knob (feature_noise, "
+                                       "teacher_noise, feature_substitution, latent_change, label_noise), latent_dim, "
+                                       "input_dim and source_label_noise (source), hidden_units, hidden_layers, "
+                                       "n_samples and epochs (network: one source network per value), regularisation "
+                                       "(the readout's lambda) and transfer_layer (the hidden layer the readouts use).")
     values: list[Float] = Field(min_length=1, max_length=MAX_AXIS_VALUES, json_schema_extra={"uniqueItems": True},
                                 description="Strictly increasing; each within the bounds of the field it sets.")
 
@@ -138,6 +140,7 @@ class PhaseDiagramRequest(ReadsDatasets, Strict):
             for change in self._axis_values(AxisName.latent_change) or [self.target.latent_change]:
                 check_latent_change(self.source.model_copy(update={"latent_dim": int(smallest_d)}), change)
             self._at_least_one_sample()  # on datasets N is the target's: ``dataset_problems``
+        self._transfer_layers_exist()
         if self.baseline in (Baseline.scratch, Baseline.finetune) and self.simulation is None:
             raise ValueError(f"baseline {self.baseline.value} exists only in simulation: give 'simulation'")
         check_computable(self.theory, self.simulation)
@@ -154,6 +157,19 @@ class PhaseDiagramRequest(ReadsDatasets, Strict):
         problem = alpha_problem(min(alphas), int(min(sizes)), size_from)
         if problem is not None:
             raise ValueError(f"{where}: {problem}")
+
+    def _transfer_layers_exist(self) -> None:
+        """Every cell's transfer layer l <= its number of hidden layers L: the largest l against the smallest L."""
+        layers = self._axis_values(AxisName.transfer_layer)
+        if not layers and self.readout.transfer_layer is None:
+            return  # the last layer of every cell's network
+        largest = int(max(layers or [self.readout.transfer_layer]))
+        depths, where = self._axis_values(AxisName.hidden_layers), "the smallest hidden_layers on the axis"
+        if not depths:
+            depths, where = [self.network.hidden_layers], "network.hidden_layers"
+        if largest > min(depths):
+            raise ValueError(f"transfer_layer {largest} exceeds {where} ({int(min(depths))}): the source network has "
+                             "no such layer")
 
     def _axis_values(self, name: AxisName) -> list[float]:
         return [v for axis in (self.x_axis, self.y_axis) if axis.name is name for v in axis.values]

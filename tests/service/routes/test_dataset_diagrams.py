@@ -30,13 +30,14 @@ def queued(redis) -> int:
 def test_axes_of_the_synthetic_model_are_refused_on_datasets_naming_the_axis(client, redis):
     dataset_id = upload(client, *arrays())["dataset_id"]
     for name, values in (("teacher_noise", [0.0, 0.5]), ("feature_noise", [0.0]), ("feature_substitution", [0.0]),
-                         ("latent_change", [0, 1]), ("latent_dim", [5, 10]), ("input_dim", [5])):
+                         ("latent_change", [0, 1]), ("latent_dim", [5, 10]), ("input_dim", [5]),
+                         ("label_noise", [0.1]), ("source_label_noise", [0.1])):
         response = client.post("/v1/phase-diagrams", json=diagram_on(dataset_id, dataset_id,
                                                                      y_axis={"name": name, "values": values}))
         assert response.status_code == 422, name
         message = response.json()["detail"][0]["msg"]
         assert f"y_axis: axis {name}" in message and "has no meaning when source and target are datasets" in message
-        assert "alpha, hidden_units, n_samples, epochs, regularisation" in message
+        assert "alpha, hidden_units, hidden_layers, n_samples, epochs, regularisation, transfer_layer" in message
     assert queued(redis) == 0
 
 

@@ -26,11 +26,23 @@ LC = KINDS["learning_curve"]
     ({"simulation": {"finetune": {"regularisation": -1.0}}}, ("simulation", "finetune", "regularisation")),
     ({"simulation": {"scratch": {"epochs": 0}}}, ("simulation", "scratch", "epochs")),
     ({"sourc": {}}, ("sourc",)),
+    ({"target": {"label_noise": 0.5}}, ("target", "label_noise")),
+    ({"source": {"label_noise": -0.1}}, ("source", "label_noise")),
+    ({"network": {"hidden_layers": 4}}, ("network", "hidden_layers")),
+    ({"readout": {"transfer_layer": 0}}, ("readout", "transfer_layer")),
 ])
 def test_invalid_learning_curve_fields_are_named(data, location):
     with pytest.raises(ValidationError) as info:
         LearningCurveRequest.model_validate(data)
     assert any(tuple(e["loc"])[:len(location)] == location for e in info.value.errors()), info.value.errors()
+
+
+def test_a_transfer_layer_beyond_the_networks_depth_is_refused():
+    with pytest.raises(ValidationError, match="readout.transfer_layer 3 exceeds network.hidden_layers 2"):
+        LearningCurveRequest.model_validate({"network": {"hidden_layers": 2}, "readout": {"transfer_layer": 3}})
+    request = LearningCurveRequest.model_validate({"network": {"hidden_layers": 3}, "readout": {"transfer_layer": 2}})
+    assert request.transfer_layer == 2
+    assert LearningCurveRequest.model_validate({"network": {"hidden_layers": 3}}).transfer_layer == 3
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])

@@ -39,6 +39,13 @@ def request(**changes) -> PhaseDiagramRequest:
     ({"x_axis": {"name": "feature_noise", "values": [0, 1]}, "alpha": 0.001}, "alpha: alpha 0.001 is below the smallest"),
     ({"x_axis": {"name": "input_dim", "values": [10, 100]}, "alpha": 0.05},
      "the smallest alpha 1/N = 0.1 (the smallest input_dim on the axis: N = 10)"),
+    # issue 19: every transfer layer must exist in every cell's network; label noise stays below 1/2
+    ({"x_axis": {"name": "transfer_layer", "values": [1, 2]}}, "transfer_layer 2 exceeds network.hidden_layers (1)"),
+    ({"x_axis": {"name": "hidden_layers", "values": [1, 3]}, "readout": {"transfer_layer": 2}},
+     "transfer_layer 2 exceeds the smallest hidden_layers on the axis (1)"),
+    ({"x_axis": {"name": "hidden_layers", "values": [1, 4]}}, "hidden_layers value 4: network.hidden_layers"),
+    ({"x_axis": {"name": "label_noise", "values": [0, 0.5]}},
+     "label_noise value 0.5: target.label_noise input should be less than 0.5"),
     ({"x_axis": {"name": "alpha", "values": [i / 10 + 0.1 for i in range(30)]},
       "y_axis": {"name": "feature_noise", "values": [i / 30 for i in range(30)]}}, "at most 400"),
 ])

@@ -28,10 +28,10 @@ def on_datasets(**changes) -> PhaseDiagramRequest:
 
 
 def test_the_axes_on_datasets_are_alpha_and_the_network_and_readout_parameters():
-    assert DATASET_AXES == [AxisName.alpha, AxisName.hidden_units, AxisName.n_samples, AxisName.epochs,
-                            AxisName.regularisation]
+    assert DATASET_AXES == [AxisName.alpha, AxisName.hidden_units, AxisName.hidden_layers, AxisName.n_samples,
+                            AxisName.epochs, AxisName.regularisation, AxisName.transfer_layer]
     for name in AxisName:
-        values = [1.0] if AXES[name].integer else [0.5]
+        values = [1.0] if AXES[name].integer else [0.25]  # valid for every field (label noise < 0.5)
         axis = {"name": name.value, "values": values}
         changes = {"y_axis": axis} if name is not AxisName.alpha else {"x_axis": axis, "y_axis": {"name": "epochs",
                                                                                                    "values": [10]}}

@@ -65,6 +65,21 @@ def test_lambdas_on_an_axis_share_their_spectra():
     assert [p.after for p in layout.parts] == [None, 0, 0]  # the first builds the spectra, the others reuse them
 
 
+def test_a_transfer_layer_axis_shares_one_deep_network_and_label_noise_shares_spectra():
+    layers = request(x_axis={"name": "transfer_layer", "values": [1, 2, 3]}, y_axis={"name": "feature_noise",
+                     "values": [0, 0.5]}, network={"hidden_layers": 3})
+    layout = plan(layers, chunk=2)
+    assert len(layout.networks) == 1 and layout.networks[0].network.hidden_layers == 3
+    assert [(p.request.readout.transfer_layer, p.request.target.feature_noise) for p in layout.parts] == \
+        [(layer, noise) for noise in (0.0, 0.5) for layer in (1, 2, 3)]
+    depths = request(x_axis={"name": "hidden_layers", "values": [1, 2]}, y_axis={"name": "alpha", "values": [1, 2]})
+    assert len(plan(depths, chunk=2).networks) == 2  # one source network per depth
+    noisy = request(x_axis={"name": "alpha", "values": [1, 2]}, y_axis={"name": "label_noise", "values": [0, 0.1, 0.2]})
+    layout = plan(noisy, chunk=2)
+    assert [p.request.target.label_noise for p in layout.parts] == [0.0, 0.1, 0.2]
+    assert [p.after for p in layout.parts] == [None, 0, 0]  # flips touch no spectra: the first builds them
+
+
 def test_a_cell_that_cannot_be_computed_is_named():
     # the request's own rules refuse this diagram; planned anyway (built without validation), the
     # plan names the first cell that is not a valid learning curve

@@ -129,3 +129,33 @@ def test_samples_follow_the_model():
     np.testing.assert_array_equal(y, np.sign(c @ task.teacher))
     np.testing.assert_allclose(x, __import__("scipy").special.erf(c @ task.features / np.sqrt(120)))
     assert abs(y.mean()) < 4 / np.sqrt(20000)  # balanced labels: sd of the mean is 1/sqrt(n)
+
+
+def test_label_noise_flips_each_label_with_its_probability_from_its_own_stream():
+    spec = SourceParams(latent_dim=20, input_dim=30, seed=3)
+    clean, noisy = make_source(spec), make_source(spec.model_copy(update={"label_noise": 0.2}))
+    n = 40_000
+    c0, x0, y0 = clean.sample(n, np.random.default_rng(5), np.random.default_rng(6))
+    c1, x1, y1 = noisy.sample(n, np.random.default_rng(5), np.random.default_rng(6))
+    np.testing.assert_array_equal(c1, c0)  # latents and inputs do not depend on p
+    np.testing.assert_array_equal(x1, x0)
+    np.testing.assert_array_equal(y0, clean.labels(c0))  # p = 0: the teacher's labels, nothing drawn
+    flipped = y1 != y0
+    # binomial: sd of the rate is sqrt(0.16 / n) = 0.002; flips independent of the label
+    assert abs(flipped.mean() - 0.2) < 4 * np.sqrt(0.16 / n)
+    assert abs(flipped[y0 > 0].mean() - flipped[y0 < 0].mean()) < 4 * np.sqrt(0.16 / (n / 4))
+    # a larger p flips a superset; chunks equal one draw; no flips generator: the clean labels
+    more = make_source(spec.model_copy(update={"label_noise": 0.4}))
+    _, _, y2 = more.sample(n, np.random.default_rng(5), np.random.default_rng(6))
+    assert np.all((y2 != y0)[flipped])
+    chunks = list(noisy.sample_chunks(n, np.random.default_rng(5), chunk_size=999, flips=np.random.default_rng(6)))
+    np.testing.assert_array_equal(np.concatenate([ch[2] for ch in chunks]), y1)
+    np.testing.assert_array_equal(noisy.sample(100, np.random.default_rng(5))[2], y0[:100])
+
+
+def test_the_target_has_its_own_label_noise():
+    source = make_source(SourceParams(latent_dim=10, input_dim=20, label_noise=0.3))
+    assert make_target(source, TargetParams()).label_noise == 0.0
+    assert make_target(source, TargetParams(label_noise=0.1)).label_noise == 0.1
+    with pytest.raises(ValidationError, match="less than 0.5"):
+        TargetParams(label_noise=0.5)

@@ -6,7 +6,14 @@ from scipy import special
 
 from tlprobe.contract.learning_curve import SourceParams
 from worker.science.chmm import make_source
-from worker.science.network import Penalty, TwoLayerNetwork, initial_network, objective_and_gradient, train_network
+from worker.science.network import (
+    Penalty,
+    TwoLayerNetwork,
+    initial_network,
+    network_objective,
+    objective_and_gradient,
+    train_network,
+)
 
 
 @pytest.mark.parametrize("activation, anchored", [("erf", False), ("tanh", False), ("relu", False), ("erf", True),
@@ -173,3 +180,84 @@ def test_anchored_trainer_matches_a_plain_reference(batch_size, decays):
     np.testing.assert_allclose(result.network.first_layer, first, rtol=0, atol=1e-10)
     np.testing.assert_allclose(result.network.second_layer, second, rtol=0, atol=1e-10)
     assert result.train_loss == pytest.approx(loss, rel=1e-10)
+
+
+# --- deeper networks (MODEL.md section 9) ------------------------------------------------------------
+
+@pytest.mark.parametrize("activation, depth, anchored", [("erf", 2, False), ("tanh", 3, False), ("relu", 2, True),
+                                                          ("erf", 3, True)])
+def test_deep_gradient_matches_central_differences(activation, depth, anchored):
+    rng = np.random.default_rng(1)
+    n, n_inputs, hidden, decay = 30, 9, 6, 0.02
+    inputs = rng.standard_normal((n, n_inputs))
+    labels = np.where(rng.standard_normal(n) > 0, 1.0, -1.0)
+    net = initial_network(hidden, n_inputs, activation, rng, hidden_layers=depth)
+    assert net.hidden_layers == depth and all(w.shape == (hidden, hidden) for w in net.deeper_layers)
+    penalty = decay
+    if anchored:
+        anchors = [rng.standard_normal(w.shape) for w in net.layers]
+        penalty = Penalty(decay, 0.005, anchors[0], tuple(anchors[1:]))
+        net = TwoLayerNetwork(net.first_layer, net.second_layer, activation, rng.standard_normal(hidden),
+                              net.deeper_layers)
+    _, grads, g_second = network_objective(net, inputs, labels, penalty)
+    h = 1e-6
+    for array, grad in [*zip(net.layers, grads), (net.second_layer, g_second)]:
+        numeric = np.zeros_like(array)
+        for index in np.ndindex(array.shape):
+            saved = array[index]
+            array[index] = saved + h
+            up = network_objective(net, inputs, labels, penalty)[0]
+            array[index] = saved - h
+            down = network_objective(net, inputs, labels, penalty)[0]
+            array[index] = saved
+            numeric[index] = (up - down) / (2 * h)
+        np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
+
+
+def test_a_two_layer_network_draws_and_trains_as_before_deeper_networks():
+    # L = 1: the draws W then a, and the two-layer path (the golden learning curves pin it to the bit)
+    rng = np.random.default_rng(3)
+    first, second = rng.standard_normal((20, 60)), rng.standard_normal(20)
+    net = initial_network(20, 60, "erf", np.random.default_rng(3))
+    np.testing.assert_array_equal(net.first_layer, first)
+    np.testing.assert_array_equal(net.second_layer, second)
+    deep = initial_network(20, 60, "erf", np.random.default_rng(3), hidden_layers=2)
+    np.testing.assert_array_equal(deep.first_layer, first)  # W_1 first, then W_2, then a
+
+
+@pytest.mark.parametrize("batch_size", [None, 64])
+def test_deep_trainer_matches_plain_gradient_descent_steps(batch_size):
+    """Adam over W_1 .. W_L and a from ``network_objective``'s gradient, written out plainly (torch's order),
+    against the buffered trainer: 1e-10 after 3 epochs."""
+    x, y, _, _ = _data()
+    x, y = x[:300], y[:300]
+    start = initial_network(16, 60, "tanh", np.random.default_rng(4), hidden_layers=3)
+    result = train_network(start, x, y, epochs=3, learning_rate=0.01, weight_decay=0.01, batch_size=batch_size,
+                           rng=np.random.default_rng(8))
+    params = [w.copy() for w in start.layers] + [start.second_layer.copy()]
+    moments = [[np.zeros_like(p), np.zeros_like(p)] for p in params]
+    rng, steps = np.random.default_rng(8), 0
+    for _ in range(3):
+        order = np.arange(300) if batch_size is None else rng.permutation(300)
+        for begin in range(0, 300, batch_size or 300):
+            idx = order[begin:begin + (batch_size or 300)]
+            net = TwoLayerNetwork(params[0], params[-1], "tanh", None, tuple(params[1:-1]))
+            _, grads, g_second = network_objective(net, x[idx], y[idx], 0.01)
+            steps += 1
+            for param, grad, (m, v) in zip(params, [*grads, g_second], moments):
+                m[...] = 0.9 * m + 0.1 * grad
+                v[...] = 0.999 * v + 0.001 * grad**2
+                param -= 0.01 * (m / (1 - 0.9**steps)) / (np.sqrt(v / (1 - 0.999**steps)) + 1e-8)
+    assert not np.allclose(params[1], start.layers[1], atol=1e-3)
+    for ours, plain in zip([*result.network.layers, result.network.second_layer], params):
+        np.testing.assert_allclose(ours, plain, rtol=0, atol=1e-10)
+    final = TwoLayerNetwork(params[0], params[-1], "tanh", None, tuple(params[1:-1]))
+    assert result.train_loss == pytest.approx(network_objective(final, x, y, 0.01)[0], rel=1e-10)
+
+
+def test_deep_network_learns_the_task():
+    x, y, xt, yt = _data()
+    start = initial_network(40, 60, "erf", np.random.default_rng(3), hidden_layers=2)
+    result = train_network(start, x, y, epochs=150, learning_rate=0.01, weight_decay=1e-5, batch_size=None,
+                           rng=np.random.default_rng(4))
+    assert result.network.error(xt, yt) < 0.15 < start.error(xt, yt)

@@ -7,6 +7,14 @@ with omega = sqrt(q) xi, omega* = (m / sqrt(q)) xi, V* = rho - m^2 / q, E_+- = 1
 every channel. ``QuadratureChannel`` evaluates the averages with a panel quadrature adapted to the
 label step (``sign_teacher_rule``) for any loss with a proximal operator; ``SquareChannel`` has them
 in closed form and cross-checks the machinery.
+
+**Label noise** (MODEL.md section 8): with each label flipped independently with probability p, the
+label law given the teacher's field is P(y = +-1 | omega*) = p + (1 - 2p) (1 +- erf(omega* / sqrt(2 V*))) / 2,
+a mixture of the clean law and its mirror. So every E_+- becomes 1 +- (1 - 2p) erf(omega* / sqrt(2 V*)),
+and I_m, the average of the law's derivative in omega* times (P_+ - P_-), gains the factor (1 - 2p);
+I_V, I_q and the training loss are averages over the noisy E_+- (the training labels are the noisy ones).
+The overlaps (V, q, m) keep their meaning, so arccos(m / sqrt(rho q)) / pi stays the error against the
+*clean* labels; against the noisy ones it is p + (1 - 2p) times that (``noisy_error``).
 """
 
 from __future__ import annotations
@@ -49,6 +57,12 @@ def hat_overlaps(integrals: ChannelIntegrals, v: float, alpha: float, gamma: flo
     )
 
 
+def noisy_error(clean_error: float, label_noise: float) -> float:
+    """The error against labels flipped with probability p, of a rule whose error against the clean labels
+    is ``clean_error``: the flips are independent of the rule, so p + (1 - 2p) clean_error."""
+    return label_noise + (1.0 - 2.0 * label_noise) * clean_error
+
+
 def teacher_variance(q: float, m: float, rho: float) -> float:
     v_star = rho - m * m / q
     if not v_star > 0:
@@ -89,9 +103,10 @@ def sign_teacher_rule(width: float, nodes_per_panel: int, cutoff: float = 10.0) 
 
 
 class QuadratureChannel:
-    def __init__(self, loss: Loss, nodes_per_panel: int = 16) -> None:
+    def __init__(self, loss: Loss, nodes_per_panel: int = 16, label_noise: float = 0.0) -> None:
         self.loss = loss
         self.nodes_per_panel = nodes_per_panel
+        self.label_noise = label_noise
         self._last_offsets: tuple[Array, Array] | None = None  # P_+- - omega of the last call: warm start
 
     def integrals(self, v: float, q: float, m: float, rho: float) -> ChannelIntegrals:
@@ -108,6 +123,10 @@ class QuadratureChannel:
         arg = omega_star / np.sqrt(2.0 * v_star)
         e_plus, e_minus = erfc(-arg), erfc(arg)  # 1 + erf, 1 - erf without cancellation
         density = np.exp(-arg * arg) / np.sqrt(2.0 * np.pi * v_star)
+        if self.label_noise:  # 1 +- (1 - 2p) erf = 2p + (1 - 2p)(1 +- erf), still without cancellation
+            keep = 1.0 - 2.0 * self.label_noise
+            e_plus, e_minus = 2.0 * self.label_noise + keep * e_plus, 2.0 * self.label_noise + keep * e_minus
+            density = keep * density
         curv_plus, curv_minus = self.loss.curvature(p_plus), self.loss.curvature(p_minus)
         inv_v = 1.0 / v
         i_m = float(np.dot(w, density * (p_plus - p_minus)))
@@ -118,21 +137,29 @@ class QuadratureChannel:
 
 
 class SquareChannel:
-    """Closed forms for the square loss: P_y = (omega + V y) / (1 + V), E[y omega] = m sqrt(2 / (pi rho))."""
+    """Closed forms for the square loss: P_y = (omega + V y) / (1 + V), E[y omega] = (1 - 2p) m sqrt(2 / (pi rho))
+    (flips with probability p scale the label's correlation with every field by 1 - 2p)."""
+
+    def __init__(self, label_noise: float = 0.0) -> None:
+        self.label_noise = label_noise
 
     def integrals(self, v: float, q: float, m: float, rho: float) -> ChannelIntegrals:
         teacher_variance(q, m, rho)
         shrink = 1.0 / (1.0 + v)
-        residual = 1.0 + q - 2.0 * m * np.sqrt(2.0 / (np.pi * rho))  # E[(y - omega)^2]
+        slope = np.sqrt(2.0 / (np.pi * rho))
+        if self.label_noise:
+            slope *= 1.0 - 2.0 * self.label_noise
+        residual = 1.0 + q - 2.0 * m * slope  # E[(y - omega)^2]
         return ChannelIntegrals(
-            i_m=v * shrink * np.sqrt(2.0 / (np.pi * rho)),
+            i_m=v * shrink * slope,
             i_v=v * shrink,
             i_q=(v * shrink) ** 2 * residual,
             train_loss=0.5 * shrink**2 * residual,
         )
 
 
-def make_channel(loss: str, nodes_per_panel: int = 16) -> QuadratureChannel | SquareChannel:
+def make_channel(loss: str, nodes_per_panel: int = 16, label_noise: float = 0.0) -> QuadratureChannel | SquareChannel:
+    """The channel of ``loss`` for labels flipped with probability ``label_noise``."""
     if loss == "square":
-        return SquareChannel()
-    return QuadratureChannel(LOSSES[loss], nodes_per_panel)
+        return SquareChannel(label_noise)
+    return QuadratureChannel(LOSSES[loss], nodes_per_panel, label_noise)

@@ -151,15 +151,18 @@ def solve(spectrum: Spectrum, loss: str, regularisation: float, alpha: float,
 
 
 def solve_curve(spectrum: Spectrum, loss: str, regularisation: float | str, alphas: Sequence[float],
-                settings: SolverParams = SolverParams()) -> list[GCMPoint]:
+                settings: SolverParams = SolverParams(), label_noise: float = 0.0) -> list[GCMPoint]:
     """One point per alpha (in the given order), solved in increasing alpha with warm starts.
 
     ``regularisation`` is a lambda >= 0, or "optimal" for the test-error-minimising lambda per alpha
     (``optimal.LambdaSearch``: each alpha's search starts from the previous alpha's optimum).
+    ``label_noise``: the flip probability of the training labels (``channels``); a point's
+    ``test_error`` is still the error against the clean labels (the optimal lambda is the same for
+    both: the noisy error is increasing in the clean one).
     """
     from .optimal import LambdaSearch  # it solves through this module: imported when first needed
 
-    channel = make_channel(loss, settings.quadrature_nodes_per_panel)
+    channel = make_channel(loss, settings.quadrature_nodes_per_panel, label_noise)
     search = LambdaSearch(spectrum, loss, settings, channel) if is_optimal(regularisation) else None
     points: dict[int, GCMPoint] = {}
     start: Overlaps | None = None
@@ -185,7 +188,7 @@ def solve_optimal(spectrum: Spectrum, loss: str, alpha: float, settings: SolverP
 
 
 def solve_nearby(spectrum: Spectrum, loss: str, points: Sequence[GCMPoint],
-                 settings: SolverParams = SolverParams()) -> list[GCMPoint]:
+                 settings: SolverParams = SolverParams(), label_noise: float = 0.0) -> list[GCMPoint]:
     """Each of ``points``' (alpha, lambda) solved on ``spectrum``, a spectrum near the one they were
     solved on (the Monte-Carlo halves of an optimal-lambda curve's), one point per point, in order.
 
@@ -194,7 +197,7 @@ def solve_nearby(spectrum: Spectrum, loss: str, points: Sequence[GCMPoint],
     plain iteration from the start where Newton fails). A point that did not converge is solved
     by the plain iteration from the last converged point here (from the uninformed start before one).
     """
-    channel = make_channel(loss, settings.quadrature_nodes_per_panel)
+    channel = make_channel(loss, settings.quadrature_nodes_per_panel, label_noise)
     solved: list[GCMPoint] = []
     start: Overlaps | None = None
     for given in points:
