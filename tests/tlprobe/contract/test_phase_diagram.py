@@ -39,12 +39,21 @@ def request(**changes) -> PhaseDiagramRequest:
     ({"x_axis": {"name": "feature_noise", "values": [0, 1]}, "alpha": 0.001}, "alpha: alpha 0.001 is below the smallest"),
     ({"x_axis": {"name": "input_dim", "values": [10, 100]}, "alpha": 0.05},
      "the smallest alpha 1/N = 0.1 (the smallest input_dim on the axis: N = 10)"),
+    ({"x_axis": {"name": "alpha", "values": [i / 10 + 0.1 for i in range(101)]}}, "at most 100 items"),
     ({"x_axis": {"name": "alpha", "values": [i / 10 + 0.1 for i in range(30)]},
-      "y_axis": {"name": "feature_noise", "values": [i / 30 for i in range(30)]}}, "at most 400"),
+      "y_axis": {"name": "feature_noise", "values": [i / 30 for i in range(30)]}, "simulation": {"seeds": 1}},
+     "900 cells with a simulation: at most 400 (up to 10000 theory-only"),
 ])
 def test_invalid_diagrams_are_refused(changes, message):
     with pytest.raises(ValidationError, match=re.escape(message)):
         request(**changes)
+
+
+def test_a_theory_only_diagram_may_have_100_values_per_axis():
+    values = [i / 100 for i in range(100)]
+    diagram = request(x_axis={"name": "alpha", "values": [0.04 * (i + 1) for i in range(100)]},
+                      y_axis={"name": "feature_noise", "values": values})
+    assert len(diagram.x_axis.values) * len(diagram.y_axis.values) == 10_000 and diagram.simulation is None
 
 
 def test_an_axis_may_set_a_field_left_at_its_default():
