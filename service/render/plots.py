@@ -106,7 +106,7 @@ def _ticks(axes, values: list[float], which: str) -> None:
     shown = tick_indices(len(values))
     labels = [_tick(values[i]) for i in shown]
     if which == "x":
-        long = len(shown) * max(len(label) for label in labels) > 50  # would run into each other
+        long = len(shown) * max(len(label) for label in labels) > 60  # would run into each other
         axes.set_xticks(shown, labels, rotation=45 if long else 0, ha="right" if long else "center")
     else:
         axes.set_yticks(shown, labels)

@@ -6,7 +6,8 @@ import pytest
 from tlprobe.contract.axes import AXES
 from tlprobe.contract.learning_curve import TargetParams
 from tlprobe.contract.phase_diagram import PhaseDiagramRequest
-from tlprobe_server.diagrams.plan import InvalidCell, Plan, blocks, plan
+from tlprobe_server.diagrams.plan import TILES, InvalidCell, Plan, blocks, plan
+from tlprobe_server.settings import Settings
 
 
 def request(**changes) -> PhaseDiagramRequest:
@@ -158,6 +159,7 @@ def test_a_group_of_more_alphas_than_a_curve_takes_is_split_into_contiguous_curv
 
 
 def test_a_small_diagram_is_one_job_per_curve_and_a_larger_one_in_tiles():
+    assert Settings(redis_url="redis://unused:1/0").diagram_tiles == TILES  # the plan's default is the setting's
     knobs = request(x_axis={"name": "feature_noise", "values": VALUES["feature_noise"][:20]},
                     y_axis={"name": "teacher_noise", "values": VALUES["teacher_noise"][:5]})
     assert [p.kind for p in plan(knobs, chunk=2).parts] == ["learning_curve"] * 100  # 100 cells: 100 jobs
