@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
             stages = stage_seconds(redis, plan)
             print(f"[phase diagram 100x100, theory, lambda={regularisation}, {args.workers} workers] accepted in "
                   f"{accepted:.2f}s; finished in {elapsed:.1f}s; jobs: {dict(kinds)} + {len(plan['networks'])} network "
-                  f"+ the assembly; complete={result['complete']}")
+                  f"+ the assembly ({result['meta']['elapsed_seconds']:.1f}s); complete={result['complete']}")
             print("  worker seconds summed over the curves: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.most_common()))
             if args.out is not None:
                 args.out.mkdir(parents=True, exist_ok=True)
