@@ -30,6 +30,10 @@ READOUT_ITERATIONS = 300
 #: about 3 along a curve and 7.4 for a lone alpha (bench.optimal_lambda_agreement: 95 and 250 evaluations of the
 #: map against 30 to 34 for a solve); rounded up to 8. Its fallback, the bounded Brent search, takes about 25.
 OPTIMAL_SOLVES = 8
+#: one GCM fixed-point solve of a readout's curve at one alpha (p of a few hundred, the default solver), in
+#: flop-equivalents: measured 5 ms against 0.7 s for the tf spectra at the defaults (8.7e9 in this count), so
+#: 1/130 of those. It matters when a diagram has 10,000 cells: their solves are then a tenth or more of its work.
+THEORY_SOLVE = 7e7
 #: the fixed cost of one optimiser step (Python and numpy calls, whatever the sizes), in flop-equivalents:
 #: about 100 to 200 us on the reference machine, where the work limit buys about 4e10 flops a second.
 #: Without it a batch of 1 costs nothing: make fuzz found batch_size 1 with K = 1 accepted under a 1e10
@@ -117,6 +121,11 @@ def learning_curve_cost(request: LearningCurveRequest,
             else:
                 work += 2.0 * m * (d * n + n * k + layer + k * k / 2 + k * d) + 3 * 30.0 * k**3
             memory[f"spectra:{protocol}"] = BYTES * (4 * p * p + MC_CHUNK * (n + p + d)) + sizes.data_bytes
+            # per alpha: the curve's solve (a search when optimal), and its two halves' at that lambda when the
+            # spectra are estimated from samples (all but the linear protocol's closed form)
+            halves = 2 if request.uses_datasets or protocol != Protocol.linear else 0
+            searched = OPTIMAL_SOLVES if request.readout.optimal else 1
+            work += len(request.alphas) * (searched + halves) * THEORY_SOLVE
     if request.simulation is not None:
         sim = request.simulation
         seeds = len(sim.seeds)
@@ -164,13 +173,17 @@ def training_runs(request: PhaseDiagramRequest) -> int:
 
 def phase_diagram_cost(layout: Plan, datasets: Mapping[str, DatasetDescription] | None = None) -> Cost:
     """Each source network is trained once for the whole diagram (one per value of an axis over the
-    network or the source task); every part adds the rest of its cost. ``datasets``: the descriptions
-    of the datasets a diagram on datasets reads (by id)."""
-    costs = [learning_curve_cost(part.request, datasets) for part in layout.parts]
-    per_network = {part.network: cost.training for part, cost in zip(layout.parts, costs)}
+    network or the source task); every curve of every part (a tile's several) adds the rest of its cost.
+    ``datasets``: the descriptions of the datasets a diagram on datasets reads (by id)."""
+    per_network: dict[tuple, float] = {}
+    work = memory = 0.0
+    for part in layout.parts:
+        for curve in part.curves:
+            cost = learning_curve_cost(curve, datasets)
+            per_network[curve.source, curve.network] = cost.training
+            work, memory = work + cost.work - cost.training, max(memory, cost.memory)
     training = sum(per_network.values())
-    return Cost(work=training + sum(c.work - c.training for c in costs),
-                memory=max((c.memory for c in costs), default=0.0), training=training)
+    return Cost(work=training + work, memory=memory, training=training)
 
 
 def _check_memory(cost: Cost, settings: Settings) -> None:
@@ -205,7 +218,7 @@ def check_phase_diagram(request: PhaseDiagramRequest, settings: Settings, layout
     if runs > settings.max_diagram_training_runs:
         raise BudgetExceeded(f"{runs} scratch/finetune training runs (cells x seeds) exceed the limit "
                              f"{settings.max_diagram_training_runs} per diagram: use fewer cells or seeds")
-    cost = phase_diagram_cost(layout or plan(request, settings.diagram_chunk_alphas), datasets)
+    cost = phase_diagram_cost(layout or plan(request, settings.diagram_chunk_alphas, settings.diagram_tiles), datasets)
     if cost.work > settings.max_diagram_work:
         raise BudgetExceeded(f"estimated work {cost.work:.3g} floating-point operations for the whole diagram "
                              f"exceeds the limit {settings.max_diagram_work:.3g}: use fewer cells, smaller "

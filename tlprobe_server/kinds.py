@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from tlprobe.kinds import KINDS, Kind, kind_of_job
 
 from . import budget
-from .diagrams import catalogue, fan_out, plan
+from .diagrams import catalogue, fan_out, plan, tiles
 from .queues import Lane
 from .settings import Settings
 
@@ -100,10 +100,13 @@ SERVER_KINDS: dict[str, ServerKind] = {
         ServerKind(KINDS["phase_diagram"], "worker.computations:phase_diagram", "phase_diagram_timeout",
                    budget.check_phase_diagram, renderer="service.render.plots:render_phase_diagram",
                    datasets=_dataset_fields,
-                   plan=lambda request, settings: plan.plan(request, settings.diagram_chunk_alphas),
+                   plan=lambda request, settings: plan.plan(request, settings.diagram_chunk_alphas, settings.diagram_tiles),
                    fan_out=fan_out.fan_out, parts=fan_out.part_count, on_stored=catalogue.record, lane=Lane.bulk),
         ServerKind(KINDS["source_network"], "worker.computations:source_network", "learning_curve_timeout", None,
                    datasets=_dataset_fields, lane=Lane.bulk),
+        # a phase diagram's part: budgeted with its diagram; each of its curves is bounded like a learning curve
+        ServerKind(KINDS["diagram_tile"], "worker.computations:diagram_tile", "learning_curve_timeout", None,
+                   datasets=_dataset_fields, on_stored=tiles.keep_curves, lane=Lane.bulk),
     )
 }
 

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     gcm_timeout: int = Field(15 * 60, description="Seconds before a GCM job is failed with reason 'timeout'.")
     phase_diagram_timeout: int = Field(15 * 60, description="Seconds for assembling a phase diagram from its parts.")
     diagram_chunk_alphas: int = Field(2, ge=1, description="Alphas per simulation part of a phase diagram.")
+    diagram_tiles: int = Field(100, ge=1, description="A phase diagram with more cells packs its theory into about this "
+                                                      "many jobs (tiles of about cells / diagram_tiles cells each; at "
+                                                      "most about three times as many).")
     max_diagram_work: float = Field(2e14, description="Largest estimated work of one phase diagram (all parts).")
     max_diagram_training_runs: int = Field(200, description="Most scratch/finetune training runs (cells x seeds) per diagram.")
     job_retries: int = Field(2, ge=0, description="Retries of a job whose worker died under it.")

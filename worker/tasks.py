@@ -18,27 +18,20 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from datetime import datetime, timezone
 from typing import Any, Callable
 
-from pydantic import BaseModel
 from redis import Redis
 from redis.exceptions import OutOfMemoryError
 from rq import get_current_job
-from rq.timeouts import JobTimeoutException
 
-from tlprobe import SCHEMA_VERSION, __version__
-from tlprobe.cache_key import cache_key
 from tlprobe_server import keys, result_store, tracing
 from tlprobe_server.cancel import JobCanceled, stop_if_canceled
-from tlprobe_server.dataset_store import DatasetMissing
 from tlprobe_server.kinds import SERVER_KINDS, ServerKind, resolve
 from tlprobe_server.redis_memory import RedisFull
 from tlprobe_server.settings import get_settings
 from worker.computations import JobContext
 from worker.handover import is_redis_outage
-from worker.libraries import libraries
-from worker.science.invalid_spec import InvalidSpec
+from worker.job_results import exception_reason, stamped
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes
@@ -63,18 +56,6 @@ class ProgressReporter:
         stop_if_canceled(self.job)
         self.job.meta["progress"] = {"stage": stage, "done": int(done), "total": int(total)}
         self.job.save_meta()
-
-
-def exception_reason(exc: Exception, timeout: int | None) -> str:
-    if isinstance(exc, JobTimeoutException):
-        return f"timeout: the job ran longer than its limit of {timeout} s"
-    if isinstance(exc, InvalidSpec):
-        return f"invalid input: {exc}"
-    if isinstance(exc, DatasetMissing):
-        return f"missing dataset: {exc}"
-    if isinstance(exc, (RedisFull, OutOfMemoryError)):
-        return f"redis full: {exc}"[:500]
-    return f"error: {type(exc).__name__}: {exc}"[:500]
 
 
 def run(kind: str, request: dict[str, Any]) -> dict[str, str]:
@@ -120,13 +101,7 @@ def _run_job(job, kind: ServerKind, compute: Compute, payload: dict[str, Any]) -
         raise
     finally:
         stages.close()
-    if isinstance(result, BaseModel):  # the engine's own result model
-        result = result.model_dump()
-    meta = result.get("meta", {})
-    meta.update(package_version=__version__, schema_version=SCHEMA_VERSION, cache_key=cache_key(kind.name, request),
-                job_id=job.id, computed_at=datetime.now(timezone.utc).isoformat(), worker=socket.gethostname(),
-                elapsed_seconds=round(time.perf_counter() - started, 3), libraries=libraries())
-    validated = kind.result.model_validate({**result, "meta": meta})
+    validated = stamped(kind, request, result, job.id, time.perf_counter() - started)
     stop_if_canceled(job)  # a canceled job ends canceled, even when the cancel came during its last step
     try:
         result_store.put(redis, job.id, validated.model_dump_json(), settings.result_ttl)
@@ -137,5 +112,5 @@ def _run_job(job, kind: ServerKind, compute: Compute, payload: dict[str, Any]) -
         raise
     if kind.on_stored is not None:
         kind.on_stored(job.id, request, validated, redis, settings)
-    log.info("%s finished in %.1fs", job.id, meta["elapsed_seconds"])
+    log.info("%s finished in %.1fs", job.id, validated.meta["elapsed_seconds"])
     return {"result_key": keys.result(job.id)}

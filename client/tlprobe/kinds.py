@@ -21,6 +21,7 @@ from typing import Any, Callable
 from pydantic import BaseModel
 
 from . import cache_key, summaries, tidy
+from .contract.diagram_tile import DiagramTileRequest, DiagramTileResult
 from .contract.gcm import GCMRequest, GCMResult
 from .contract.learning_curve import LearningCurveRequest, LearningCurveResult
 from .contract.phase_diagram import PhaseDiagramRequest, PhaseDiagramResult, SourceNetworkRequest, SourceNetworkResult
@@ -72,6 +73,10 @@ KINDS: dict[str, Kind] = {
         Kind("source_network", "net", SourceNetworkRequest, SourceNetworkResult, "SourceNetwork",
              tidy.source_network_rows, tuple(tidy.SOURCE_NETWORK_COLUMNS), summaries.source_network_summary,
              help="the source network a phase diagram's parts share"),
+        # a part of large phase diagrams: theory-only learning curves computed in one job, each stored as its own result
+        Kind("diagram_tile", "tile", DiagramTileRequest, DiagramTileResult, "DiagramTile", tidy.diagram_tile_rows,
+             tuple(tidy.DIAGRAM_TILE_COLUMNS), summaries.diagram_tile_summary,
+             help="theory-only learning curves of a phase diagram computed in one job"),
     )
 }
 PREFIXES = {kind.prefix: kind for kind in KINDS.values()}

@@ -7,7 +7,7 @@ with two tidy views, made from the kind registry (``tlprobe.kinds``):
 
 One class per kind, named by the kind: ``LearningCurve`` (one row per protocol, alpha and method),
 ``PhaseDiagram`` (per cell and protocol, the service's CSV), ``GCMCurve`` (per sample complexity),
-``SourceNetwork`` (one row).
+``SourceNetwork`` (one row), ``DiagramTile`` (one row per curve).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ PHASE_DIAGRAM_COLUMNS = ["x_name", "x", "y_name", "y", "protocol", "theory_test_
 GCM_COLUMNS = ["sample_complexity", "regularisation", "regularisation_at_bound", "test_error", "train_loss",
                "converged", "status", "iterations", "residual"]
 SOURCE_NETWORK_COLUMNS = ["source_test_error", "source_train_error", "source_train_loss"]
+DIAGRAM_TILE_COLUMNS = ["job_id", "computed", "error"]
 
 
 def _at(values: list | None, index: int) -> Any:
@@ -78,6 +79,11 @@ def gcm_rows(result: dict[str, Any]) -> list[Row]:
 
 def source_network_rows(result: dict[str, Any]) -> list[Row]:
     return [{name: result[name] for name in SOURCE_NETWORK_COLUMNS}]
+
+
+def diagram_tile_rows(result: dict[str, Any]) -> list[Row]:
+    """Per curve of the tile: its learning-curve id, whether the tile computed it, why it has no result."""
+    return [{name: curve[name] for name in DIAGRAM_TILE_COLUMNS} for curve in result["curves"]]
 
 
 def _cell(value: Any) -> str:

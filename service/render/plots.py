@@ -10,6 +10,7 @@ lifetime. Each job kind names its renderer, one of the ``render_*`` functions he
 from __future__ import annotations
 
 import io
+import math
 from typing import Any
 
 from redis import Redis
@@ -75,8 +76,73 @@ def _axis_label(name: str) -> str:
     return AXES[AxisName(name)].label
 
 
-def render_phase_diagram(result: dict[str, Any], fmt: str) -> bytes:
+#: tick labels per axis of a diagram's picture (a longer axis is labelled at evenly spaced values)
+TICKS = 11
+#: rows up to which the reported per-row crossings are marked beside the contour line
+MARKED_ROWS = 20
+
+
+def _tick(value: float) -> str:
+    label = f"{value:g}"
+    return label if len(label) <= 6 else f"{value:.3g}"
+
+
+def tick_indices(count: int, most: int = TICKS) -> list[int]:
+    """Every value's index when they are few, else every k-th (the smallest stride giving at most ``most``
+    labels), the last value labelled too: in place of the last stride's when that one is too close."""
+    if count <= most:
+        return list(range(count))
+    step = math.ceil((count - 1) / (most - 1))
+    shown = list(range(0, count - 1, step))
+    if count - 1 - shown[-1] <= step / 2:
+        shown[-1] = count - 1
+    else:
+        shown.append(count - 1)
+    return shown
+
+
+def _ticks(axes, values: list[float], which: str) -> None:
+    """Cells sit at their index (values need not be evenly spaced): labels at ``tick_indices``."""
+    shown = tick_indices(len(values))
+    labels = [_tick(values[i]) for i in shown]
+    if which == "x":
+        long = len(shown) * max(len(label) for label in labels) > 60  # would run into each other
+        axes.set_xticks(shown, labels, rotation=45 if long else 0, ha="right" if long else "center")
+    else:
+        axes.set_yticks(shown, labels)
+
+
+def _boundary(axes, gain, result: dict[str, Any]):
+    """The gain = 0 boundary as a contour line of the grid (cells at their indices), and the crossings
+    reported per row as dots when the rows are few. Returns the legend's handle, or None without a boundary."""
     import numpy as np
+    from matplotlib.lines import Line2D
+
+    xs = result["x_axis"]["values"]
+    drawn = False
+    rows, columns = gain.shape
+    finite = gain[np.isfinite(gain)]
+    if rows >= 2 and columns >= 2 and finite.size and finite.min() < 0 < finite.max():
+        contour = axes.contour(np.arange(columns), np.arange(rows), np.ma.masked_invalid(gain), levels=[0.0],
+                               colors="k", linewidths=1.5)
+        drawn = bool(contour.allsegs[0])
+    points = [(float(np.interp(x, xs, range(len(xs)))), row["y_index"]) for row in result["boundary"]
+              for x in row["crossings"]]
+    if points and (rows <= MARKED_ROWS or not drawn):
+        axes.plot(*zip(*points), "ko", markersize=3, linestyle="none")
+        drawn = True
+    return Line2D([], [], color="k", marker="o" if points and rows <= MARKED_ROWS else None, markersize=3,
+                  linewidth=1.5, label="gain = 0") if drawn else None
+
+
+def render_phase_diagram(result: dict[str, Any], fmt: str) -> bytes:
+    return _save(draw_phase_diagram(result), fmt)
+
+
+def draw_phase_diagram(result: dict[str, Any]):
+    """The gain heatmap (cells at their indices), the gain = 0 contour, failed cells marked: a figure."""
+    import numpy as np
+    from matplotlib import colormaps
     from matplotlib.colors import TwoSlopeNorm
 
     gain = np.array([[np.nan if g is None else g for g in row] for row in result["gain"]], dtype=float)
@@ -85,26 +151,23 @@ def render_phase_diagram(result: dict[str, Any], fmt: str) -> bytes:
     axes = figure.add_subplot()
     limit = float(np.nanmax(np.abs(gain))) if np.isfinite(gain).any() else 1.0
     limit = limit or 1e-3
-    image = axes.imshow(np.ma.masked_invalid(gain), origin="lower", aspect="auto", cmap="RdBu",
+    image = axes.imshow(np.ma.masked_invalid(gain), origin="lower", aspect="auto",
+                        cmap=colormaps["RdBu"].with_extremes(bad="0.8"),  # failed cells grey
                         norm=TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit), interpolation="nearest")
-    image.cmap.set_bad("0.8")
-    axes.set_xticks(range(len(xs)), [f"{x:g}" for x in xs])
-    axes.set_yticks(range(len(ys)), [f"{y:g}" for y in ys])
+    _ticks(axes, xs, "x")
+    _ticks(axes, ys, "y")
     axes.set_xlabel(_axis_label(result["x_axis"]["name"]))
     axes.set_ylabel(_axis_label(result["y_axis"]["name"]))
-    # the boundary: crossings are x values; map them to the axis' index coordinates
-    points = [(float(np.interp(x, xs, range(len(xs)))), row["y_index"]) for row in result["boundary"]
-              for x in row["crossings"]]
-    if points:
-        px, py = zip(*sorted(points, key=lambda p: (p[1], p[0])))
-        axes.plot(px, py, "k-o", markersize=3, linewidth=1.5, label="gain = 0")
-        axes.legend(loc="upper right", fontsize=8)
-    for failure in result["failures"]:
-        axes.text(failure["x_index"], failure["y_index"], "x", ha="center", va="center", color="k")
+    line = _boundary(axes, gain, result)
+    if line is not None:
+        axes.legend(handles=[line], loc="upper right", fontsize=8)
+    if result["failures"]:  # failed cells are grey; marked with an x
+        failed = [(f["x_index"], f["y_index"]) for f in result["failures"]]
+        axes.scatter(*zip(*failed), marker="x", color="k", s=max(4.0, 400.0 / max(len(xs), len(ys))), linewidths=1)
     colorbar = figure.colorbar(image, ax=axes)
     colorbar.set_label(f"gain = error({result['baseline']}) - error(tf)")
     axes.set_title(_summary(result["meta"].get("request"), result), fontsize=8, wrap=True)
-    return _save(figure, fmt)
+    return figure
 
 
 def render_learning_curve(result: dict[str, Any], fmt: str) -> bytes:

@@ -39,8 +39,10 @@ async def submit_phase_diagram(body: PhaseDiagramRequest, request: Request, resp
     """A grid over two axes (a correlation knob against alpha, or two knobs at a fixed alpha) with each
     protocol's test error per cell, the gain of tf over the baseline, and the gain = 0 boundary.
 
-    The work fans out over the workers: the source network once, one theory job per distinct target
-    (its spectra serve every alpha), simulation chunks when asked; the diagram's id is its job id.
+    The work fans out over the workers: the source network once, one theory curve per distinct target
+    (its spectra serve every alpha; a large diagram packs its curves into about `TLPROBE_DIAGRAM_TILES`
+    jobs, each curve stored as its own learning curve), simulation chunks when asked; the diagram's id
+    is its job id. Up to 100 values per axis and 10,000 cells theory-only; 400 cells with a simulation.
 
     On uploaded datasets (`{"dataset": ID}` as source and target) the axes are alpha, n_samples,
     hidden_units, epochs or regularisation, the cells are simulated (give `simulation`), and with
@@ -48,10 +50,10 @@ async def submit_phase_diagram(body: PhaseDiagramRequest, request: Request, resp
 
     Rules beyond the schema (422 before anything is queued): x_axis and y_axis differ; each axis's
     values strictly increase and each is a value its field accepts (integers for D, N, K, n_s,
-    epochs, latent_change; the field's bounds); at most 400 cells; a field an axis sets is not also
-    given another value; the smallest alpha at least 1/N for the smallest N of the grid (on datasets,
-    the target's N); no cell empties the target's latent space; on datasets, the datasets exist and
-    fit the grid; at most `TLPROBE_MAX_DIAGRAM_TRAINING_RUNS` scratch/finetune trainings, and the
+    epochs, latent_change; the field's bounds); at most 10,000 cells, 400 with a simulation; a field
+    an axis sets is not also given another value; the smallest alpha at least 1/N for the smallest N
+    of the grid (on datasets, the target's N); no cell empties the target's latent space; on
+    datasets, the datasets exist and fit the grid; at most `TLPROBE_MAX_DIAGRAM_TRAINING_RUNS` scratch/finetune trainings, and the
     estimated work and memory within their limits. (A scratch or finetune baseline needing a
     simulation, something to compute, and distinct protocols are in the schema.)"""
     return await submit(KIND, body, request, response, token)

@@ -42,6 +42,18 @@ function fmt(value, digits = 4) {
   return String(value);
 }
 
+/** A value as the user wrote it, within six significant digits (0.1 + 0.2 shows as 0.3). */
+function num(value) { return String(Number(value.toPrecision(6))); }
+
+/** An axis's values: all of them when few, else the range with the whole list folded away. */
+const AXIS_VALUES_SHOWN = 12;
+function axisValues(values) {
+  if (values.length <= AXIS_VALUES_SHOWN) return values.map(num).join(", ");
+  return h("details", { class: "values" },
+    h("summary", { text: `${values.length} values from ${num(values[0])} to ${num(values[values.length - 1])}` }),
+    values.map(num).join(", "));
+}
+
 function short(id) { return id.length > 18 ? id.slice(0, 17) + "\u2026" : id; }
 
 function table(header, rows, numeric = []) {
@@ -217,6 +229,15 @@ async function showResult(container, id) {
         download(`/v1/jobs/${id}/plot.png`, "PNG", `${id}.png`)));
   } else if (result.kind === "phase_diagram") {
     container.append(h("p", {}, h("a", { href: `#/diagrams/${id}`, text: "Open the phase diagram" })));
+  } else if (result.kind === "diagram_tile") {  // a part of a large diagram: its curves are learning curves
+    const computed = result.curves.filter((curve) => curve.computed).length;
+    container.append(h("p", { class: "muted", text: `${result.curves.length} learning curves of a phase diagram, ` +
+        `${computed} computed by this tile (the others were stored already)` }),
+      h("div", { class: "scroll" }, h("table", {},
+        h("thead", {}, h("tr", {}, ["learning curve", "computed", "error"].map((name) => h("th", { text: name })))),
+        h("tbody", {}, result.curves.map((curve) => h("tr", {},
+          h("td", {}, h("a", { href: `#/jobs/${curve.job_id}`, text: curve.job_id })),
+          h("td", { text: fmt(curve.computed) }), h("td", { text: curve.error || "" })))))));
   } else if (result.kind === "gcm") {
     container.append(table(["alpha = n/p", "lambda", "test error", "status"],
       result.sample_complexity.map((a, i) => [a, result.regularisation[i], result.test_error[i], result.status[i]]),
@@ -323,7 +344,8 @@ async function viewDiagram(page, id) {
   }
   const result = body;
   const x = result.x_axis, y = result.y_axis;
-  const boundary = result.boundary.map((row) => [String(row.y), row.crossings.length ? row.crossings.map((c) => fmt(c, 3)).join(", ") : "none"]);
+  const boundary = result.boundary.map((row) => [num(row.y), row.crossings.length ? row.crossings.map((c) => fmt(c, 3)).join(", ") : "none"]);
+  const crossing = result.boundary.filter((row) => row.crossings.length).length;
   const request = result.meta.request || {};
   const fixed = Object.fromEntries(Object.entries(request).filter(([key]) => !["x_axis", "y_axis"].includes(key)));
   page.append(h("div", { class: "split" },
@@ -336,10 +358,14 @@ async function viewDiagram(page, id) {
         (result.complete ? "" : ` ${result.failures.length} cells failed: resubmit the request to recompute them.`) })),
     h("div", { class: "panel" },
       h("h2", { text: "Axes" }),
-      table(["axis", "name", "values"], [["x", x.name, x.values.join(", ")], ["y", y.name, y.values.join(", ")]]),
+      h("table", { class: "axes" },
+        h("thead", {}, h("tr", {}, ["axis", "name", "values"].map((name) => h("th", { text: name })))),
+        h("tbody", {}, [["x", x], ["y", y]].map(([which, axis]) =>
+          h("tr", {}, h("td", { text: which }), h("td", { text: axis.name }), h("td", {}, axisValues(axis.values)))))),
       h("h2", { text: "Boundary (gain = 0)" }),
-      h("p", { class: "muted", text: `${x.name} where the gain changes sign, per ${y.name}` }),
-      h("div", { class: "boundary" }, table([y.name, `${x.name} crossings`], boundary)),
+      h("p", { class: "muted", text: `${x.name} where the gain changes sign, per ${y.name}` +
+        (boundary.length > AXIS_VALUES_SHOWN ? ` (${crossing} of ${boundary.length} rows cross)` : "") }),
+      h("div", { class: "boundary scroll" }, table([y.name, `${x.name} crossings`], boundary)),
       h("h2", { text: "Parameters" }),
       table(["parameter", "value"], flatten(fixed)))));
 }

@@ -13,7 +13,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
+from rq.job import Job
+from rq.serializers import JSONSerializer
 
+from devtools.stack import Api
 from tests.integration.conftest import TOKENS
 from tlprobe import Client
 from tlprobe.contract.jobs import JobStatus
@@ -35,6 +38,12 @@ TYPED = {"source.latent_dim": "10", "source.input_dim": "40", "source.seed": "90
          "network.n_samples": "2000", "network.epochs": "3000", "alphas": "0.5, 2", "theory.mc_samples": "4000",
          "simulation.seeds": "2", "simulation.test_samples": "1000"}
 LOADED = "img => img.complete && img.naturalWidth > 0"
+# a larger grid at tiny sizes, a fixed lambda and the linear baseline (its closed-form spectra need one solve per
+# cell): 24 x 13 cells in seconds, more values than the page lists
+LARGE = {"source": {"latent_dim": 4, "input_dim": 16, "seed": 903}, "readout": {"regularisation": 0.1},
+         "network": {"hidden_units": 8, "n_samples": 120, "epochs": 20}, "theory": {"mc_samples": 1000},
+         "baseline": "linear", "x_axis": {"name": "alpha", "values": [0.25 * (i + 1) for i in range(13)]},
+         "y_axis": {"name": "feature_noise", "values": [i / 23 for i in range(24)]}}
 
 
 @pytest.fixture(scope="module")
@@ -201,6 +210,49 @@ def test_catalogue_diagram_page_and_the_learning_curve_form(live, page, shots):
     expect(page.locator(f'.jobs .job[data-job="{diagram_id}"]')).to_have_count(0)  # computed elsewhere: not this browser's
     page.screenshot(path=shots / "jobs.png")
     assert page.problems == []
+
+
+def test_a_large_tiled_diagram_and_its_tiles(live, page, shots, tmp_path):
+    # an API packing a diagram into about 4 tiles: 312 cells in tiles of 6 rows (6 learning curves of 13 alphas)
+    api = Api(live["api"].env["TLPROBE_REDIS_URL"], log_path=tmp_path / "api.log", TLPROBE_DIAGRAM_TILES="4").start()
+    try:
+        with Client(api.url) as client:
+            diagram_id = client.phase_diagram(LARGE, wait=False).job_id
+            assert client.wait(diagram_id, timeout=300).status is JobStatus.finished
+            diagram = client.result(diagram_id)
+        page.goto(f"{api.url}/ui#/diagrams/{diagram_id}")
+        picture = page.locator("img.diagram-picture")
+        page.wait_for_function(LOADED, arg=picture.element_handle(), timeout=30_000)
+        axes = [[cell.strip() for cell in row.split("\t")] for row in page.locator("table.axes tbody tr").all_inner_texts()]
+        assert axes == [["x", "alpha", "13 values from 0.25 to 3.25"], ["y", "feature_noise", "24 values from 0 to 1"]]
+        page.locator("table.axes summary").first.click()  # unfolds every value
+        assert page.locator("table.axes details").first.inner_text().endswith("2.75, 3, 3.25")
+        rows = [row.split("\t") for row in page.locator(".boundary tbody tr").all_inner_texts()]
+        assert [float(y) for y, _ in rows] == pytest.approx([row.y for row in diagram.boundary], abs=1e-6)
+        crossing = sum(bool(row.crossings) for row in diagram.boundary)
+        expect(page.locator(".boundary").locator("xpath=preceding-sibling::p[1]")).to_contain_text(
+            f"({crossing} of 24 rows cross)")
+        assert page.evaluate("() => { const b = document.querySelector('.boundary'); return b.scrollHeight > b.clientHeight; }")
+        page.screenshot(path=shots / "large_diagram.png", full_page=True)
+        # a tile's page lists its learning curves, each one a learning curve's page with its plot
+        tiles = [part for part in plan_of(live["redis"], diagram_id)["parts"] if part["kind"] == "diagram_tile"]
+        assert len(tiles) == 4
+        page.goto(f"{api.url}/ui#/jobs/{tiles[1]['job_id']}")
+        links = page.locator(".result tbody a")
+        expect(links).to_have_count(6)
+        links.nth(2).click()
+        plot = page.locator("img.result-plot")
+        expect(plot).to_be_visible()
+        page.wait_for_function(LOADED, arg=plot.element_handle(), timeout=30_000)
+        assert page.locator(".result table tbody tr").count() == 13 * 2  # tf and linear at 13 alphas
+        assert page.problems == []
+    finally:
+        api.stop()
+
+
+def plan_of(redis, diagram_id: str) -> dict:
+    """The plan recorded in the diagram job's meta at submission."""
+    return Job.fetch(diagram_id, connection=redis, serializer=JSONSerializer).meta["plan"]
 
 
 def test_with_protected_reads_the_page_asks_for_a_token(live, protected_api, page, shots):

@@ -133,16 +133,17 @@ def test_canceling_a_diagram_stops_only_the_parts_nobody_else_holds(api, redis):
 
 
 def test_with_tokens_off_a_cancel_is_outright_and_a_diagram_keeps_parts_submitted_directly(client, redis):
-    diagram_id = client.post("/v1/phase-diagrams", json=diagram([0.0])).json()["job_id"]
+    # two curves (one per noise), so the network they share is a job of its own
+    diagram_id = client.post("/v1/phase-diagrams", json=diagram([0.0, 0.5])).json()["job_id"]
     before = parts(redis, diagram_id)
-    curve = next(p for p in before if p.startswith("lc-"))
-    network = next(p for p in before if p != curve)
+    curve, other = (p for p in before if p.startswith("lc-"))
+    network = next(p for p in before if p.startswith("net-"))
     assert client.post("/v1/learning-curves", json=fetch_job(redis, curve).kwargs["request"]).json()["job_id"] == curve
     canceled = client.delete(f"/v1/jobs/{diagram_id}")
     assert canceled.status_code == 200 and canceled.headers["tlprobe-outcome"] == "canceled"
     after = parts(redis, diagram_id)
-    # the curve was asked for on its own: it goes on, and so does the network it waits for
-    assert after[network] == "queued" and after[curve] == "deferred", after
+    # the curve was asked for on its own: it goes on, and so does the network it waits for; the other goes
+    assert after[network] == "queued" and after[curve] == "deferred" and after[other] == "canceled", after
     job_id = client.post("/v1/gcm", json=SPECTRUM).json()["job_id"]
     client.post("/v1/gcm", json=SPECTRUM)  # a second anonymous submission: still one cancel stops it
     assert client.delete(f"/v1/jobs/{job_id}").headers["tlprobe-outcome"] == "canceled"

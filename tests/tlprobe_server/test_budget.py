@@ -5,7 +5,9 @@ import pytest
 from tlprobe.contract.learning_curve import LearningCurveRequest
 from tlprobe.contract.phase_diagram import PhaseDiagramRequest
 from tlprobe_server.budget import (
+    OPTIMAL_SOLVES,
     STEP_OVERHEAD,
+    THEORY_SOLVE,
     BudgetExceeded,
     check_learning_curve,
     check_phase_diagram,
@@ -62,3 +64,31 @@ def test_deeper_networks_and_later_transfer_layers_cost_their_k_by_k_layers():
     assert first.training == three.training and first.work < three.work  # readouts on layer 1 cost less
     diagram = PhaseDiagramRequest.model_validate({"y_axis": {"name": "hidden_layers", "values": [1, 2, 3]}})
     assert phase_diagram_cost(plan(diagram, 2)).training == pytest.approx(one.training + two.training + three.training)
+
+
+def test_each_alpha_pays_for_its_solves_a_search_when_lambda_is_optimal():
+    # tf and rf: spectra from Monte Carlo samples, so each alpha also solves the two halves' curves at its lambda
+    def theory(alphas, regularisation):
+        return learning_curve_cost(LearningCurveRequest(alphas=alphas, protocols=["tf", "rf"], simulation=None,
+                                                        readout={"regularisation": regularisation})).work
+
+    # one more alpha: tf's and rf's solves
+    assert theory([1.0, 2.0], 0.1) - theory([1.0], 0.1) == pytest.approx(2 * (1 + 2) * THEORY_SOLVE)
+    assert theory([1.0, 2.0], "optimal") - theory([1.0], "optimal") == pytest.approx(2 * (OPTIMAL_SOLVES + 2) * THEORY_SOLVE)
+    linear = LearningCurveRequest(alphas=[1.0, 2.0], protocols=["linear"], simulation=None)
+    assert (learning_curve_cost(linear).work - learning_curve_cost(linear.model_copy(update={"alphas": [1.0]})).work
+            == pytest.approx(OPTIMAL_SOLVES * THEORY_SOLVE))  # closed-form spectra: no halves
+
+
+def test_a_100_by_100_diagram_over_alpha_fits_the_default_budget_and_one_over_two_knobs_pays_for_its_spectra():
+    settings = Settings(redis_url="redis://unused:1/0")
+    noise = [i / 99 for i in range(100)]
+    over_alpha = PhaseDiagramRequest.model_validate({"x_axis": {"name": "alpha", "values": [0.04 * (i + 1) for i in range(100)]},
+                                                     "y_axis": {"name": "feature_noise", "values": noise}})
+    check_phase_diagram(over_alpha, settings)  # 100 spectra pairs, 10,000 alphas solved
+    # 10,000 targets: 10,000 pairs of spectra, each from M Monte Carlo samples: 50,000 (the default) just fits
+    # (1.9e14 of 2e14), twice as many do not
+    knobs = {"x_axis": {"name": "teacher_noise", "values": noise}, "y_axis": {"name": "feature_noise", "values": noise}}
+    check_phase_diagram(PhaseDiagramRequest.model_validate(knobs), settings)
+    with pytest.raises(BudgetExceeded, match="for the whole diagram"):
+        check_phase_diagram(PhaseDiagramRequest.model_validate({**knobs, "theory": {"mc_samples": 100_000}}), settings)

@@ -18,9 +18,10 @@ def executions(redis: Redis) -> int:
 
 
 def run_queued(redis: Redis, worker_class=TlprobeWorker) -> None:
-    queue = Queue("tlprobe", connection=redis, serializer=JSONSerializer)
-    worker_class([queue], connection=redis, serializer=JSONSerializer).work(burst=True)
-    assert queue.count == 0
+    """Every job of both queues (interactive first, as a worker takes them) to its end, by a real forking worker."""
+    waiting = [Queue(name, connection=redis, serializer=JSONSerializer) for name in ("tlprobe", "tlprobe-bulk")]
+    worker_class(waiting, connection=redis, serializer=JSONSerializer).work(burst=True)
+    assert all(queue.count == 0 for queue in waiting)
 
 
 def ends_canceled(client, redis: Redis, job_id: str) -> None:

@@ -1,48 +1,73 @@
 """Assembling a phase diagram from its parts' learning-curve results.
 
 Runs in a worker, as the diagram job itself, once every part has ended. Which parts exist, their
-roles and the cells each one fills come from the plan recorded at submission (the job's meta), never
-from planning again. A part that failed or whose result is missing marks its cells as failed with
-the reason; nothing is made up.
+kinds, roles and the cells each one fills come from the plan recorded at submission (the job's meta),
+never from planning again. A part is a learning curve (its result is under its own id) or a tile of
+curves (its result lists the curves' ids; each curve's result is under its own id). A part that failed,
+a curve the tile could not compute, or a result that is missing marks its cells as failed with the
+reason; nothing is made up. Parts are read one at a time (a 100 x 100 diagram's curves are not all
+held at once).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import json
+from typing import Any, Callable, Iterable, Iterator
 
 from redis import Redis
 
 from tlprobe.contract.common import READOUT_PROTOCOLS
 from tlprobe.contract.phase_diagram import AxisName, PhaseDiagramRequest
 
-from .. import result_store
+from .. import keys, result_store
 from ..job_views import failure_reason, fetch_job
 from .gain import boundary, gain_grid
 
 ProgressFn = Callable[[str, int, int], None]
+#: per curve of a part: its learning-curve result, or None and why it has none
+Curves = list[tuple[dict | None, str | None]]
+
+
+def _why_missing(redis: Redis, job_id: str) -> str:
+    job = fetch_job(redis, job_id)
+    return failure_reason(job) if job is not None else "result missing"
+
+
+def read_part(redis: Redis, part: dict[str, Any]) -> Curves:
+    """The results of a part's curves, in the part's curve order."""
+    result = result_store.get(redis, part["job_id"])
+    if result is None:
+        count = 1 + max((cell[2] for cell in part["cells"] if len(cell) == 4), default=0)
+        return [(None, _why_missing(redis, part["job_id"]))] * count
+    if part.get("kind", "learning_curve") == "learning_curve":
+        return [(result, None)]
+    curves = result["curves"]
+    raw = redis.mget([keys.result(curve["job_id"]) for curve in curves])
+    return [(json.loads(data), None) if data is not None else (None, curve["error"] or "result missing")
+            for curve, data in zip(curves, raw)]
 
 
 def gather(redis: Redis, request: PhaseDiagramRequest, record: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    """Read every part's result (or why it has none) and assemble the diagram; ``record`` is the
-    plan as submitted (``diagrams.submit``)."""
+    """Read every part's results (or why they are missing) and assemble the diagram; ``record`` is the
+    plan as submitted (``diagrams.fan_out``)."""
     parts = record["parts"]
-    found, errors = [], []
-    for index, part in enumerate(parts):
-        progress("assemble", index, len(parts))
-        result = result_store.get(redis, part["job_id"])
-        found.append(result)
-        job = None if result is not None else fetch_job(redis, part["job_id"])
-        errors.append(None if result is not None else (failure_reason(job) if job is not None else "result missing"))
+
+    def found() -> Iterator[Curves]:
+        for index, part in enumerate(parts):
+            progress("assemble", index, len(parts))
+            yield read_part(redis, part)
+
+    diagram = assemble(request, record, found())
     progress("assemble", len(parts), len(parts))
-    return assemble(request, record, found, errors)
+    return diagram
 
 
 def _empty(request: PhaseDiagramRequest) -> list[list[Any]]:
     return [[None] * len(request.x_axis.values) for _ in request.y_axis.values]
 
 
-def assemble(request: PhaseDiagramRequest, record: dict[str, Any], found: list[dict | None],
-             errors: list[str | None]) -> dict[str, Any]:
+def assemble(request: PhaseDiagramRequest, record: dict[str, Any], found: Iterable[Curves]) -> dict[str, Any]:
+    """``found``: per recorded part, its curves' results (``read_part``)."""
     protocols = [p.value for p in request.all_protocols]
     readout = [p for p in protocols if p in [q.value for q in READOUT_PROTOCOLS]]
     theory = {p: _empty(request) for p in readout}
@@ -52,9 +77,12 @@ def assemble(request: PhaseDiagramRequest, record: dict[str, Any], found: list[d
     sim_sem = {p: _empty(request) for p in protocols}
     source_errors = _empty(request)
     reasons: dict[tuple[int, int], str] = {}
-    for part, result, error in zip(record["parts"], found, errors):
+    for part, curves in zip(record["parts"], found):
         role = part["role"]
-        for xi, yi, ai in part["cells"]:
+        for cell in part["cells"]:
+            # (x, y, curve, alpha); a record written before tiles has (x, y, alpha) with one curve per part
+            xi, yi, ci, ai = cell if len(cell) == 4 else (cell[0], cell[1], 0, cell[2])
+            result, error = curves[ci]
             if result is None:
                 reasons.setdefault((xi, yi), f"{role} part failed: {error}")
                 continue

@@ -2,11 +2,12 @@
 
 The diagram's job is the *assembly*: it depends on its parts (``plan``) with ``allow_failure``, so it
 runs once every part has ended and reports failed cells instead of hiding them. Parts already cached
-are not queued at all; a resubmitted diagram therefore recomputes only what is missing. The plan's
-record travels in the diagram job's meta (``"plan"``): part ids, roles and cells, which the assembly
-reads instead of planning again. This module is the phase-diagram kind's ``fan_out`` hook
-(``tlprobe_server.kinds``); the submission pipeline calls it under the diagram's lock, after checking
-that the queue can take every job, and submits each part through itself (``submit_part``).
+are not queued at all, and a tile computes only its curves not yet stored; a resubmitted diagram
+therefore recomputes only what is missing. The plan's record travels in the diagram job's meta
+(``"plan"``): part ids, kinds, roles and cells, which the assembly reads instead of planning again.
+This module is the phase-diagram kind's ``fan_out`` hook (``tlprobe_server.kinds``); the submission
+pipeline calls it under the diagram's lock, after checking that the queue can take every job, and
+submits each part through itself (``submit_part``).
 """
 
 from __future__ import annotations
@@ -32,19 +33,20 @@ def fan_out(submit_part: SubmitPart, layout: Plan) -> tuple[list[str], dict[str,
     assembly reads) and, for its progress, the pending parts with their cells."""
     networks = [submit_part("source_network", network, []) for network in layout.networks]
     part_ids: list[str] = []
-    pending: list[list[Any]] = []
+    pending: dict[str, int] = {}  # job id -> its cells
     for part in layout.parts:
-        network = networks[part.network]
-        depends = [] if network.cached else [network.job_id]
-        if part.after is not None and any(part_ids[part.after] == job_id for job_id, _ in pending):
+        depends = [networks[index].job_id for index in part.networks if not networks[index].cached]
+        if part.after is not None and part_ids[part.after] in pending:
             depends.append(part_ids[part.after])
-        sub = submit_part("learning_curve", part.request, depends)
+        sub = submit_part(part.kind, part.request, depends)
         part_ids.append(sub.job_id)
         if not sub.cached:
-            pending.append([sub.job_id, len(part.cells)])
+            pending[sub.job_id] = len(part.cells)
     record = {"networks": [network.job_id for network in networks], "cells": layout.n_cells,
-              "parts": [{"job_id": job_id, "role": part.role, "cells": [list(cell) for cell in part.cells]}
+              "parts": [{"job_id": job_id, "kind": part.kind, "role": part.role,
+                         "cells": [list(cell) for cell in part.cells]}
                         for job_id, part in zip(part_ids, layout.parts)]}
     # progress counts cell computations: a cell with a theory and a simulation part counts twice
-    meta = {"parts": pending, "cells": sum(len(part.cells) for part in layout.parts), "plan": record}
-    return [job_id for job_id, _ in pending], meta
+    meta = {"parts": [[job_id, cells] for job_id, cells in pending.items()],
+            "cells": sum(len(part.cells) for part in layout.parts), "plan": record}
+    return list(pending), meta

@@ -37,8 +37,12 @@ from .learning_curve import (
     check_latent_change,
 )
 
-MAX_AXIS_VALUES = 32
-MAX_CELLS = 400
+MAX_AXIS_VALUES = 100
+#: cells of a theory-only diagram (a picture at the resolution of a paper figure: 100 x 100)
+MAX_CELLS = 10_000
+#: cells of a diagram with a simulation: each simulated cell trains and fits per seed, and its parts are not
+#: tiled (``tlprobe_server.diagrams.plan``); the budget bounds them further
+MAX_SIMULATED_CELLS = 400
 
 
 class Axis(Strict):
@@ -122,6 +126,9 @@ class PhaseDiagramRequest(ReadsDatasets, Strict):
         cells = len(self.x_axis.values) * len(self.y_axis.values)
         if cells > MAX_CELLS:
             raise ValueError(f"{cells} cells: at most {MAX_CELLS}")
+        if self.simulation is not None and cells > MAX_SIMULATED_CELLS:
+            raise ValueError(f"{cells} cells with a simulation: at most {MAX_SIMULATED_CELLS} (up to {MAX_CELLS} "
+                             "theory-only, with simulation null)")
         self.check_both_or_neither()
         if self.uses_datasets:
             for axis_name, axis in (("x_axis", self.x_axis), ("y_axis", self.y_axis)):

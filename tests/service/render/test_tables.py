@@ -1,4 +1,4 @@
-"""A phase diagram as tidy CSV."""
+"""A phase diagram as tidy CSV: one row per cell and protocol, 20,000 for a 100 x 100 diagram of two protocols."""
 
 
 
@@ -34,3 +34,17 @@ def test_on_datasets_the_gaussian_equivalent_has_its_own_column():
     assert lines[1] == "alpha,1.0,teacher_noise,0.0,tf,,0.1,0.01,0.12,0.2,False"
     assert lines[2] == "alpha,1.0,teacher_noise,0.0,rf,,0.3,0.03,0.28,0.2,False"
     assert lines[3] == "alpha,2.0,teacher_noise,0.0,tf,,0.2,0.02,,0.05,False"
+
+
+def test_a_100_by_100_diagram_is_20000_tidy_rows():
+    xs, ys = [0.04 * (i + 1) for i in range(100)], [i / 100 for i in range(100)]
+    grid = [[xi + 100 * yi for xi in range(100)] for yi in range(100)]  # each cell's own number
+    result = {"kind": "phase_diagram", "x_axis": {"name": "alpha", "values": xs}, "y_axis": {"name": "feature_noise",
+                                                                                            "values": ys},
+              "protocols": ["tf", "rf"], "theory": {"tf": grid, "rf": [[-v for v in row] for row in grid]},
+              "simulation": None, "test_error_sem": None, "gain": grid, "failures": [{"x_index": 99, "y_index": 99,
+                                                                                        "reason": "x"}]}
+    lines = tidy_csv(result).splitlines()
+    assert len(lines) == 1 + 100 * 100 * 2
+    assert lines[1 + 2 * (3 + 100 * 7)] == f"alpha,{xs[3]!r},feature_noise,{ys[7]!r},tf,703,,,,703,False"
+    assert lines[-1] == f"alpha,{xs[99]!r},feature_noise,0.99,rf,-9999,,,,9999,True"

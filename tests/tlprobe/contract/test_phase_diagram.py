@@ -46,12 +46,21 @@ def request(**changes) -> PhaseDiagramRequest:
     ({"x_axis": {"name": "hidden_layers", "values": [1, 4]}}, "hidden_layers value 4: network.hidden_layers"),
     ({"x_axis": {"name": "label_noise", "values": [0, 0.5]}},
      "label_noise value 0.5: target.label_noise input should be less than 0.5"),
+    ({"x_axis": {"name": "alpha", "values": [i / 10 + 0.1 for i in range(101)]}}, "at most 100 items"),
     ({"x_axis": {"name": "alpha", "values": [i / 10 + 0.1 for i in range(30)]},
-      "y_axis": {"name": "feature_noise", "values": [i / 30 for i in range(30)]}}, "at most 400"),
+      "y_axis": {"name": "feature_noise", "values": [i / 30 for i in range(30)]}, "simulation": {"seeds": 1}},
+     "900 cells with a simulation: at most 400 (up to 10000 theory-only"),
 ])
 def test_invalid_diagrams_are_refused(changes, message):
     with pytest.raises(ValidationError, match=re.escape(message)):
         request(**changes)
+
+
+def test_a_theory_only_diagram_may_have_100_values_per_axis():
+    values = [i / 100 for i in range(100)]
+    diagram = request(x_axis={"name": "alpha", "values": [0.04 * (i + 1) for i in range(100)]},
+                      y_axis={"name": "feature_noise", "values": values})
+    assert len(diagram.x_axis.values) * len(diagram.y_axis.values) == 10_000 and diagram.simulation is None
 
 
 def test_an_axis_may_set_a_field_left_at_its_default():

@@ -61,9 +61,10 @@ def test_the_plan_trains_one_source_network_per_n_s_on_the_source_dataset():
     assert [network.network.n_samples for network in layout.networks] == [100, 300]
     assert all(isinstance(network.source, DatasetSource) for network in layout.networks)
     assert KINDS["source_network"].datasets(layout.networks[0]) == [(("source", "dataset"), SOURCE)]
-    assert [part.role for part in layout.parts] == ["theory", "simulation"] * 2
+    assert [part.role for part in layout.parts] == ["theory"] * 2 + ["simulation"] * 2
     assert all(part.request.uses_datasets and part.request.alphas == [0.5, 2.0] for part in layout.parts)
-    assert layout.parts[3].request.network.n_samples == 300 and layout.parts[3].cells == ((0, 1, 0), (1, 1, 1))
+    assert layout.parts[3].request.network.n_samples == 300 and layout.parts[3].cells == ((0, 1, 0, 0), (1, 1, 0, 1))
+    assert [part.networks for part in layout.parts] == [(0,), (1,), (0,), (1,)]  # each used by two parts: a job
     without_theory = plan(on_datasets(theory=None), chunk=1)
     assert [part.role for part in without_theory.parts] == ["simulation"] * 4
 
@@ -74,7 +75,7 @@ def test_the_budget_of_a_diagram_on_datasets_needs_and_counts_their_descriptions
     with pytest.raises(ValueError, match="costed with their descriptions"):
         phase_diagram_cost(layout)
     cost = phase_diagram_cost(layout, DESCRIBED)
-    trainings = [learning_curve_cost(part.request, DESCRIBED).training for part in layout.parts[::2]]
+    trainings = [learning_curve_cost(part.request, DESCRIBED).training for part in layout.parts[:2]]
     assert cost.training == pytest.approx(sum(trainings))
     assert cost.work == pytest.approx(sum(learning_curve_cost(p.request, DESCRIBED).work for p in layout.parts)
                                       - sum(trainings))  # each network trained once, not once per part
@@ -95,20 +96,20 @@ def curve(sim: dict[str, list[float]], equivalent: dict[str, list[float]] | None
 def test_the_gain_is_on_the_simulation_and_the_gaussian_equivalent_comes_beside_it():
     diagram = on_datasets(y_axis={"name": "n_samples", "values": [100]})
     record = {"networks": ["net-a"], "cells": 2, "parts": [
-        {"job_id": "lc-t", "role": "theory", "cells": [[0, 0, 0], [1, 0, 1]]},
-        {"job_id": "lc-s", "role": "simulation", "cells": [[0, 0, 0], [1, 0, 1]]}]}
+        {"job_id": "lc-t", "kind": "learning_curve", "role": "theory", "cells": [[0, 0, 0, 0], [1, 0, 0, 1]]},
+        {"job_id": "lc-s", "kind": "learning_curve", "role": "simulation", "cells": [[0, 0, 0, 0], [1, 0, 0, 1]]}]}
     theory_part = curve({"tf": [0.3, 0.2], "rf": [0.4, 0.3]}, {"tf": [0.28, 0.19], "rf": [0.41, 0.33]})
     simulation_part = curve({"tf": [0.31, 0.21], "rf": [0.35, 0.2]}, {"tf": [0.0, 0.0], "rf": [0.0, 0.0]})
     for part in (theory_part, simulation_part):  # a part on datasets has no GCM theory, only the approximation
         for protocol in part["curves"].values():
             protocol["theory"] = None
-    result = assemble(diagram, record, [theory_part, simulation_part], [None, None])
+    result = assemble(diagram, record, [[(theory_part, None)], [(simulation_part, None)]])
     assert result["gain_basis"] == "simulation" and result["theory"] is None and result["complete"]
     assert result["gain"] == [[pytest.approx(0.04), pytest.approx(-0.01)]]
     # read from the theory part only; a value that did not converge is null, and no cell fails for it
     assert result["gaussian_equivalent"] == {"tf": [[0.28, None]], "rf": [[0.41, None]]}
-    assert assemble(on_datasets(theory=None), {**record, "parts": record["parts"][1:]}, [simulation_part],
-                    [None])["gaussian_equivalent"] is None
+    assert assemble(on_datasets(theory=None), {**record, "parts": record["parts"][1:]},
+                    [[(simulation_part, None)]])["gaussian_equivalent"] is None
 
 
 def test_the_catalogue_entry_names_the_datasets_as_fixed_parameters():
