@@ -53,6 +53,15 @@ TITLE_PARAMETERS = (("source", "latent_dim", "D"), ("source", "input_dim", "N"),
                     ("network", "n_samples", "n_s"), ("readout", "regularisation", "lambda"))
 
 
+def _shown(meta_request: dict[str, Any], section: str, field: str) -> Any:
+    """A title's value of a request field; a theory's 'tuned' lambda is its oracle (the simulation's is
+    chosen by the tuning rule, named after it)."""
+    value = meta_request[section][field]
+    if (section, field) == ("readout", "regularisation") and value == "tuned":
+        return "oracle (theory), tuned (simulation)" if meta_request.get("simulation") else "oracle"
+    return "oracle" if value == "optimal" and (section, field) == ("readout", "regularisation") else value
+
+
 def _summary(meta_request: dict[str, Any] | None, result: dict[str, Any]) -> str:
     parts = [f"baseline {result['baseline']}", f"gain on {result['gain_basis']}"]
     if result.get("alpha") is not None:
@@ -63,11 +72,14 @@ def _summary(meta_request: dict[str, Any] | None, result: dict[str, Any]) -> str
         on_datasets = "dataset" in source
         if on_datasets:  # the data in place of the synthetic model's sizes and knobs
             parts.insert(0, f"datasets {source['dataset'][:11]} -> {target['dataset'][:11]}")
-        parts.append(" ".join(f"{symbol}={meta_request[section][field]}" for section, field, symbol in TITLE_PARAMETERS
-                              if field not in axes and field in meta_request[section]))
+        parts.append(" ".join(f"{symbol}={_shown(meta_request, section, field)}" for section, field, symbol
+                              in TITLE_PARAMETERS if field not in axes and field in meta_request[section]))
         fixed = [] if on_datasets else [f"{k}={v:g}" for k, v in target.items() if k != "seed" and k not in axes and v]
         if fixed:
             parts.append(", ".join(fixed))
+        rule = (meta_request.get("tuning") or {}).get("rule")
+        if rule and meta_request.get("simulation"):  # what chose the simulated protocols' hyperparameters
+            parts.append(f"tuning {rule.replace('_', ' ')}")
     return " | ".join(parts)
 
 

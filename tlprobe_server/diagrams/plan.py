@@ -67,7 +67,7 @@ def _check_cell(request: PhaseDiagramRequest, xi: int, yi: int, sections: dict[s
     """InvalidCell naming the cell when its learning curve (this alpha alone) is not a valid request."""
     try:
         LearningCurveRequest(**sections, alphas=[alpha], protocols=request.all_protocols, theory=request.theory,
-                             simulation=request.simulation)
+                             simulation=request.simulation, tuning=request.tuning)
     except ValidationError as exc:
         where = (f"{request.x_axis.name.value}={request.x_axis.values[xi]:g}, "
                  f"{request.y_axis.name.value}={request.y_axis.values[yi]:g}")
@@ -90,7 +90,7 @@ def plan(request: PhaseDiagramRequest, chunk: int) -> Plan:
     for (source, network, readout_params, target), cells in groups.items():
         net = networks.setdefault(SourceNetworkRequest(source=source, network=network), len(networks))
         alphas = sorted({alpha for _, _, alpha in cells})
-        common = dict(source=source, network=network, readout=readout_params, target=target)
+        common = dict(source=source, network=network, readout=readout_params, target=target, tuning=request.tuning)
         theory_index = None
         if request.theory is not None and readout:
             theory_index = len(parts)

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from tlprobe.contract.common import OPTIMAL
 from tlprobe.contract.learning_curve import LearningCurveRequest, TheoryParams
 
 from .gcm.solver import GCMPoint, solve_curve
@@ -47,17 +48,21 @@ def _solve_at(spectrum: Spectrum, loss: str, lambdas: list[float], alphas_p: lis
 
 
 def theory_curve(spec: LearningCurveRequest, arrays: Arrays, input_dim: int) -> dict[str, Any]:
-    """The GCM curve on the spectra in ``arrays`` at the request's loss and regularisation (fixed, or
-    'optimal' per point), with its error from the two halves when the spectra were estimated from
-    samples (``test_error_mc_error`` None otherwise); the fields of the contract's ``TheoryCurve``."""
+    """The GCM curve on the spectra in ``arrays`` at the request's loss and regularisation: its number,
+    or otherwise the oracle per point (the lambda minimising this curve's test error), with its error from
+    the two halves when the spectra were estimated from samples (``test_error_mc_error`` None otherwise);
+    the fields of the contract's ``TheoryCurve``.
+    """
     theory, loss = spec.theory, spec.readout.loss.value
     full = spectrum_from_arrays(arrays, "")
     alphas_p = [alpha * input_dim / full.p for alpha in spec.alphas]
-    points = solve_curve(full, loss, spec.readout.regularisation, alphas_p, theory.solver)
+    lam = spec.readout.regularisation if spec.readout.fixed else OPTIMAL  # 'tuned': the oracle is its limit
+    points = solve_curve(full, loss, lam, alphas_p, theory.solver)
     mc_error: list[float] | None = None
     if "omega_a" in arrays:
         lambdas = [p.regularisation for p in points]
         halves = [_solve_at(spectrum_from_arrays(arrays, label), loss, lambdas, alphas_p, theory) for label in ("_a", "_b")]
         mc_error = [abs(p.test_error - 0.5 * (a.test_error + b.test_error)) + 0.5 * abs(a.test_error - b.test_error)
                     for p, a, b in zip(points, *halves)]
-    return {**gcm_points(points, full), "test_error_mc_error": None if mc_error is None else finite_or_none(mc_error)}
+    return {**gcm_points(points, full), "test_error_mc_error": None if mc_error is None else finite_or_none(mc_error),
+            "regularisation_chosen_by": "fixed" if spec.readout.fixed else "oracle"}

@@ -72,3 +72,12 @@ def test_a_cell_that_cannot_be_computed_is_named():
     broken = valid.model_copy(update={"target": TargetParams(latent_change=-12)})
     with pytest.raises(InvalidCell, match="cell alpha=1, latent_dim=10: .*latent_change -12 would empty"):
         plan(broken, chunk=2)
+
+
+def test_every_part_carries_the_diagrams_tuning_rule():
+    for tuning, rule in (({}, "best_achievable"), ({"rule": "practitioner", "folds": 3}, "practitioner")):
+        diagram = request(x_axis={"name": "alpha", "values": [0.5, 1]}, y_axis={"name": "teacher_noise", "values": [0.1]},
+                          simulation={"seeds": 2}, baseline="scratch", tuning=tuning)
+        parts = plan(diagram, chunk=1).parts
+        assert len(parts) == 3 and all(p.request.tuning == diagram.tuning for p in parts)
+        assert diagram.tuning.rule.value == rule
