@@ -66,9 +66,11 @@ def test_l2_sp_holds_the_first_layer_near_the_source():
 
 
 def _curves(target: TargetParams, alphas: tuple[float, ...]) -> dict:
-    """tf, scratch and finetune with every default (sizes, lambda, schedules), three seeds."""
+    """tf, scratch and finetune with every fixed default (sizes, schedules; readouts at the oracle lambda:
+    the settings docs/finetune.md's check measured), three seeds."""
     spec = LearningCurveRequest(target=target, alphas=alphas, protocols=("tf", "scratch", "finetune"),
-                                simulation=SimulationParams(seeds=3))
+                                simulation=SimulationParams(seeds=3), tuning={"rule": "fixed"},
+                                readout={"regularisation": "oracle"})
     curves = run_learning_curve(SyntheticSource(spec)).model_dump(mode="json")["curves"]
     return {p: curves[p]["simulation"] for p in ("tf", "scratch", "finetune")}
 
