@@ -119,6 +119,25 @@ def render_phase_diagram(result: dict[str, Any], fmt: str) -> bytes:
     return _save(figure, fmt)
 
 
+def _rules(result: dict[str, Any]) -> str:
+    """What chose the hyperparameters of a learning curve, for its title: the theory's lambda (the oracle
+    or fixed) and each rule of the simulated protocols' hyperparameters (best_achievable: validation)."""
+    theory, simulated = set(), set()
+    for curve in result["curves"].values():
+        solved = curve.get("theory") or curve.get("gaussian_equivalent")
+        if solved is not None and solved.get("regularisation_chosen_by"):
+            theory.add(solved["regularisation_chosen_by"])
+        for chosen in ((curve.get("simulation") or {}).get("hyperparameters") or {}).values():
+            simulated.add(chosen["chosen_by"].replace("_", " "))
+    parts = []
+    if theory:
+        parts.append(f"theory lambda: {', '.join(sorted(theory))}")
+    if simulated:
+        parts.append(f"simulation hyperparameters: {', '.join(sorted(simulated))}"
+                     + (f" (rule {result['tuning'].replace('_', ' ')})" if result.get("tuning") else ""))
+    return "; ".join(parts)
+
+
 def render_learning_curve(result: dict[str, Any], fmt: str) -> bytes:
     figure = _figure(6.4, 4.6)
     axes = figure.add_subplot()
@@ -149,7 +168,8 @@ def render_learning_curve(result: dict[str, Any], fmt: str) -> bytes:
         data = result["data"]
         title = (f"datasets {data['source']['dataset'][:11]} -> {data['target']['dataset'][:11]} (N={data['input_dim']}, "
                  f"test on {data['target']['test_samples']} held out) | {title}")
-    axes.set_title(title, fontsize=8)
+    rules = _rules(result)
+    axes.set_title(f"{title}\n{rules}" if rules else title, fontsize=8)
     axes.legend(fontsize=8)
     axes.grid(alpha=0.3)
     return _save(figure, fmt)
