@@ -141,22 +141,26 @@ def run_all(client: Client, kind: str, requests: dict[str, dict]) -> dict[str, A
 
 def curve_numbers(result) -> dict[str, Any]:
     numbers: dict[str, Any] = {"alphas": result.alphas, "source_test_error": result.source_test_error,
-                               "target_latent_dim": result.target_latent_dim, "protocols": {}}
+                               "target_latent_dim": result.target_latent_dim, "tuning": result.tuning, "protocols": {}}
     for protocol, curve in result.curves.items():
         entry: dict[str, Any] = {}
         if curve.theory is not None:
             entry["theory"] = curve.theory.test_error
             entry["regularisation"] = curve.theory.regularisation
+        if curve.theory is not None:
+            entry["regularisation_chosen_by"] = curve.theory.regularisation_chosen_by
         if curve.simulation is not None:
             entry["simulation_mean"] = curve.simulation.test_error_mean
             entry["simulation_sem"] = curve.simulation.test_error_sem
+            entry["hyperparameters"] = {name: chosen.model_dump(mode="json")
+                                        for name, chosen in curve.simulation.hyperparameters.items()}
         numbers["protocols"][protocol.value] = entry
     return numbers
 
 
 def diagram_numbers(result) -> dict[str, Any]:
     return {"x": result.x_axis.values, "y": result.y_axis.values, "baseline": result.baseline.value,
-            "gain_basis": result.gain_basis, "gain": result.gain, "complete": result.complete,
+            "tuning": result.tuning, "gain_basis": result.gain_basis, "gain": result.gain, "complete": result.complete,
             "test_error": {p.value: grid for p, grid in result.test_error.items()},
             "test_error_sem": None if result.test_error_sem is None else
             {p.value: grid for p, grid in result.test_error_sem.items()},
