@@ -23,6 +23,12 @@ Two stages, each cached as JSON under docs/data/ (computed once, committed, read
    hyperparameters chosen on fresh validation data). Reported with paired differences: per seed, finetune
    minus tf and minus scratch on the same samples, mean and two standard errors of the mean difference.
 
+4. **rates** (docs/data/finetune_rates.json): where the held-out check finds finetune behind scratch, can a
+   learning rate, a longer budget or a weaker anchor close the gap? On the targets of
+   ``bench/tuning_grids.py`` (source seed 0, simulation seed 5: not the held-out check's) where scratch
+   overtakes tf, alpha 1 and 4: fine-tuning at learning rates 3e-3, 1e-2 and 3e-2, anchor strengths 0,
+   0.2, 2 and 20, 300 epochs, the test error at the checkpoints of ``worker.science.tuning``.
+
 Sizes are the defaults (D = 50, N = K = 200, n_s = 2000). Run it with OMP_NUM_THREADS=1
 OPENBLAS_NUM_THREADS=1 on a shared machine; the check stage takes about 15 minutes on one core, the
 held-out check about an hour (``--processes 2`` halves it).
@@ -61,6 +67,7 @@ from worker.science.synthetic_source import SyntheticSource
 DATA = Path("docs/data")
 SWEEP_FILE, CHECK_DIR = DATA / "finetune_sweep.json", DATA / "finetune_check"  # the check: one file per target
 HELDOUT_DIR = DATA / "finetune_heldout"  # stage 3: one file per mode and target
+RATES_FILE = DATA / "finetune_rates.json"  # stage 4
 
 #: stage 1: (name, target, alphas, learning rates, penalties (anchor, mu), epochs, scratch runs (lr, wd, epochs))
 SWEEPS = [
@@ -366,6 +373,64 @@ def heldout_failures(results: list[dict]) -> list[str]:
     return failures
 
 
+# --- stage 4 -------------------------------------------------------------------------------------
+RATES_TARGETS = {"fn0.5": {"feature_noise": 0.5}, "tn0.5": {"teacher_noise": 0.5}, "fn1": {"feature_noise": 1.0}}
+RATES_ALPHAS, RATES_SEED = [1.0, 4.0], 5
+RATES, RATES_ANCHORS = [3e-3, 1e-2, 3e-2], [0.0, 0.2, 2.0, 20.0]
+
+
+def run_rates() -> dict:
+    from worker.science.tuning import checkpoints
+
+    pilot = json.loads((DATA / "tuning_grids.json").read_text())["records"]
+    store, out, marks = MemoryArtifactStore(), {}, checkpoints(300, True)
+    for name, knobs in RATES_TARGETS.items():
+        spec = LearningCurveRequest(target=TargetParams(**knobs), alphas=RATES_ALPHAS, protocols=["tf"], simulation=None)
+        data = SyntheticSource(spec)
+        network, _ = train_source_network(CurveRun(store), data)
+        features = transferred_features(network)
+        samples = TaskSamples(data.target_task, 5000)
+        test_x, test_y = samples.test_set(RATES_SEED)
+        for a, n in enumerate(sample_sizes(RATES_ALPHAS, 200)):
+            x, y = samples.training_set(RATES_SEED, n)
+            key = f"{name} {RATES_ALPHAS[a]}"
+            lam = pilot[key]["lambda"]
+            start = probe(network, features, x, y, lam)
+            runs = {}
+            for lr in RATES:
+                for mu in RATES_ANCHORS:
+                    trainer = _trainer(start, network, x, y, lam,
+                                       FinetuneParams(regularisation=mu, learning_rate=lr, epochs=300),
+                                       np.random.default_rng(0))
+                    errors = {0: start.error(test_x, test_y)}
+                    for epoch in range(1, 301):
+                        trainer.epoch()
+                        if epoch in marks:
+                            errors[epoch] = trainer.network.error(test_x, test_y)
+                    runs[f"{lr}|{mu}"] = errors
+            scratch = pilot[key]["scratch"]
+            out[key] = {"tf": errors[0], "runs": runs,
+                        "scratch_best": min(min(v.values()) for wd, v in scratch.items() if float(wd) in (1e-5, 1e-4, 3e-4))}
+            print(f"[rates] {key}", flush=True)
+    return out
+
+
+def rates_table(records: dict) -> list[str]:
+    """Per target and alpha: tf, scratch's best (weight decays 1e-5 to 3e-4, any checkpoint: the pilot's),
+    and per learning rate finetune's best over anchors and checkpoints within 100 and 300 epochs (chosen
+    on the test set: the most any choice could reach)."""
+    lines = ["| target, alpha | tf | scratch (best) | " + " | ".join(f"finetune lr {lr:g}: 100 / 300 epochs" for lr in RATES)
+             + " |", "|---|---|---|" + "---|" * len(RATES)]
+    for key, record in records.items():
+        cells = []
+        for lr in RATES:
+            runs = [run for name, run in record["runs"].items() if name.startswith(f"{lr}|")]
+            within = [min(v for e, v in run.items() if int(e) <= 100) for run in runs]
+            cells.append(f"{min(within):.3f} / {min(min(run.values()) for run in runs):.3f}")
+        lines.append(f"| {key} | {record['tf']:.3f} | {record['scratch_best']:.3f} | " + " | ".join(cells) + " |")
+    return lines
+
+
 # --- cache ---------------------------------------------------------------------------------------
 def _load(path: Path) -> dict | None:
     """A cached stage, or None when it is missing, of another science version, or (a check) ran at
@@ -388,7 +453,7 @@ def _save(path: Path, data: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--refresh", action="store_true", help="recompute the cached stages")
-    parser.add_argument("--stage", choices=["sweep", "check", "both", "heldout"], default="both")
+    parser.add_argument("--stage", choices=["sweep", "check", "both", "heldout", "rates"], default="both")
     parser.add_argument("--processes", type=int, default=1, help="targets of the check computed in parallel")
     args = parser.parse_args(argv)
     if args.stage in ("sweep", "both"):
@@ -397,6 +462,11 @@ def main(argv: list[str] | None = None) -> int:
             sweep = {"science_version": SCIENCE_VERSION, "records": run_sweep()}
             _save(SWEEP_FILE, sweep)
         print("\n".join(summarise_sweep(sweep["records"])))
+    if args.stage == "rates":
+        if args.refresh or not RATES_FILE.exists():
+            _save(RATES_FILE, {"science_version": SCIENCE_VERSION, "records": run_rates()})
+        print("\n".join(rates_table(json.loads(RATES_FILE.read_text())["records"])))
+        return 0
     if args.stage == "heldout":
         by_mode = run_heldout(args.refresh, args.processes)
         failed = False
