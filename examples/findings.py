@@ -479,10 +479,10 @@ def quoted(data: dict) -> dict[str, str]:
         q["tf_scratch gain sem median"] = f3(sems[len(sems) // 2])
     if "moved" in data:
         moved = data["moved"]
-        for knob in KNOBS:
-            for key in ("tf", "scratch", "gain"):
-                q[f"moved {knob} {key} mean"] = f"{moved[knob][key]['mean']:+.3f}"
-            q[f"moved {knob} gain range"] = f"{moved[knob]['gain']['min']:+.3f} to {moved[knob]['gain']['max']:+.3f}"
+        for key in ("tf", "scratch"):
+            q[f"moved {key} largest"] = f3(max(max(-moved[knob][key]["min"], moved[knob][key]["max"]) for knob in KNOBS))
+        q["moved gain range"] = (f"{min(moved[knob]['gain']['min'] for knob in KNOBS):+.3f} to "
+                                 f"{max(moved[knob]['gain']['max'] for knob in KNOBS):+.3f}")
         q["moved sign changes"] = str(sum(len(moved[knob]["sign_changes"]) for knob in KNOBS))
         fixed = data["tf_scratch_fixed"]
         related = [g for knob in KNOBS for y, row in zip(fixed[knob]["y"], fixed[knob]["gain"])
