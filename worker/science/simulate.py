@@ -34,7 +34,6 @@ from .network import Trainer, TwoLayerNetwork, initial_network, train_network
 from .readout import CV_GRID, best_regularisation, cross_validation_errors, fit_readout, fold_assignment
 from .seeding import Stream, generator
 from .tuning import (
-    checkpoints,
     network_by_cross_validation,
     network_on_validation,
     readout_validation_errors,
@@ -332,8 +331,3 @@ def simulate(samples: TargetSamples, alphas: Sequence[float], seeds: Sequence[in
                 if progress:
                     progress(done, total)
     return results.by_protocol
-
-
-def network_checkpoints(budget: int, finetune_protocol: bool) -> list[int]:
-    """The epochs a tuned network's run is scored at (finetune's include 0, the probe)."""
-    return checkpoints(budget, finetune_protocol)

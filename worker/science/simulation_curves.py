@@ -34,10 +34,10 @@ from .simulate import (
     ScratchProtocol,
     TargetSamples,
     Tuning,
-    network_checkpoints,
     sample_sizes,
     simulate,
 )
+from .tuning import checkpoints
 
 #: what a tuning rule's choices are called in results
 RULE_CHOICE = {TuningRule.best_achievable: VALIDATION, TuningRule.practitioner: CROSS_VALIDATION}
@@ -89,14 +89,14 @@ def _hyperparameters(spec: LearningCurveRequest, protocol: str, result: Protocol
     if protocol == Protocol.scratch.value:
         tuned = tuning.tuned
         entries["weight_decay"] = (rule, list(tuning.weight_decays)) if tuned else ("fixed", None)
-        entries["epochs"] = (rule, [float(e) for e in network_checkpoints(sim.scratch.epochs, False)]) if tuned \
+        entries["epochs"] = (rule, [float(e) for e in checkpoints(sim.scratch.epochs, False)]) if tuned \
             else ("fixed", None)
     elif protocol == Protocol.finetune.value:
         probe_by = chosen_by["tf"]
         entries["regularisation"] = (probe_by, lambda_grid if probe_by in (VALIDATION, CROSS_VALIDATION) else None)
         if tuning.tuned:
             entries["anchor_strength"] = (rule, list(tuning.anchor_strengths))
-            entries["epochs"] = (rule, [float(e) for e in network_checkpoints(sim.finetune.epochs, True)])
+            entries["epochs"] = (rule, [float(e) for e in checkpoints(sim.finetune.epochs, True)])
         else:
             entries["anchor_strength"] = ("fixed", None)
             entries["epochs"] = ("early_stopping", None) if sim.finetune.validation_fraction else ("fixed", None)

@@ -1,7 +1,8 @@
 """Choosing a protocol's hyperparameters by a tuning rule (MODEL.md section 10; docs/model.md, "How
 hyperparameters are chosen").
 
-Two rules choose, and both count misclassified held-out samples:
+Two rules choose, and both count misclassified held-out samples (ties: ``readout.best_regularisation`` for
+a readout's lambda, the order of the candidates for a network's):
 
 - **validation** (the best_achievable comparison): the candidates are fitted on the n_t training
   samples and scored on fresh validation samples drawn from the generator, independent of the test
@@ -26,7 +27,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .network import Trainer, TwoLayerNetwork
-from .readout import Readout, fit_readout
+from .readout import fit_readout
 
 Array = np.ndarray
 
@@ -62,18 +63,6 @@ def readout_validation_errors(features: Array, labels: Array, held_features: Arr
         weights = readout.weights
         errors[index] = wrong(held_features @ weights, held_labels)
     return errors
-
-
-def fewest_errors(errors: Array, grid: Sequence[float]) -> float:
-    """The candidate with the fewest errors; ties go to the largest (the most regularised)."""
-    fewest = np.min(errors)
-    return float(max(value for value, e in zip(grid, errors) if e == fewest))
-
-
-def tuned_readout(features: Array, labels: Array, loss: str, regularisation: float) -> Readout:
-    """The readout at the chosen lambda, fitted afresh on every training sample (what ``fit_readout``
-    gives at a fixed lambda)."""
-    return fit_readout(features, labels, loss, regularisation)
 
 
 # --- networks ----------------------------------------------------------------------------------
