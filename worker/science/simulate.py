@@ -13,9 +13,12 @@ inherits the source network's optimiser settings.
 Hyperparameters are given (a readout's lambda per alpha; scratch's and finetune's settings) or, with a
 ``Tuning``, chosen per seed and alpha by its rule (``tuning``): on the seed's fresh validation samples
 (``TargetSamples.validation_set``, the best_achievable comparison) or by k-fold cross-validation on the
-n_t training samples (one fold partition per seed and alpha, shared by every protocol: the
-practitioner's). finetune's probe uses tf's lambda of the same seed and alpha. Every value used is
-recorded per seed and alpha (``ProtocolSimulation.chosen``).
+n_t training samples (one fold partition per seed and n_t, shared by every protocol: the
+practitioner's). Every draw made per alpha (folds, mini-batch orders, finetune's held-out part) comes
+from the seed and n_t, not from the alpha's position in the request, so an alpha's numbers do not depend
+on the other alphas asked for (a phase diagram's cell equals its own learning curve). finetune's probe
+uses tf's lambda of the same seed and alpha. Every value used is recorded per seed and alpha
+(``ProtocolSimulation.chosen``).
 """
 
 from __future__ import annotations
@@ -193,31 +196,33 @@ class _Held:
 
 def _readout_lambda(proto: ReadoutProtocol, a: int, features: Array, labels: Array, tuning: Tuning | None,
                     held: _Held, name: str, seed: int) -> float:
+    """The readout's lambda at alpha index a: the given one, or the tuning rule's choice (the folds of
+    ``held.assignment``, drawn for this seed and training size)."""
     if proto.regularisation is not None:
         return float(proto.regularisation[a])
     grid = tuning.regularisations
     if tuning.rule == VALIDATION:
         errors = readout_validation_errors(features, labels, held.features[name], held.labels, proto.loss, grid)
     else:
-        errors = cross_validation_errors(features, labels, proto.loss, generator(seed, Stream.CV_FOLDS, a), grid,
-                                         tuning.folds)
+        errors = cross_validation_errors(features, labels, proto.loss, generator(seed, Stream.CV_FOLDS, len(labels)),
+                                         grid, tuning.folds)
     return best_regularisation(errors, grid)
 
 
 def _scratch(proto: ScratchProtocol, inputs: Array, labels: Array, tuning: Tuning | None, held: _Held, seed: int,
-             a: int, input_dim: int) -> tuple[TwoLayerNetwork, float, float, int]:
+             input_dim: int) -> tuple[TwoLayerNetwork, float, float, int]:
     """The trained scratch network, its training error, and the weight decay and epochs it used."""
     params = proto.params
     start = initial_network(proto.hidden_units, input_dim, proto.activation, generator(seed, Stream.SIM_NETWORK_INIT))
     if not proto.tuned:
         trained = train_network(start, inputs, labels, epochs=params.epochs, learning_rate=params.learning_rate,
                                 weight_decay=params.weight_decay, batch_size=params.batch_size,
-                                rng=generator(seed, Stream.MINIBATCH_ORDER, a))
+                                rng=generator(seed, Stream.MINIBATCH_ORDER, len(labels)))
         return trained.network, trained.train_error, params.weight_decay, params.epochs
 
     def make_trainer(weight_decay: float, x: Array, y: Array) -> Trainer:
         return Trainer(start, x, y, learning_rate=params.learning_rate, weight_decay=weight_decay,
-                       batch_size=params.batch_size, rng=generator(seed, Stream.MINIBATCH_ORDER, a))
+                       batch_size=params.batch_size, rng=generator(seed, Stream.MINIBATCH_ORDER, len(labels)))
 
     if tuning.rule == VALIDATION:
         choice = network_on_validation(make_trainer, tuning.weight_decays, params.epochs, False, inputs, labels,
@@ -231,12 +236,13 @@ def _scratch(proto: ScratchProtocol, inputs: Array, labels: Array, tuning: Tunin
 
 
 def _finetune(proto: FinetuneProtocol, lam: float, inputs: Array, labels: Array, tuning: Tuning | None, held: _Held,
-              seed: int, a: int) -> tuple[TwoLayerNetwork, float, float, int]:
+              seed: int) -> tuple[TwoLayerNetwork, float, float, int]:
     """The fine-tuned network, its training error, and the anchor strength and epochs it used."""
     params = proto.params
     if not proto.tuned:
         outcome = finetune(proto.source, proto.features, inputs, labels, lam, params,
-                           generator(seed, Stream.FINETUNE_HELD_OUT, a), generator(seed, Stream.MINIBATCH_ORDER, a))
+                           generator(seed, Stream.FINETUNE_HELD_OUT, len(labels)),
+                           generator(seed, Stream.MINIBATCH_ORDER, len(labels)))
         return outcome.network, outcome.train_error, params.regularisation, outcome.epochs
 
     probes: list[tuple[Array, TwoLayerNetwork]] = []  # the probe of each training set, fitted once per set
@@ -247,7 +253,7 @@ def _finetune(proto: FinetuneProtocol, lam: float, inputs: Array, labels: Array,
             start = probe(proto.source, proto.features, x, y, lam)
             probes.append((x, start))
         return _trainer(start, proto.source, x, y, lam, params.model_copy(update={"regularisation": mu}),
-                        generator(seed, Stream.MINIBATCH_ORDER, a))
+                        generator(seed, Stream.MINIBATCH_ORDER, len(labels)))
 
     if tuning.rule == VALIDATION:
         choice = network_on_validation(make_trainer, tuning.anchor_strengths, params.epochs, True, inputs, labels,
@@ -287,7 +293,7 @@ def simulate(samples: TargetSamples, alphas: Sequence[float], seeds: Sequence[in
                                if validating and proto.regularisation is None}
         for a, n_train in enumerate(sizes):
             inputs, labels = samples.training_set(seed, n_train)
-            assignment = (fold_assignment(n_train, tuning.folds, generator(seed, Stream.CV_FOLDS, a))
+            assignment = (fold_assignment(n_train, tuning.folds, generator(seed, Stream.CV_FOLDS, n_train))
                           if needs_tuning and not validating else None)
             held = _Held(validation[0], validation[1], validation_features, assignment)
             lambdas: dict[str, float] = {}
@@ -312,12 +318,12 @@ def simulate(samples: TargetSamples, alphas: Sequence[float], seeds: Sequence[in
             for name, proto in networks.items():
                 slot = results.slot(name, False)
                 if isinstance(proto, ScratchProtocol):
-                    network, train_error, decay, epochs = _scratch(proto, inputs, labels, tuning, held, seed, a,
+                    network, train_error, decay, epochs = _scratch(proto, inputs, labels, tuning, held, seed,
                                                                    samples.input_dim)
                     slot.record("weight_decay", s, a, decay)
                 else:
                     lam = float(proto.regularisation[a]) if proto.regularisation is not None else lambdas["tf"]
-                    network, train_error, mu, epochs = _finetune(proto, lam, inputs, labels, tuning, held, seed, a)
+                    network, train_error, mu, epochs = _finetune(proto, lam, inputs, labels, tuning, held, seed)
                     if slot.epochs is None:
                         slot.epochs = np.zeros(results.shape)
                     slot.epochs[s, a] = epochs

@@ -68,17 +68,18 @@ def _network_errors(make, penalties, budget, start, x, y, held_x, held_y, errors
     return networks
 
 
-def _makers(spec, network, maps, x_seed, a, lam=None):
+def _makers(spec, network, maps, x_seed, n, lam=None):
+    """Training runs as the engine makes them: every per-alpha draw from the seed and n_t."""
     init = initial_network(20, 30, "erf", generator(x_seed, Stream.SIM_NETWORK_INIT))
 
     def scratch(wd, x, y):
         return Trainer(init, x, y, learning_rate=0.01, weight_decay=wd, batch_size=None,
-                       rng=generator(x_seed, Stream.MINIBATCH_ORDER, a))
+                       rng=generator(x_seed, Stream.MINIBATCH_ORDER, n))
 
     def finetune(mu, x, y):
         start = probe(network, maps["tf"], x, y, lam)
         return _trainer(start, network, x, y, lam, spec.simulation.finetune.model_copy(update={"regularisation": mu}),
-                        generator(x_seed, Stream.MINIBATCH_ORDER, a))
+                        generator(x_seed, Stream.MINIBATCH_ORDER, n))
 
     return scratch, finetune
 
@@ -106,7 +107,7 @@ def test_best_achievable_chooses_every_hyperparameter_on_fresh_validation_sample
                 assert sim["hyperparameters"]["regularisation"]["chosen_by"] == "validation"
                 readout = fit_readout(fmap(x), y, "logistic", lam)
                 assert sim["test_errors"][a][s] == np.mean(np.where(fmap(test_x) @ readout.weights >= 0, 1, -1) != test_y)
-            scratch_maker, finetune_maker = _makers(spec, network, maps, seed, a, chosen["tf"])
+            scratch_maker, finetune_maker = _makers(spec, network, maps, seed, n, chosen["tf"])
             for protocol, make, penalties, budget, start, name in (
                     ("scratch", scratch_maker, WEIGHT_DECAYS, 12, False, "weight_decay"),
                     ("finetune", finetune_maker, ANCHORS, 8, True, "anchor_strength")):
@@ -135,15 +136,15 @@ def test_the_practitioner_cross_validates_on_the_training_samples_and_refits():
             x, y = samples.training_set(seed, n)
             chosen = {}
             for protocol, fmap in maps.items():
-                errors = cross_validation_errors(fmap(x), y, "logistic", generator(seed, Stream.CV_FOLDS, a),
+                errors = cross_validation_errors(fmap(x), y, "logistic", generator(seed, Stream.CV_FOLDS, n),
                                                  tuple(LAMBDAS), 3)
                 errors_by = {lam: errors[LAMBDAS.index(lam)] for lam in sorted(LAMBDAS, reverse=True)}
                 chosen[protocol] = _first_fewest(errors_by)
                 hyper = curves[protocol]["simulation"]["hyperparameters"]["regularisation"]
                 assert (hyper["values"][a][s], hyper["chosen_by"]) == (chosen[protocol], "cross_validation")
             # the networks' folds: the same partition as the readouts'
-            folds = generator(seed, Stream.CV_FOLDS, a).permutation(n) % 3
-            scratch_maker, finetune_maker = _makers(spec, network, maps, seed, a, chosen["tf"])
+            folds = generator(seed, Stream.CV_FOLDS, n).permutation(n) % 3
+            scratch_maker, finetune_maker = _makers(spec, network, maps, seed, n, chosen["tf"])
             for protocol, make, penalties, budget, start, name in (
                     ("scratch", scratch_maker, WEIGHT_DECAYS, 12, False, "weight_decay"),
                     ("finetune", finetune_maker, ANCHORS, 8, True, "anchor_strength")):
@@ -189,3 +190,24 @@ def test_the_oracle_is_named_and_its_lambda_used_by_the_simulation(readout):
     finetune = result["curves"]["finetune"]["simulation"]["hyperparameters"]
     assert finetune["regularisation"]["chosen_by"] == "oracle"
     assert finetune["anchor_strength"]["chosen_by"] == finetune["epochs"]["chosen_by"] == "validation"
+
+
+@pytest.mark.parametrize("rule", ["practitioner", "fixed"])
+def test_an_alphas_numbers_do_not_depend_on_the_other_alphas_requested(rule):
+    # every per-alpha draw (folds, mini-batch orders, finetune's held-out part) comes from the seed and n_t:
+    # a phase diagram's part holding several alphas gives each cell what its own learning curve gives
+    body = {**BODY, "network": {**BODY["network"], "epochs": 10}, "theory": None,
+            "simulation": {"seeds": [2], "test_samples": 300, "scratch": {"epochs": 6, "batch_size": 16},
+                           "finetune": {"epochs": 4, "batch_size": 16}},
+            "tuning": {**BODY["tuning"], "rule": rule}}
+    if rule == "fixed":
+        body = {**body, "readout": {"regularisation": 0.1},
+                "simulation": {**body["simulation"], "finetune": {"epochs": 4, "batch_size": 16, "validation_fraction": 0.3}}}
+    both = run_learning_curve(SyntheticSource(LearningCurveRequest.model_validate(body))).model_dump(mode="json")
+    alone = run_learning_curve(SyntheticSource(LearningCurveRequest.model_validate({**body, "alphas": [2.0]}))
+                               ).model_dump(mode="json")
+    for protocol in BODY["protocols"]:
+        two, one = both["curves"][protocol]["simulation"], alone["curves"][protocol]["simulation"]
+        assert two["test_errors"][1] == one["test_errors"][0], protocol
+        assert {k: v["values"][1] for k, v in two["hyperparameters"].items()} == \
+            {k: v["values"][0] for k, v in one["hyperparameters"].items()}, protocol
