@@ -10,15 +10,18 @@ findings_*.png) and the numbers to FILE (default docs/data/findings.json). Secti
                  targets (independent features, independent teacher)
     tf_rf        tf against rf, phase diagrams over (knob, alpha), theory
     tf_scratch   tf against scratch, phase diagrams over (knob, alpha), simulation
+    tf_scratch_fixed  the same diagrams as science version 3 ran them: readouts at the oracle lambda,
+                 scratch at fixed settings (tuning rule "fixed"), beside the fair default
     source_size  the gain of tf over rf against the source size n_s and alpha, theory
     nested       complex -> simple against simple -> complex, theory and simulation
 
 ``--only curves,tf_scratch`` re-runs those sections and keeps the others' numbers from FILE;
-``--only finetune`` names exactly the sections that train networks on the target (curves and
-tf_scratch), the ones to re-run when the scratch or finetune defaults change. "Where transfer
+``--only finetune`` names exactly the sections that train networks on the target (curves, tf_scratch
+and tf_scratch_fixed), the ones to re-run when the scratch or finetune defaults change. "Where transfer
 turns negative" is read off the tf_rf and tf_scratch diagrams and recomputed whenever either runs.
-Everything runs at the default sizes (D = 50, N = K = 200, n_s = 2000), readouts at their optimal
-lambda (the default), 2 simulation seeds. From an empty cache: about 35 minutes on one worker, 27
+Everything runs at the default sizes (D = 50, N = K = 200, n_s = 2000) with the default comparison:
+every protocol's hyperparameters chosen on fresh validation data (tuning rule best_achievable; the
+theory at its oracle lambda, that rule's limit), 2 simulation seeds. From an empty cache: about 35 minutes on one worker, 27
 with two (science version 3, on a machine shared with other jobs).
 Every request is stored in FILE next to its numbers (``requests``), so each figure can be redone
 by hand with ``POST /v1/learning-curves`` or ``POST /v1/phase-diagrams``.
@@ -36,9 +39,11 @@ from typing import Any
 from tlprobe import Client
 
 KNOBS = ["feature_noise", "teacher_noise", "feature_substitution", "latent_change"]
-SECTIONS = ["curves", "tf_rf", "tf_scratch", "source_size", "nested"]
+SECTIONS = ["curves", "tf_rf", "tf_scratch", "tf_scratch_fixed", "source_size", "nested"]
 #: the sections that train networks on the target (scratch, finetune): re-run them when their defaults change
-FINETUNE_SECTIONS = ["curves", "tf_scratch"]
+FINETUNE_SECTIONS = ["curves", "tf_scratch", "tf_scratch_fixed"]
+#: science version 3's comparison: readouts at the theory's oracle lambda, scratch at its fixed settings
+FIXED_COMPARISON = {"tuning": {"rule": "fixed"}, "readout": {"regularisation": "oracle"}}
 
 CURVE_ALPHAS = [0.25, 0.5, 1.0, 2.0, 4.0]
 SIMULATION = {"seeds": 2}
@@ -86,6 +91,10 @@ def tf_scratch_requests() -> dict[str, dict]:
                    "simulation": SIMULATION} for knob in KNOBS}
 
 
+def tf_scratch_fixed_requests() -> dict[str, dict]:
+    return {knob: {**request, **FIXED_COMPARISON} for knob, request in tf_scratch_requests().items()}
+
+
 def source_size_requests() -> dict[str, dict]:
     return {name: {"target": target, "x_axis": {"name": "alpha", "values": CURVE_ALPHAS},
                    "y_axis": {"name": "n_samples", "values": SOURCE_SIZES}, "baseline": "rf"}
@@ -99,6 +108,7 @@ def nested_requests() -> dict[str, dict]:
 
 REQUESTS = {"curves": ("learning_curve", curve_requests), "tf_rf": ("phase_diagram", tf_rf_requests),
             "tf_scratch": ("phase_diagram", tf_scratch_requests),
+            "tf_scratch_fixed": ("phase_diagram", tf_scratch_fixed_requests),
             "source_size": ("phase_diagram", source_size_requests), "nested": ("learning_curve", nested_requests)}
 
 
@@ -131,22 +141,26 @@ def run_all(client: Client, kind: str, requests: dict[str, dict]) -> dict[str, A
 
 def curve_numbers(result) -> dict[str, Any]:
     numbers: dict[str, Any] = {"alphas": result.alphas, "source_test_error": result.source_test_error,
-                               "target_latent_dim": result.target_latent_dim, "protocols": {}}
+                               "target_latent_dim": result.target_latent_dim, "tuning": result.tuning, "protocols": {}}
     for protocol, curve in result.curves.items():
         entry: dict[str, Any] = {}
         if curve.theory is not None:
             entry["theory"] = curve.theory.test_error
             entry["regularisation"] = curve.theory.regularisation
+        if curve.theory is not None:
+            entry["regularisation_chosen_by"] = curve.theory.regularisation_chosen_by
         if curve.simulation is not None:
             entry["simulation_mean"] = curve.simulation.test_error_mean
             entry["simulation_sem"] = curve.simulation.test_error_sem
+            entry["hyperparameters"] = {name: chosen.model_dump(mode="json")
+                                        for name, chosen in curve.simulation.hyperparameters.items()}
         numbers["protocols"][protocol.value] = entry
     return numbers
 
 
 def diagram_numbers(result) -> dict[str, Any]:
     return {"x": result.x_axis.values, "y": result.y_axis.values, "baseline": result.baseline.value,
-            "gain_basis": result.gain_basis, "gain": result.gain, "complete": result.complete,
+            "tuning": result.tuning, "gain_basis": result.gain_basis, "gain": result.gain, "complete": result.complete,
             "test_error": {p.value: grid for p, grid in result.test_error.items()},
             "test_error_sem": None if result.test_error_sem is None else
             {p.value: grid for p, grid in result.test_error_sem.items()},
@@ -199,7 +213,8 @@ def plot_curves(data: dict, out: Path) -> None:
     legend = panels[-1]
     legend.axis("off")
     legend.legend(*panels[0].get_legend_handles_labels(), loc="center", fontsize=9,
-                  title="D = 50, N = K = 200, n_s = 2000\n2 seeds; readouts at their optimal lambda")
+                  title="D = 50, N = K = 200, n_s = 2000, 2 seeds\nhyperparameters on validation data\n"
+                        "(best achievable); theory at its oracle")
     figure.savefig(out / "findings_curves.png", dpi=110)
 
 
@@ -282,6 +297,54 @@ def plot_negative(data: dict, out: Path) -> None:
     figure.savefig(out / "findings_negative.png", dpi=110)
 
 
+def _grid(values: list) -> list:
+    return [[math.nan if v is None else v for v in row] for row in values]
+
+
+def plot_fair_against_fixed(data: dict, out: Path) -> None:
+    """Per knob, the gain of tf over scratch under science version 3's comparison (readouts at the oracle,
+    scratch at fixed settings), under the fair default (every protocol tuned on validation data), and
+    their difference, on one colour scale, with the gain = 0 contour."""
+    from matplotlib.colors import TwoSlopeNorm
+
+    figure, axes = _figure(len(KNOBS), rows=3, width=3.3, height=2.9)
+    rows = [("tf_scratch_fixed", "v3: readouts at the oracle,\nscratch fixed"), ("tf_scratch", "fair: every protocol\n"
+                                                                                              "tuned on validation data")]
+    limit = max(abs(g) for section, _ in rows for knob in KNOBS for row in data[section][knob]["gain"]
+                for g in row if g is not None)
+    norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
+    for column, knob in enumerate(KNOBS):
+        grids = {}
+        for row, (section, label) in enumerate(rows):
+            diagram = data[section][knob]
+            grids[section] = gain = _grid(diagram["gain"])
+            ax = axes[row][column]
+            image = ax.pcolormesh(range(len(diagram["x"])), range(len(diagram["y"])), gain, cmap="RdBu", norm=norm,
+                                  shading="nearest")
+            if min(min(r) for r in gain) < 0 < max(max(r) for r in gain):
+                ax.contour(range(len(diagram["x"])), range(len(diagram["y"])), gain, levels=[0.0], colors="k",
+                           linewidths=1.2)
+            ax.set_title(f"{knob.replace('_', ' ')}: {label}", fontsize=8)
+        diagram = data["tf_scratch"][knob]
+        change = [[a - b for a, b in zip(fair, fixed)] for fair, fixed in zip(grids["tf_scratch"], grids["tf_scratch_fixed"])]
+        ax = axes[2][column]
+        moved = ax.pcolormesh(range(len(diagram["x"])), range(len(diagram["y"])), change, cmap="PuOr",
+                              norm=TwoSlopeNorm(vcenter=0.0, vmin=-0.05, vmax=0.05), shading="nearest")
+        for yi, row in enumerate(change):
+            for xi, value in enumerate(row):
+                ax.text(xi, yi, f"{value:+.3f}", ha="center", va="center", fontsize=6)
+        ax.set_title(f"{knob.replace('_', ' ')}: fair - v3 (gain)", fontsize=8)
+        for row in range(3):
+            ax = axes[row][column]
+            ax.set_xticks(range(len(diagram["x"])), [f"{x:g}" for x in diagram["x"]], fontsize=7)
+            ax.set_yticks(range(len(diagram["y"])), [f"{y:g}" for y in diagram["y"]], fontsize=7)
+            ax.set_xlabel("alpha = n_t / N", fontsize=7)
+            ax.set_ylabel(knob.replace("_", " "), fontsize=7)
+    figure.colorbar(image, ax=axes[:2, :].ravel().tolist(), label="gain = error(scratch) - error(tf)", shrink=0.6)
+    figure.colorbar(moved, ax=axes[2, :].ravel().tolist(), label="change of the gain", shrink=0.8)
+    figure.savefig(out / "findings_tf_scratch_fair_vs_fixed.png", dpi=110)
+
+
 # ---- summaries (the numbers the page quotes) ---------------------------------------------------------------
 
 def negative_summary(diagram: dict) -> dict[str, Any]:
@@ -307,10 +370,36 @@ def negative_summary(diagram: dict) -> dict[str, Any]:
                                                    None)}
 
 
+def moved_summary(fair: dict, fixed: dict) -> dict[str, Any]:
+    """What the fair comparison moved against science version 3's, per diagram: the change of each
+    protocol's simulated test error and of the gain, cell by cell (mean, smallest, largest), the cells
+    whose gain changed sign, and each row's boundary under both."""
+    def changes(key: str) -> list[float]:
+        if key == "gain":
+            pairs = zip(fair["gain"], fixed["gain"])
+        else:
+            pairs = zip(fair["test_error"][key], fixed["test_error"][key])
+        return [a - b for ra, rb in pairs for a, b in zip(ra, rb) if a is not None and b is not None]
+
+    summary: dict[str, Any] = {}
+    for key in ("tf", "scratch", "gain"):
+        values = changes(key)
+        summary[key] = {"mean": sum(values) / len(values), "min": min(values), "max": max(values)}
+    summary["sign_changes"] = [{"knob": y, "alpha": x, "fixed": gb, "fair": ga}
+                               for y, ra, rb in zip(fair["y"], fair["gain"], fixed["gain"])
+                               for x, ga, gb in zip(fair["x"], ra, rb)
+                               if ga is not None and gb is not None and (ga < 0) != (gb < 0)]
+    summary["turns_negative_at"] = {"fair": negative_summary(fair)["turns_negative_at"],
+                                    "fixed": negative_summary(fixed)["turns_negative_at"]}
+    return summary
+
+
 def summarise(data: dict) -> None:
     if "tf_rf" in data or "tf_scratch" in data:
         data["negative"] = {section: {knob: negative_summary(data[section][knob]) for knob in KNOBS}
                             for section in ("tf_rf", "tf_scratch") if section in data}
+    if "tf_scratch" in data and "tf_scratch_fixed" in data:
+        data["moved"] = {knob: moved_summary(data["tf_scratch"][knob], data["tf_scratch_fixed"][knob]) for knob in KNOBS}
 
 
 def _row(diagram: dict, y: float) -> list:
@@ -388,6 +477,17 @@ def quoted(data: dict) -> dict[str, str]:
         sems = sorted((a * a + b * b) ** 0.5 for knob in KNOBS for row_tf, row_s in zip(sem[knob]["tf"], sem[knob]["scratch"])
                       for a, b in zip(row_tf, row_s) if a is not None and b is not None)
         q["tf_scratch gain sem median"] = f3(sems[len(sems) // 2])
+    if "moved" in data:
+        moved = data["moved"]
+        for key in ("tf", "scratch"):
+            q[f"moved {key} largest"] = f3(max(max(-moved[knob][key]["min"], moved[knob][key]["max"]) for knob in KNOBS))
+        q["moved gain range"] = (f"{min(moved[knob]['gain']['min'] for knob in KNOBS):+.3f} to "
+                                 f"{max(moved[knob]['gain']['max'] for knob in KNOBS):+.3f}")
+        q["moved sign changes"] = str(sum(len(moved[knob]["sign_changes"]) for knob in KNOBS))
+        fixed = data["tf_scratch_fixed"]
+        related = [g for knob in KNOBS for y, row in zip(fixed[knob]["y"], fixed[knob]["gain"])
+                   if knob == "latent_change" or y < 1 for g in row if g is not None]
+        q["tf_scratch_fixed related worst"] = f3(-min(related))
     if "source_size" in data:
         for name, short in (("same_task", "same"), ("teacher_noise", "teacher")):
             diagram = data["source_size"][name]
@@ -472,7 +572,7 @@ def main(url: str | None = None, out: str = "docs/img", data_file: str = "docs/d
             data[section] = {name: numbers(result) for name, result in ran["results"].items()}
             data["requests"][section] = requests
             data["jobs"][section] = ran["jobs"]
-            if section == "tf_rf" or section == "tf_scratch":
+            if section in ("tf_rf", "tf_scratch", "tf_scratch_fixed"):
                 for knob, job_id in ran["jobs"].items():
                     client.plot(job_id, out_dir / f"findings_{section}_{knob}.png")
             summarise(data)
@@ -485,6 +585,8 @@ def main(url: str | None = None, out: str = "docs/img", data_file: str = "docs/d
         plot_nested(data, out_dir)
     if "negative" in data:
         plot_negative(data, out_dir)
+    if "tf_scratch" in data and "tf_scratch_fixed" in data:
+        plot_fair_against_fixed(data, out_dir)
     report(data)
     print(f"saved {data_path} and the pictures in {out_dir}/findings_*.png")
     return data

@@ -6,7 +6,8 @@
 Diagram 1: feature_noise against alpha (the target's input features drift from the source's).
 Diagram 2: teacher_noise against alpha (the labelling rule rotates away from the source's).
 Both compare transferred features (tf) with random features (rf), from theory, at the default
-sizes (D = 50, N = K = 200), each readout at its optimal lambda per cell (the default); each takes
+sizes (D = 50, N = K = 200), each readout at its oracle lambda per cell (the theory's optimum, where
+the theory runs unless given a number); each takes
 about three minutes on one worker with one thread from an empty cache.
 """
 

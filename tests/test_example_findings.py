@@ -45,7 +45,7 @@ def test_the_nested_pair_is_one_pair_of_tasks_with_roles_swapped(example):
 def test_only_picks_sections_and_finetune_names_the_target_trainings(example):
     assert example.parse_sections(None) == example.SECTIONS
     assert example.parse_sections("nested,tf_rf") == ["nested", "tf_rf"]
-    assert example.parse_sections("finetune") == ["curves", "tf_scratch"]
+    assert example.parse_sections("finetune") == ["curves", "tf_scratch", "tf_scratch_fixed"]
     for section in example.FINETUNE_SECTIONS:  # every section with scratch or finetune is among them
         assert section in example.SECTIONS
     for section, (_, make) in example.REQUESTS.items():

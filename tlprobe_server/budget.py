@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from tlprobe.contract.common import CROSS_VALIDATION_FOLDS, CROSS_VALIDATION_GRID, Protocol, is_optimal
+from tlprobe.contract.common import Protocol, TuningRule, is_oracle
 from tlprobe.contract.datasets import DatasetDescription, held_out
 from tlprobe.contract.gcm import GCMRequest
-from tlprobe.contract.learning_curve import LearningCurveRequest, target_samples
+from tlprobe.contract.learning_curve import LearningCurveRequest, SimulationParams, TuningParams, target_samples
 from tlprobe.contract.phase_diagram import PhaseDiagramRequest
 
 from .diagrams.plan import Plan, plan
@@ -45,6 +45,54 @@ def optimiser_steps(samples: int, batch_size: int | None, epochs: int) -> int:
     """Steps of a training run: epochs x mini-batches per epoch (one per epoch for full batch)."""
     batch = min(batch_size or samples, samples)
     return epochs * -(-samples // batch)
+
+
+def checkpoint_count(budget: int) -> int:
+    """How many checkpoints a tuned run of ``budget`` epochs is scored at (``worker.science.tuning``:
+    spaced by sqrt(2) from the budget down to 1; the start counted for finetune)."""
+    count, epoch = 0, float(budget)
+    while epoch >= 0.5:
+        count += 1
+        epoch /= 2 ** 0.5
+    return count + 1
+
+
+@dataclass(frozen=True)
+class Run:
+    """Training runs of a network protocol per seed and alpha: ``count`` runs of ``epochs`` epochs on a
+    ``share`` of the n_t samples, each scored at ``checkpoints`` checkpoints on ``held`` held-out samples
+    (``held`` None: the held-out fold, ``share`` of the rest)."""
+
+    epochs: int
+    batch_size: int | None
+    count: int
+    share: float = 1.0
+    checkpoints: int = 0
+    held: int | None = None
+
+
+def network_runs(protocol: Protocol, simulation: SimulationParams, tuning: TuningParams) -> list[Run]:
+    """The training runs a network protocol makes per seed and alpha under the request's tuning rule:
+    the fixed rule one run (finetune's early stopping one more); best_achievable one run per candidate
+    penalty, scored on the validation samples; practitioner one per candidate and fold on the other
+    folds, scored on the fold, then the refit on every sample (counted at the full budget)."""
+    params = simulation.scratch if protocol is Protocol.scratch else simulation.finetune
+    candidates = len(tuning.weight_decays if protocol is Protocol.scratch else tuning.anchor_strengths)
+    marks = checkpoint_count(params.epochs)
+    if tuning.rule is TuningRule.fixed or tuning.rule is None:
+        stopping = protocol is Protocol.finetune and simulation.finetune.validation_fraction > 0
+        return [Run(params.epochs, params.batch_size, 2 if stopping else 1)]
+    if tuning.rule is TuningRule.best_achievable:
+        return [Run(params.epochs, params.batch_size, candidates, 1.0, marks, tuning.validation_samples)]
+    folds = tuning.folds
+    return [Run(params.epochs, params.batch_size, candidates * folds, (folds - 1) / folds, marks),
+            Run(params.epochs, params.batch_size, 1)]
+
+
+def training_runs_per_seed(protocols: list[Protocol], simulation: SimulationParams, tuning: TuningParams) -> int:
+    """scratch/finetune training runs per seed and alpha, the tuning's included."""
+    return sum(run.count for p in protocols if p in (Protocol.scratch, Protocol.finetune)
+               for run in network_runs(p, simulation, tuning))
 
 
 class BudgetExceeded(ValueError):
@@ -109,7 +157,7 @@ def learning_curve_cost(request: LearningCurveRequest,
     fitted = dict(dims)
     if request.simulation is not None and Protocol.finetune in request.protocols:
         fitted.setdefault(Protocol.tf, k)
-    solved = fitted if request.readout.optimal else dims
+    solved = fitted if request.readout.oracle else dims
     if request.theory is not None:
         m = sizes.covariance_samples
         for protocol, p in solved.items():
@@ -124,51 +172,66 @@ def learning_curve_cost(request: LearningCurveRequest,
             # per alpha: the curve's solve (a search when optimal), and its two halves' at that lambda when the
             # spectra are estimated from samples (all but the linear protocol's closed form)
             halves = 2 if request.uses_datasets or protocol != Protocol.linear else 0
-            searched = OPTIMAL_SOLVES if request.readout.optimal else 1
+            searched = 1 if request.readout.fixed else OPTIMAL_SOLVES  # the theory runs at the oracle unless fixed
             work += len(request.alphas) * (searched + halves) * THEORY_SOLVE
     if request.simulation is not None:
-        sim = request.simulation
+        sim, tuning = request.simulation, request.tuning
         seeds = len(sim.seeds)
         n_train = [target_samples(a, n) for a in request.alphas]
         widest = max(dims.values(), default=n)
-        # fits per (seed, alpha): one, plus grid x folds on 4/5 of the samples when cross-validating lambda
-        folds = CROSS_VALIDATION_FOLDS
-        fits = 1 + (len(CROSS_VALIDATION_GRID) * (folds - 1) if request.readout.optimal and request.theory is None else 0)
+        rule = tuning.rule if tuning.tuned else None
+        lambda_tuned = rule is not None and not request.readout.fixed and not (
+            request.readout.oracle and request.theory is not None)
+        validation = tuning.validation_samples if rule is TuningRule.best_achievable else 0
+        # readout fits per (seed, alpha), each on a share of the samples: one at a given lambda; tuned, one per
+        # candidate on every sample and the refit (best_achievable), or per candidate and fold on the other
+        # folds and the refit (practitioner)
+        grid, folds = len(tuning.regularisations), tuning.folds
+        if not lambda_tuned:
+            fits = 1.0
+        elif rule is TuningRule.best_achievable:
+            fits = grid + 1.0
+        else:
+            fits = grid * (folds - 1) + 1.0
         for protocol, p in fitted.items():
-            through = 0 if protocol == Protocol.linear else layer
-            per_seed = 2.0 * sizes.simulation_test * (d * n + n * p + through)
+            through = 0 if protocol == Protocol.linear else layer  # the features' K x K layers
+            per_seed = 2.0 * (sizes.simulation_test + validation) * (d * n + n * p + through) + 2.0 * validation * p * grid
             per_seed += sum(2.0 * t * (d * n + n * p + through) + 4.0 * READOUT_ITERATIONS * t * p * fits for t in n_train)
             work += seeds * per_seed
-        # network protocols, each with its own schedule: scratch's epochs; finetune's twice when it
-        # trains once to choose the epochs and again on the whole training set
-        # (scratch trains the source network's L layers, finetune the first l of them)
-        runs = []
-        if Protocol.scratch in request.protocols:
-            runs.append((sim.scratch.epochs, sim.scratch.batch_size, deep))
-        if Protocol.finetune in request.protocols:
-            runs.append((sim.finetune.epochs * (2 if sim.finetune.validation_fraction else 1), sim.finetune.batch_size,
-                         layer))
-        work += seeds * sum(4.0 * t * (n * k + extra) * epochs + STEP_OVERHEAD * optimiser_steps(t, batch, epochs)
-                            for t in n_train for epochs, batch, extra in runs)
-        memory["simulation"] = BYTES * (max(n_train) * (n + 2 * widest) + sizes.simulation_test * (n + len(dims) * widest))
+        # network protocols, each with its own schedule and the runs its tuning makes (scratch trains the source
+        # network's L layers, finetune the first l of them)
+        for protocol in (p for p in request.protocols if p in (Protocol.scratch, Protocol.finetune)):
+            extra = deep if protocol is Protocol.scratch else layer
+            for run in network_runs(protocol, sim, tuning):
+                for t in n_train:
+                    share = max(1, int(t * run.share))
+                    held = run.held if run.held is not None else t - share
+                    work += seeds * run.count * (4.0 * share * (n * k + extra) * run.epochs
+                                                 + STEP_OVERHEAD * optimiser_steps(share, run.batch_size, run.epochs)
+                                                 + 2.0 * run.checkpoints * held * (n * k + extra))
+        if validation:
+            work += seeds * 2.0 * validation * d * n  # the validation samples drawn
+        memory["simulation"] = BYTES * (max(n_train) * (n + 2 * widest) + (sizes.simulation_test + validation)
+                                        * (n + len(fitted) * widest) + 2 * n * k)
         memory["simulation"] += sizes.data_bytes
     return Cost(work=work, memory=max(memory.values()), training=training)
 
 
 def gcm_work(request: GCMRequest) -> float:
     p = len(request.spectrum.omega) if request.spectrum is not None else len(request.covariances.omega)
-    solves = len(request.sample_complexities) * (OPTIMAL_SOLVES if is_optimal(request.regularisation) else 1)
+    solves = len(request.sample_complexities) * (OPTIMAL_SOLVES if is_oracle(request.regularisation) else 1)
     channel = 2 * 8 * request.solver.quadrature_nodes_per_panel * 20  # prox nodes x Newton steps
     return float(solves * request.solver.max_iterations * (10 * p + channel))
 
 
 def training_runs(request: PhaseDiagramRequest) -> int:
-    """scratch/finetune trainings a diagram needs: cells x seeds per network protocol."""
+    """scratch/finetune trainings a diagram needs: cells x seeds x the runs per seed and alpha of each
+    network protocol (``network_runs``: one, or one per tuning candidate (and fold))."""
     if request.simulation is None:
         return 0
-    network_protocols = [p for p in request.all_protocols if p in (Protocol.scratch, Protocol.finetune)]
     cells = len(request.x_axis.values) * len(request.y_axis.values)
-    return cells * len(request.simulation.seeds) * len(network_protocols)
+    per_seed = training_runs_per_seed(request.all_protocols, request.simulation, request.tuning)
+    return cells * len(request.simulation.seeds) * per_seed
 
 
 def phase_diagram_cost(layout: Plan, datasets: Mapping[str, DatasetDescription] | None = None) -> Cost:
@@ -216,8 +279,9 @@ def check_phase_diagram(request: PhaseDiagramRequest, settings: Settings, layout
     ``datasets``: the descriptions of the datasets it reads, on datasets."""
     runs = training_runs(request)
     if runs > settings.max_diagram_training_runs:
-        raise BudgetExceeded(f"{runs} scratch/finetune training runs (cells x seeds) exceed the limit "
-                             f"{settings.max_diagram_training_runs} per diagram: use fewer cells or seeds")
+        raise BudgetExceeded(f"{runs} scratch/finetune training runs (cells x seeds x runs per cell: one, or one per "
+                             f"tuning candidate and fold) exceed the limit {settings.max_diagram_training_runs} per "
+                             "diagram: use fewer cells, seeds or tuning candidates")
     cost = phase_diagram_cost(layout or plan(request, settings.diagram_chunk_alphas, settings.diagram_tiles), datasets)
     if cost.work > settings.max_diagram_work:
         raise BudgetExceeded(f"estimated work {cost.work:.3g} floating-point operations for the whole diagram "

@@ -56,7 +56,9 @@ class Settings(BaseSettings):
                                                       "many jobs (tiles of about cells / diagram_tiles cells each; at "
                                                       "most about three times as many).")
     max_diagram_work: float = Field(2e14, description="Largest estimated work of one phase diagram (all parts).")
-    max_diagram_training_runs: int = Field(200, description="Most scratch/finetune training runs (cells x seeds) per diagram.")
+    max_diagram_training_runs: int = Field(
+        1200, description="Most scratch/finetune training runs per diagram: cells x seeds x runs per cell and seed (one, or "
+                          "one per tuning candidate (and fold): budget.network_runs).")
     job_retries: int = Field(2, ge=0, description="Retries of a job whose worker died under it.")
     max_work: float = Field(5e13, description="Largest estimated floating-point work of one learning curve (about 20 min "
                                               "on two cores).")

@@ -54,6 +54,15 @@ TITLE_PARAMETERS = (("source", "latent_dim", "D"), ("source", "input_dim", "N"),
                     ("network", "n_samples", "n_s"), ("readout", "regularisation", "lambda"))
 
 
+def _shown(meta_request: dict[str, Any], section: str, field: str) -> Any:
+    """A title's value of a request field; a theory's 'tuned' lambda is its oracle (the simulation's is
+    chosen by the tuning rule, named after it)."""
+    value = meta_request[section][field]
+    if (section, field) == ("readout", "regularisation") and value == "tuned":
+        return "oracle (theory), tuned (simulation)" if meta_request.get("simulation") else "oracle"
+    return "oracle" if value == "optimal" and (section, field) == ("readout", "regularisation") else value
+
+
 def _summary(meta_request: dict[str, Any] | None, result: dict[str, Any]) -> str:
     parts = [f"baseline {result['baseline']}", f"gain on {result['gain_basis']}"]
     if result.get("alpha") is not None:
@@ -64,11 +73,14 @@ def _summary(meta_request: dict[str, Any] | None, result: dict[str, Any]) -> str
         on_datasets = "dataset" in source
         if on_datasets:  # the data in place of the synthetic model's sizes and knobs
             parts.insert(0, f"datasets {source['dataset'][:11]} -> {target['dataset'][:11]}")
-        parts.append(" ".join(f"{symbol}={meta_request[section][field]}" for section, field, symbol in TITLE_PARAMETERS
-                              if field not in axes and field in meta_request[section]))
+        parts.append(" ".join(f"{symbol}={_shown(meta_request, section, field)}" for section, field, symbol
+                              in TITLE_PARAMETERS if field not in axes and field in meta_request[section]))
         fixed = [] if on_datasets else [f"{k}={v:g}" for k, v in target.items() if k != "seed" and k not in axes and v]
         if fixed:
             parts.append(", ".join(fixed))
+        rule = (meta_request.get("tuning") or {}).get("rule")
+        if rule and meta_request.get("simulation"):  # what chose the simulated protocols' hyperparameters
+            parts.append(f"tuning {rule.replace('_', ' ')}")
     return " | ".join(parts)
 
 
@@ -170,6 +182,25 @@ def draw_phase_diagram(result: dict[str, Any]):
     return figure
 
 
+def _rules(result: dict[str, Any]) -> str:
+    """What chose the hyperparameters of a learning curve, for its title: the theory's lambda (the oracle
+    or fixed) and each rule of the simulated protocols' hyperparameters (best_achievable: validation)."""
+    theory, simulated = set(), set()
+    for curve in result["curves"].values():
+        solved = curve.get("theory") or curve.get("gaussian_equivalent")
+        if solved is not None and solved.get("regularisation_chosen_by"):
+            theory.add(solved["regularisation_chosen_by"])
+        for chosen in ((curve.get("simulation") or {}).get("hyperparameters") or {}).values():
+            simulated.add(chosen["chosen_by"].replace("_", " "))
+    parts = []
+    if theory:
+        parts.append(f"theory lambda: {', '.join(sorted(theory))}")
+    if simulated:
+        parts.append(f"simulation hyperparameters: {', '.join(sorted(simulated))}"
+                     + (f" (rule {result['tuning'].replace('_', ' ')})" if result.get("tuning") else ""))
+    return "; ".join(parts)
+
+
 def render_learning_curve(result: dict[str, Any], fmt: str) -> bytes:
     figure = _figure(6.4, 4.6)
     axes = figure.add_subplot()
@@ -200,7 +231,8 @@ def render_learning_curve(result: dict[str, Any], fmt: str) -> bytes:
         data = result["data"]
         title = (f"datasets {data['source']['dataset'][:11]} -> {data['target']['dataset'][:11]} (N={data['input_dim']}, "
                  f"test on {data['target']['test_samples']} held out) | {title}")
-    axes.set_title(title, fontsize=8)
+    rules = _rules(result)
+    axes.set_title(f"{title}\n{rules}" if rules else title, fontsize=8)
     axes.legend(fontsize=8)
     axes.grid(alpha=0.3)
     return _save(figure, fmt)

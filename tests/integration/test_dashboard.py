@@ -27,7 +27,7 @@ pytestmark = pytest.mark.e2e
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-# lambda fixed at 0.1 (not the default 'optimal'): there feature noise 1 makes tf lose to rf, so the
+# lambda fixed at 0.1 (not the oracle, where the default theory runs): there feature noise 1 makes tf lose to rf, so the
 # boundary the page draws is not empty
 DIAGRAM = {"source": {"latent_dim": 10, "input_dim": 40, "seed": 901}, "readout": {"regularisation": 0.1},
            "network": {"hidden_units": 30, "n_samples": 400, "epochs": 60}, "theory": {"mc_samples": 4000},

@@ -121,7 +121,7 @@ def test_the_assembly_follows_the_plan_made_at_submission(live, tmp_path):
 
 def test_the_default_diagram_shows_where_transfer_pays(live):
     # default: alpha in {0.25, ..., 4} x teacher_noise in {0, ..., 1}, tf against rf, theory only, each
-    # protocol at its optimal lambda
+    # protocol at its oracle lambda (the theory runs at its oracle unless the lambda is a number)
     api = live["api"].url
     diagram_id = httpx.post(f"{api}/v1/phase-diagrams", json={}).json()["job_id"]
     assert wait_finished(api, diagram_id, timeout=300)["status"] == "finished"

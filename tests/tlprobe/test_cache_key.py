@@ -19,7 +19,8 @@ def test_cache_key_ignores_key_order_and_spelled_out_defaults():
     a = LearningCurveRequest.model_validate({"alphas": [1.0, 2.0], "network": {"epochs": 5, "hidden_units": 10}})
     b = LearningCurveRequest.model_validate({"network": {"hidden_units": 10, "epochs": 5, "seed": 0},
                                              "alphas": [1.0, 2.0], "simulation": {"seeds": [0, 1]},
-                                             "readout": {"regularisation": "optimal", "loss": "logistic"}})
+                                             "readout": {"regularisation": "tuned", "loss": "logistic"},
+                                             "tuning": {"rule": "best_achievable", "folds": 5}})
     assert cache_key(LC.name, a) == cache_key(LC.name, b)
     assert LC.job_id(LearningCurveRequest()) == LC.job_id(LearningCurveRequest.model_validate({}))
     c = LearningCurveRequest.model_validate({"alphas": [1.0, 2.0], "network": {"epochs": 6, "hidden_units": 10}})
@@ -35,42 +36,44 @@ def test_cache_key_ignores_key_order_and_spelled_out_defaults():
 #: The simulation section changed shape on purpose (issue 9: ``scratch`` and ``finetune`` each got
 #: their own settings in place of the shared ``epochs`` / ``learning_rate``), so the keys of the
 #: requests with a simulation were re-pinned then; the others kept theirs.
-#: Issue 19 added four fields (source.label_noise, target.label_noise, network.hidden_layers,
-#: readout.transfer_layer), so every canonical JSON gained them on purpose, and schema version 2 says so.
-#: The keys were re-pinned then (still computed at the versions below, which only the monkeypatch sets);
-#: the keys from before are kept beside them (``BEFORE_ISSUE_19``) and the canonical JSON with exactly
-#: those four fields taken out must still give them: nothing else moved.
+#: Issue 19 changed every canonical JSON on purpose, and schema version 2 says so: every request gained a
+#: ``tuning`` section (every protocol's hyperparameters chosen by one named rule) and the readout's default
+#: lambda became "tuned" (the first list below, with those changes); then four fields (source.label_noise,
+#: target.label_noise, network.hidden_layers, readout.transfer_layer) were added. The keys were re-pinned
+#: (still computed at the versions below, which only the monkeypatch sets); the keys with the tuning
+#: section but before the four fields are kept beside them (``BEFORE_ISSUE_19``), and the canonical JSON
+#: with exactly those four fields taken out must still give them: nothing else moved.
 OLD_DEFAULT = {"readout": {"regularisation": 0.1}}
 PINNED_VERSIONS = {"SCHEMA_VERSION": "1", "SCIENCE_VERSION": "1"}
 #: per request section, the fields issue 19 added (at the values the requests below give them)
 ISSUE_19_FIELDS = {"source": "label_noise", "target": "label_noise", "network": "hidden_layers",
                    "readout": "transfer_layer"}
 PINNED = [
-    ("learning_curve", OLD_DEFAULT, "5a964a1bc9ad487711c6d81d012efbfde72c356cc9a7c6799e66036100930923"),
+    ("learning_curve", OLD_DEFAULT, "d428c1e119735f8165729a46d917d42dc1c3a0988c90ac82c1d5d890bfcd0dfe"),
     ("learning_curve", {"source": {"latent_dim": 5, "input_dim": 20},
                         "network": {"hidden_units": 10, "n_samples": 50, "epochs": 2}, "alphas": [1.0],
                         "theory": {"mc_samples": 500}, "simulation": None, **OLD_DEFAULT},
-     "7afab87d1d6bf2174b3d6dd4c722408c0a0b482f3a0b188f3ee68793ef1449e3"),
+     "7552fc040d2dfae7780927d9a3ddaae306372794357307864d781f191cc7d914"),
     ("learning_curve", {"source": {"latent_dim": 30, "input_dim": 120, "activation": "relu", "seed": 7},
                         "target": {"feature_noise": 0.3, "teacher_noise": 0.1, "latent_change": -5, "seed": 3},
                         "protocols": ["tf", "rf", "linear", "scratch", "finetune"],
                         "readout": {"regularisation": "optimal"},
                         "simulation": {"seeds": [3, 5], "scratch": {"epochs": 20}, "finetune": {"epochs": 20}}},
-     "d669f6c8166deaaddff92e5fa140231ce85edc3a90312a8f6bbcf65aff364be4"),
-    ("phase_diagram", OLD_DEFAULT, "78c812634a1d1459f604ca2fc22950b6bcef6c442563e9f7c6e2b105a95f62a2"),
+     "8518efdaec32068d1a8dfa9bea0f16f0951d74f7183a46dad76565851dd62ac2"),
+    ("phase_diagram", OLD_DEFAULT, "43e49879efed3e39f6eee52ef3643b5801aeb14fab0822a2eb6ee4a3fa06fcf9"),
     ("phase_diagram", {"y_axis": {"name": "feature_noise", "values": [0, 0.5]}, "simulation": {"seeds": 1},
-                       "baseline": "scratch", **OLD_DEFAULT}, "4391152a271b5ac4bd35343352e3dd24891eb49521b7746af93f0a0303f0bf6e"),
+                       "baseline": "scratch", **OLD_DEFAULT}, "53b0164a7ae10b25c7c12a664bf0559ce8799bff3eb666d8f14b747589ee7924"),
     ("source_network", {}, "52c157dcb21fca84a306701449fc8ad60f2d7a09e34f877b193fd1122d44c4dc"),
 ]
 
 
 BEFORE_ISSUE_19 = [key for _, _, key in PINNED]
 PINNED = [(kind, request_, key) for (kind, request_, _), key in zip(PINNED, [
-    "12bfa63ae7c193e3b906a29fe054b5bad9391daab6cf5832ed8a9e89d5223059",
-    "713568e39d144415dbfe4e80ba7c5fb6bbc4897d8965cd41341e902da75acaac",
-    "6fa743257973848eb4a1406b4a47811aeb1c68739d35ed74f5c522665af905ca",
-    "f07ccccaf5d003f33b82cb1167812b953396df87daaefde32799ca89d618f2cf",
-    "2f396c3f3c2519773d8712d9cfba1bec308a698162bb136782e503a777dee463",
+    "abd424123deb9aa18a8d35c1c199890a204b8e408bd5311fd87354c079ceafb2",
+    "4055396b8e5499161e8b8fc0f5da2e84a790cab43724deb4c6632f3f12d3ab9c",
+    "5e613fc411e6b4c398108cacf01023807aad98ce6ace2f4fc5e179473574c9d5",
+    "1862a446493b18d1ef918e738748b342546b836b415f64ae63de1b7e4b8eda53",
+    "8084d9abb09525fa13b34cfe10fe67e54ea6b476449aaeed2430414b11250906",
     "d83d9b48c541c1c5f2d37f39d6888620cecc221031d42850a6b7d4c5cc473a3a"])]
 
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tlprobe.contract.learning_curve import LearningCurveRequest
+from tlprobe.contract.common import Protocol, TuningRule
+from tlprobe.contract.learning_curve import LearningCurveRequest, SimulationParams
 from tlprobe.contract.phase_diagram import PhaseDiagramRequest
 from tlprobe_server.budget import (
     OPTIMAL_SOLVES,
@@ -12,7 +13,9 @@ from tlprobe_server.budget import (
     check_learning_curve,
     check_phase_diagram,
     learning_curve_cost,
+    network_runs,
     phase_diagram_cost,
+    training_runs,
 )
 from tlprobe_server.diagrams.plan import plan
 from tlprobe_server.settings import Settings
@@ -92,3 +95,36 @@ def test_a_100_by_100_diagram_over_alpha_fits_the_default_budget_and_one_over_tw
     check_phase_diagram(PhaseDiagramRequest.model_validate(knobs), settings)
     with pytest.raises(BudgetExceeded, match="for the whole diagram"):
         check_phase_diagram(PhaseDiagramRequest.model_validate({**knobs, "theory": {"mc_samples": 100_000}}), settings)
+
+
+def test_the_tuning_is_counted():
+    def cost(tuning, protocols=("scratch",), readout="tuned"):
+        body = {"protocols": list(protocols), "theory": None, "tuning": tuning, "readout": {"regularisation": readout}}
+        return learning_curve_cost(LearningCurveRequest.model_validate(body)).work
+
+    fixed, best, practitioner = cost({"rule": "fixed"}, readout=0.1), cost({"rule": "best_achievable"}), \
+        cost({"rule": "practitioner"})
+    assert fixed < best < practitioner
+    assert cost({"rule": "best_achievable", "weight_decays": [1e-4]}) < best
+    assert cost({"rule": "best_achievable", "validation_samples": 100}) < best  # the checkpoints' scoring
+    # scratch's runs per seed and alpha: one; one per weight decay; one per weight decay and fold on 4/5 of
+    # the samples, and the refit
+    sim, request = SimulationParams(), LearningCurveRequest()
+    runs = {rule: [(r.count, r.share) for r in network_runs(Protocol.scratch, sim, request.tuning.model_copy(
+        update={"rule": TuningRule(rule)}))] for rule in ("fixed", "best_achievable", "practitioner")}
+    assert runs == {"fixed": [(1, 1.0)], "best_achievable": [(4, 1.0)], "practitioner": [(20, 0.8), (1, 1.0)]}
+    # a readout's lambda on a grid of 15 costs more than at a given lambda
+    assert cost({"rule": "best_achievable"}, ("tf",)) > cost({"rule": "fixed"}, ("tf",), 0.1)
+
+
+def test_a_diagram_counts_every_tuning_run():
+    body = {"x_axis": {"name": "alpha", "values": [0.25, 0.5, 1, 2, 4]},
+            "y_axis": {"name": "feature_noise", "values": [0, 0.25, 0.5, 0.75, 1]},
+            "baseline": "scratch", "simulation": {"seeds": 2}}
+    assert training_runs(PhaseDiagramRequest.model_validate(body)) == 25 * 2 * 4  # a run per weight decay
+    practitioner = PhaseDiagramRequest.model_validate({**body, "tuning": {"rule": "practitioner"}})
+    assert training_runs(practitioner) == 25 * 2 * (4 * 5 + 1)
+    fixed = PhaseDiagramRequest.model_validate({**body, "tuning": {"rule": "fixed"}, "readout": {"regularisation": 0.1}})
+    assert training_runs(fixed) == 25 * 2
+    with pytest.raises(BudgetExceeded, match="1050 scratch/finetune training runs"):
+        check_phase_diagram(practitioner, Settings(max_diagram_training_runs=1000))

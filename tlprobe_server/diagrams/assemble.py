@@ -116,7 +116,7 @@ def assemble(request: PhaseDiagramRequest, record: dict[str, Any], found: Iterab
         "x_axis": request.x_axis.model_dump(mode="json"), "y_axis": request.y_axis.model_dump(mode="json"),
         "alpha": None if AxisName.alpha in (request.x_axis.name, request.y_axis.name) else request.alpha,
         "baseline": request.baseline.value, "gain_basis": basis, "protocols": protocols,
-        "test_error": values, "test_error_sem": sim_sem if basis == "simulation" else None,
+        "tuning": request.tuning.rule.value, "test_error": values, "test_error_sem": sim_sem if basis == "simulation" else None,
         "theory": theory if request.theory is not None and not request.uses_datasets else None,
         "simulation": sim_mean if simulated else None,
         "gaussian_equivalent": equivalent if request.theory is not None and request.uses_datasets else None,

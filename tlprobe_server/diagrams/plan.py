@@ -119,7 +119,7 @@ def _curve(request: PhaseDiagramRequest, group: Group, alphas: list[float], prot
     request (checked one by one only when the curve is not: one validation per curve otherwise)."""
     try:
         return LearningCurveRequest(**group.sections, alphas=alphas, protocols=protocols, theory=request.theory,
-                                    simulation=simulation)
+                                    simulation=simulation, tuning=request.tuning)
     except ValidationError as exc:
         for xi, yi, alpha in group.cells:
             if alpha in alphas:

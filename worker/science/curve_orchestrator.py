@@ -10,12 +10,12 @@ Stages, each reported through ``progress(stage, done, total)``:
                           closed form for linear) or a dataset's Gaussian-equivalent model
   theory:<p>              the GCM curve over alpha_p = alpha N / p (``theory_curve``); on datasets the
   gaussian_equivalent:<p> approximation it is, under that name
-  cross_validation        with 'optimal' and no theory, each readout's lambda (``simulation_curves``)
-  simulation              finite-size runs for every seed, alpha and protocol
+  simulation              finite-size runs for every seed, alpha and protocol, each hyperparameter the
+                          request leaves to its tuning rule chosen per seed and alpha (``simulation_curves``)
 Artifacts (network, feature means, spectra) are read from / written to ``store`` under keys that
 depend only on what determines them: a curve differing only in alphas, regularisation, loss, solver
 settings or simulation reuses the trained network and the spectra. finetune's probe is the tf readout
-at tf's lambda whether or not tf is requested: the tf map is then made for it alone, and with 'optimal'
+at tf's lambda whether or not tf is requested: the tf map is then made for it alone, and with 'oracle'
 and a theory, the tf curve that chooses its lambda (not returned).
 """
 
@@ -104,7 +104,7 @@ def run_learning_curve(data: DataSource, store: ArtifactStore | None = None,
     solved: dict[str, dict[str, Any]] = {}
     estimates: dict[str, Any] = {}
     if spec.theory is not None:
-        to_solve = {**maps, Protocol.tf: probe_map} if probe_map is not None and spec.readout.optimal else maps
+        to_solve = {**maps, Protocol.tf: probe_map} if probe_map is not None and spec.readout.oracle else maps
         for protocol, fmap in to_solve.items():
             arrays = spectra(run, data, protocol, fmap)
             solved[protocol.value] = solved_curve(run, data, protocol, arrays)
@@ -119,6 +119,7 @@ def run_learning_curve(data: DataSource, store: ArtifactStore | None = None,
               for p in spec.protocols}
     return LearningCurveResult(
         alphas=list(spec.alphas),
+        tuning=spec.tuning.rule,
         source_test_error=source_summary["test_error"],
         source_train_error=source_summary["train_error"],
         source_train_loss=source_summary["train_loss"],

@@ -3,13 +3,15 @@ in as arrays by the caller, split and standardised by the rules of ``data``.
 
   source network   the first n_s samples of the source's training split; its error on the first
                    ``network.test_samples`` of the source's held-out split
-  feature centring the map's mean over the whole target set (the same vector in model and simulation)
-  covariances      the Gaussian-equivalent model estimated on the target set (``gaussian_equivalent``),
-                   kept as the ``gaussian_equivalent`` artifact
+  feature centring the map's mean over the target's training split (the same vector in model and simulation)
+  covariances      the Gaussian-equivalent model estimated on the target's training split
+                   (``gaussian_equivalent``), kept as the ``gaussian_equivalent`` artifact
   simulation       seeded orders of the target's training split, tested on the first
                    ``simulation.test_samples`` of its held-out split (``data.SplitSamples``)
 Inputs are standardised with the per-feature mean and standard deviation of the source's training split,
-the same map for source and target. The target's parts are worked out when first asked for, so a source
+the same map for source and target. Nothing of the target's held-out split enters anything but the test
+errors: centring, teacher, covariances and every hyperparameter come from its training split. The
+target's parts are worked out when first asked for, so a source
 network trained alone (``source_network.ensure_source_network``) reads only the source.
 """
 
@@ -26,7 +28,14 @@ from tlprobe.contract.learning_curve import DataSummary, LearningCurveRequest, S
 
 from .data import Dataset, SplitSamples, Standardisation, ordered_chunks, split
 from .features import FeatureMap
-from .gaussian_equivalent import LinearTeacher, gaussian_equivalent_key, gaussian_equivalent_spectra, linear_teacher
+from .gaussian_equivalent import (
+    LinearTeacher,
+    cross_validated_fit_error,
+    gaussian_equivalent_key,
+    gaussian_equivalent_spectra,
+    linear_teacher,
+    teacher_fit_note,
+)
 from .invalid_spec import InvalidSpec
 from .json_safe import finite_or_none
 from .seeding import Stream, generator
@@ -86,7 +95,8 @@ class DatasetSplitSource:
 
     @cached_property
     def teacher(self) -> LinearTeacher:
-        return linear_teacher(self.target)
+        """The least-squares teacher of the training split."""
+        return linear_teacher(self.target_split[0])
 
     @property
     def source_test_samples(self) -> int:
@@ -111,19 +121,19 @@ class DatasetSplitSource:
         return None
 
     def centred(self, feature_map: FeatureMap) -> FeatureMap:
-        return centred_on(feature_map, self.target)
+        return centred_on(feature_map, self.target_split[0])
 
     def spectra_key(self, protocol: Protocol) -> str:
         return gaussian_equivalent_key(self.spec, protocol)
 
     def spectra(self, protocol: Protocol, feature_map: FeatureMap, progress: Callable[[int, int], None]
                 ) -> dict[str, Array]:
-        return gaussian_equivalent_spectra(feature_map, self.target, self.teacher, self.covariance_samples,
+        return gaussian_equivalent_spectra(feature_map, self.target_split[0], self.teacher, self.covariance_samples,
                                            generator(self.spec.theory.seed, Stream.MC_COVARIANCE), progress=progress)
 
     @property
     def covariance_samples(self) -> int:
-        return min(self.spec.theory.mc_samples, self.target.samples)
+        return min(self.spec.theory.mc_samples, self.target_split[0].samples)
 
     # --- the simulation's samples, and the result's account of the data ---------------------
     def target_samples(self) -> SplitSamples:
@@ -139,5 +149,7 @@ class DatasetSplitSource:
             input_dim=self.input_dim,
             largest_alpha=pool.samples / self.input_dim,
             constant_features=int(np.sum(self.standardise.constant)),
-            teacher_fit_error=None if spec.theory is None else finite_or_none(self.teacher.fit_error),
+            teacher_fit_error=None if spec.theory is None else finite_or_none(cross_validated_fit_error(
+                pool, spec.tuning.folds, generator(spec.target.seed, Stream.TEACHER_FOLDS))),
+            teacher_fit_note=None if spec.theory is None else teacher_fit_note(pool.samples, self.input_dim),
         )

@@ -63,17 +63,24 @@ def fit_readout(features: Array, labels: Array, loss: str, regularisation: float
     return Readout(weights=result.x, converged=bool(result.success))
 
 
+def fold_assignment(n: int, folds: int, rng: np.random.Generator) -> Array:
+    """The fold of each of n samples: a random partition from ``rng`` into ``folds`` folds of (nearly)
+    equal size, fewer when there are fewer samples, at least two."""
+    return rng.permutation(n) % max(2, min(folds, n))
+
+
 def cross_validation_errors(features: Array, labels: Array, loss: str, rng: np.random.Generator,
                             grid: tuple[float, ...] = CV_GRID, folds: int = CV_FOLDS) -> Array:
-    """Misclassified held-out samples per lambda of ``grid``, summed over ``folds`` folds (a random
-    partition from ``rng``; fewer folds when there are fewer samples, at least two)."""
-    n = features.shape[0]
-    folds = max(2, min(folds, n))
-    assignment = rng.permutation(n) % folds
+    """Misclassified held-out samples per lambda of ``grid``, summed over ``folds`` folds (the
+    partition ``fold_assignment`` draws from ``rng``)."""
+    assignment = fold_assignment(features.shape[0], folds, rng)
+    folds = int(assignment.max()) + 1 if assignment.size else 0
     wrong = np.zeros(len(grid))
     order = np.argsort(grid)[::-1]  # strong to weak regularisation, each fit warm-started from the last
     for fold in range(folds):
         train, held = assignment != fold, assignment == fold
+        if not train.any():  # a single sample: nothing to fit on
+            continue
         weights = None
         for index in order:
             readout = fit_readout(features[train], labels[train], loss, grid[index], start=weights)

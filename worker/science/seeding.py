@@ -31,9 +31,11 @@ class Stream(IntEnum):
     SIM_TRAIN_DATA = 30  # simulation seed: target training samples (nested in n_t; a dataset: its training split's order)
     SIM_TEST_DATA = 31  # simulation seed: fresh target test samples
     SIM_NETWORK_INIT = 32  # simulation seed: random init of the scratch protocol
-    CV_FOLDS = 33  # (simulation seed, alpha index): folds of the cross-validated readout lambda
+    CV_FOLDS = 33  # (simulation seed, alpha index): folds of the practitioner's cross-validation (every protocol)
     FINETUNE_HELD_OUT = 34  # (simulation seed, alpha index): held-out part of finetune's early stopping
+    SIM_VALIDATION_DATA = 35  # simulation seed: fresh target validation samples (the best_achievable tuning rule)
     DATASET_SPLIT = 40  # source.seed / target.seed of a dataset reference: held-out and training splits
+    TEACHER_FOLDS = 41  # target.seed of a dataset reference: folds of the linear teacher's out-of-sample fit error
 
 
 def generator(seed: int, stream: Stream, *more: int) -> np.random.Generator:

@@ -9,6 +9,16 @@ Readout protocols fit the l2 readout on their (centred) features; ``scratch`` tr
 network from a seeded random initialisation with its own settings (``ScratchParams``); ``finetune``
 probes then fine-tunes the source network (``finetune.finetune``, ``FinetuneParams``). Neither
 inherits the source network's optimiser settings.
+
+Hyperparameters are given (a readout's lambda per alpha; scratch's and finetune's settings) or, with a
+``Tuning``, chosen per seed and alpha by its rule (``tuning``): on the seed's fresh validation samples
+(``TargetSamples.validation_set``, the best_achievable comparison) or by k-fold cross-validation on the
+n_t training samples (one fold partition per seed and n_t, shared by every protocol: the
+practitioner's). Every draw made per alpha (folds, mini-batch orders, finetune's held-out part) comes
+from the seed and n_t, not from the alpha's position in the request, so an alpha's numbers do not depend
+on the other alphas asked for (a phase diagram's cell equals its own learning curve). finetune's probe
+uses tf's lambda of the same seed and alpha. Every value used is recorded per seed and alpha
+(``ProtocolSimulation.chosen``).
 """
 
 from __future__ import annotations
@@ -22,13 +32,21 @@ from tlprobe.contract.learning_curve import FinetuneParams, ScratchParams, targe
 
 from .chmm import Task
 from .features import FeatureMap
-from .finetune import finetune
-from .network import TwoLayerNetwork, initial_network, train_network
-from .readout import CV_GRID, best_regularisation, cross_validation_errors, fit_readout
+from .finetune import _trainer, finetune, probe
+from .network import Trainer, TwoLayerNetwork, initial_network, train_network
+from .readout import CV_GRID, best_regularisation, cross_validation_errors, fit_readout, fold_assignment
 from .seeding import Stream, generator
+from .tuning import (
+    network_by_cross_validation,
+    network_on_validation,
+    readout_validation_errors,
+    train_for,
+)
 
 Array = np.ndarray
 ProgressFn = Callable[[int, int], None]
+#: the tuning rules' names for what chose a value (the contract's ``ChosenBy``)
+VALIDATION, CROSS_VALIDATION = "validation", "cross_validation"
 
 
 def sample_sizes(alphas: Sequence[float], input_dim: int) -> list[int]:
@@ -46,6 +64,9 @@ class TargetSamples(Protocol):
 
     def training_set(self, seed: int, n: int) -> tuple[Array, Array]:
         """The first n samples of the seed's training order (nested in n)."""
+
+    def validation_set(self, seed: int, n: int) -> tuple[Array, Array]:
+        """n fresh samples, independent of the training and test samples (where the data have a generator)."""
 
 
 @dataclass(frozen=True)
@@ -70,32 +91,58 @@ class TaskSamples:
                                              generator(seed, Stream.LABEL_FLIPS, Stream.SIM_TRAIN_DATA))
         return inputs, labels
 
+    def validation_set(self, seed: int, n: int) -> tuple[Array, Array]:
+        _, inputs, labels = self.task.sample(n, generator(seed, Stream.SIM_VALIDATION_DATA))
+        return inputs, labels
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """How tuned hyperparameters are chosen: ``rule`` "validation" (on ``validation_samples`` fresh samples
+    per seed) or "cross_validation" (``folds`` folds of the training samples), among these candidates."""
+
+    rule: str
+    regularisations: tuple[float, ...] = CV_GRID
+    weight_decays: tuple[float, ...] = ()
+    anchor_strengths: tuple[float, ...] = ()
+    folds: int = 5
+    validation_samples: int = 0
+
+    def __post_init__(self) -> None:
+        if self.rule not in (VALIDATION, CROSS_VALIDATION):
+            raise ValueError(f"unknown tuning rule {self.rule!r}")
+
 
 @dataclass(frozen=True)
 class ReadoutProtocol:
     feature_map: FeatureMap
     loss: str
-    regularisation: Sequence[float]  # one lambda per alpha
+    regularisation: Sequence[float] | None  # one lambda per alpha; None: chosen by the tuning rule
 
 
 @dataclass(frozen=True)
 class ScratchProtocol:
-    """A network of this shape (the source network's) from a seeded random start (stream SIM_NETWORK_INIT)."""
+    """A network of this shape (the source network's: K hidden units, L hidden layers) from a seeded random
+    start (stream SIM_NETWORK_INIT); with ``tuned``, its weight decay and epochs are chosen by the tuning rule
+    (``params.epochs`` the budget)."""
 
     hidden_units: int
     activation: str
     params: ScratchParams
     hidden_layers: int = 1
+    tuned: bool = False
 
 
 @dataclass(frozen=True)
 class FinetuneProtocol:
-    """Probe (the tf readout, at ``regularisation[a]`` for alpha a) and fine-tune ``source``."""
+    """Probe (the tf readout, at ``regularisation[a]`` for alpha a, or tf's chosen lambda when None) and
+    fine-tune ``source``; with ``tuned``, the anchor strength and epochs are chosen by the tuning rule."""
 
     source: TwoLayerNetwork
     features: FeatureMap  # the tf feature map: the probe's features and the network's centring
-    regularisation: Sequence[float]  # one lambda per alpha
+    regularisation: Sequence[float] | None  # one lambda per alpha; None: tf's, chosen by the tuning rule
     params: FinetuneParams
+    tuned: bool = False
 
 
 @dataclass
@@ -104,8 +151,11 @@ class ProtocolSimulation:
     train_errors: Array  # (n_seeds, n_alphas)
     converged: Array  # (n_seeds, n_alphas) bool: optimiser's own convergence flag
     train_losses: Array | None = None  # readouts: mean training loss without penalty
-    regularisation: list[float] | None = None
+    regularisation: list[float] | None = None  # the given lambda per alpha (readouts), None when tuned
     epochs: Array | None = None  # (n_seeds, n_alphas) finetune: epochs of fine-tuning kept
+    #: every hyperparameter's value per (seed, alpha), by name: regularisation, weight_decay,
+    #: anchor_strength, epochs
+    chosen: dict[str, Array] = field(default_factory=dict)
 
     @property
     def mean(self) -> Array:
@@ -118,85 +168,174 @@ class ProtocolSimulation:
             return np.full(self.test_errors.shape[1], np.nan)
         return self.test_errors.std(axis=0, ddof=1) / np.sqrt(n_seeds)
 
+    def record(self, name: str, s: int, a: int, value: float) -> None:
+        if name not in self.chosen:
+            self.chosen[name] = np.zeros(self.test_errors.shape)
+        self.chosen[name][s, a] = value
+
 
 @dataclass
 class _Results:
     shape: tuple[int, int]
     by_protocol: dict[str, ProtocolSimulation] = field(default_factory=dict)
 
-    def slot(self, protocol: str, regularisation: Sequence[float] | None) -> ProtocolSimulation:
+    def slot(self, protocol: str, readout: bool, regularisation: Sequence[float] | None = None) -> ProtocolSimulation:
         if protocol not in self.by_protocol:
-            readout = regularisation is not None
             self.by_protocol[protocol] = ProtocolSimulation(
                 np.zeros(self.shape), np.zeros(self.shape), np.zeros(self.shape, dtype=bool),
                 np.zeros(self.shape) if readout else None,
-                [float(x) for x in regularisation] if readout else None)
+                None if regularisation is None else [float(x) for x in regularisation])
         return self.by_protocol[protocol]
 
 
-def cross_validated_regularisation(samples: TargetSamples, alphas: Sequence[float], seeds: Sequence[int],
-                                    feature_maps: dict[str, FeatureMap], loss: str,
-                                    progress: ProgressFn | None = None) -> dict[str, list[float]]:
-    """Per protocol and alpha, the lambda of ``CV_GRID`` with the fewest held-out errors in k-fold
-    cross-validation on the training sets of every seed, pooled: one lambda per alpha, as the theory
-    gives. The training sets are the ones ``simulate`` fits (the same samples)."""
-    sizes = sample_sizes(alphas, samples.input_dim)
-    wrong = {name: np.zeros((len(sizes), len(CV_GRID))) for name in feature_maps}
-    total, done = len(seeds) * len(sizes) * len(feature_maps), 0
-    for seed in seeds:
-        for a, n_train in enumerate(sizes):
-            inputs, labels = samples.training_set(seed, n_train)
-            for name, feature_map in feature_maps.items():
-                wrong[name][a] += cross_validation_errors(feature_map(inputs), labels, loss,
-                                                          generator(seed, Stream.CV_FOLDS, a))
-                done += 1
-                if progress:
-                    progress(done, total)
-    return {name: [best_regularisation(row) for row in table] for name, table in wrong.items()}
+@dataclass(frozen=True)
+class _Held:
+    """What the tuning rule scores on for one seed and alpha: the validation samples (and each readout's
+    features of them), or the fold of each training sample."""
+
+    inputs: Array | None = None
+    labels: Array | None = None
+    features: dict[str, Array] = field(default_factory=dict)
+    assignment: Array | None = None
+
+
+def _readout_lambda(proto: ReadoutProtocol, a: int, features: Array, labels: Array, tuning: Tuning | None,
+                    held: _Held, name: str, seed: int) -> float:
+    """The readout's lambda at alpha index a: the given one, or the tuning rule's choice (the folds of
+    ``held.assignment``, drawn for this seed and training size)."""
+    if proto.regularisation is not None:
+        return float(proto.regularisation[a])
+    grid = tuning.regularisations
+    if tuning.rule == VALIDATION:
+        errors = readout_validation_errors(features, labels, held.features[name], held.labels, proto.loss, grid)
+    else:
+        errors = cross_validation_errors(features, labels, proto.loss, generator(seed, Stream.CV_FOLDS, len(labels)),
+                                         grid, tuning.folds)
+    return best_regularisation(errors, grid)
+
+
+def _scratch(proto: ScratchProtocol, inputs: Array, labels: Array, tuning: Tuning | None, held: _Held, seed: int,
+             input_dim: int) -> tuple[TwoLayerNetwork, float, float, int]:
+    """The trained scratch network, its training error, and the weight decay and epochs it used."""
+    params = proto.params
+    start = initial_network(proto.hidden_units, input_dim, proto.activation, generator(seed, Stream.SIM_NETWORK_INIT),
+                            proto.hidden_layers)
+    if not proto.tuned:
+        trained = train_network(start, inputs, labels, epochs=params.epochs, learning_rate=params.learning_rate,
+                                weight_decay=params.weight_decay, batch_size=params.batch_size,
+                                rng=generator(seed, Stream.MINIBATCH_ORDER, len(labels)))
+        return trained.network, trained.train_error, params.weight_decay, params.epochs
+
+    def make_trainer(weight_decay: float, x: Array, y: Array) -> Trainer:
+        return Trainer(start, x, y, learning_rate=params.learning_rate, weight_decay=weight_decay,
+                       batch_size=params.batch_size, rng=generator(seed, Stream.MINIBATCH_ORDER, len(labels)))
+
+    if tuning.rule == VALIDATION:
+        choice = network_on_validation(make_trainer, tuning.weight_decays, params.epochs, False, inputs, labels,
+                                       held.inputs, held.labels)
+        network = choice.network
+    else:
+        choice = network_by_cross_validation(make_trainer, tuning.weight_decays, params.epochs, False, inputs, labels,
+                                             held.assignment)
+        network = train_for(make_trainer(choice.penalty, inputs, labels), choice.epochs)
+    return network, network.error(inputs, labels), choice.penalty, choice.epochs
+
+
+def _finetune(proto: FinetuneProtocol, lam: float, inputs: Array, labels: Array, tuning: Tuning | None, held: _Held,
+              seed: int) -> tuple[TwoLayerNetwork, float, float, int]:
+    """The fine-tuned network, its training error, and the anchor strength and epochs it used."""
+    params = proto.params
+    if not proto.tuned:
+        outcome = finetune(proto.source, proto.features, inputs, labels, lam, params,
+                           generator(seed, Stream.FINETUNE_HELD_OUT, len(labels)),
+                           generator(seed, Stream.MINIBATCH_ORDER, len(labels)))
+        return outcome.network, outcome.train_error, params.regularisation, outcome.epochs
+
+    probes: list[tuple[Array, TwoLayerNetwork]] = []  # the probe of each training set, fitted once per set
+
+    def make_trainer(mu: float, x: Array, y: Array) -> Trainer:
+        start = next((network for seen, network in probes if seen is x), None)
+        if start is None:
+            start = probe(proto.source, proto.features, x, y, lam)
+            probes.append((x, start))
+        return _trainer(start, proto.source, x, y, lam, params.model_copy(update={"regularisation": mu}),
+                        generator(seed, Stream.MINIBATCH_ORDER, len(labels)))
+
+    if tuning.rule == VALIDATION:
+        choice = network_on_validation(make_trainer, tuning.anchor_strengths, params.epochs, True, inputs, labels,
+                                       held.inputs, held.labels)
+        network = choice.network
+    else:
+        choice = network_by_cross_validation(make_trainer, tuning.anchor_strengths, params.epochs, True, inputs, labels,
+                                             held.assignment)
+        network = train_for(make_trainer(choice.penalty, inputs, labels), choice.epochs)
+    return network, network.error(inputs, labels), choice.penalty, choice.epochs
 
 
 def simulate(samples: TargetSamples, alphas: Sequence[float], seeds: Sequence[int], *,
              readouts: dict[str, ReadoutProtocol], networks: dict[str, ScratchProtocol | FinetuneProtocol],
+             tuning: Tuning | None = None, probe_readout: ReadoutProtocol | None = None,
              progress: ProgressFn | None = None) -> dict[str, ProtocolSimulation]:
-    """Test errors per protocol, seed and alpha."""
+    """Test errors per protocol, seed and alpha. ``tuning`` chooses what the protocols leave to it
+    (a readout's lambda None, ``tuned`` networks); ``probe_readout``: tf's readout for finetune's probe
+    when tf is not among ``readouts`` (its lambda chosen like tf's, nothing of it returned)."""
     sizes = sample_sizes(alphas, samples.input_dim)
     results = _Results((len(seeds), len(alphas)))
     total = len(seeds) * len(alphas) * (len(readouts) + len(networks))
+    lambda_readouts = dict(readouts)
+    if probe_readout is not None and "tf" not in lambda_readouts:
+        lambda_readouts["tf"] = probe_readout
+    needs_tuning = any(p.regularisation is None for p in lambda_readouts.values()) or any(
+        p.tuned for p in networks.values())
+    if needs_tuning and tuning is None:
+        raise ValueError("a protocol leaves a hyperparameter to tuning, but no tuning rule was given")
+    validating = needs_tuning and tuning.rule == VALIDATION
     done = 0
     for s, seed in enumerate(seeds):
         test_inputs, test_labels = samples.test_set(seed)
         test_features = {name: proto.feature_map(test_inputs) for name, proto in readouts.items()}
+        validation = samples.validation_set(seed, tuning.validation_samples) if validating else (None, None)
+        validation_features = {name: proto.feature_map(validation[0]) for name, proto in lambda_readouts.items()
+                               if validating and proto.regularisation is None}
         for a, n_train in enumerate(sizes):
             inputs, labels = samples.training_set(seed, n_train)
-            for name, proto in readouts.items():
+            assignment = (fold_assignment(n_train, tuning.folds, generator(seed, Stream.CV_FOLDS, n_train))
+                          if needs_tuning and not validating else None)
+            held = _Held(validation[0], validation[1], validation_features, assignment)
+            lambdas: dict[str, float] = {}
+            for name, proto in lambda_readouts.items():
+                if name not in readouts and proto.regularisation is not None:
+                    lambdas[name] = float(proto.regularisation[a])  # finetune's probe lambda alone, given
+                    continue
                 features = proto.feature_map(inputs)
-                readout = fit_readout(features, labels, proto.loss, proto.regularisation[a])
-                slot = results.slot(name, proto.regularisation)
+                lam = lambdas[name] = _readout_lambda(proto, a, features, labels, tuning, held, name, seed)
+                if name not in readouts:
+                    continue  # finetune's probe lambda alone, chosen
+                readout = fit_readout(features, labels, proto.loss, lam)
+                slot = results.slot(name, True, proto.regularisation)
                 slot.test_errors[s, a] = readout.error(test_features[name], test_labels)
                 slot.train_errors[s, a] = readout.error(features, labels)
                 slot.train_losses[s, a] = readout.mean_loss(features, labels, proto.loss)
                 slot.converged[s, a] = readout.converged
+                slot.record("regularisation", s, a, lam)
                 done += 1
                 if progress:
                     progress(done, total)
             for name, proto in networks.items():
-                slot = results.slot(name, None)
+                slot = results.slot(name, False)
                 if isinstance(proto, ScratchProtocol):
-                    start = initial_network(proto.hidden_units, samples.input_dim, proto.activation,
-                                            generator(seed, Stream.SIM_NETWORK_INIT), proto.hidden_layers)
-                    trained = train_network(start, inputs, labels, epochs=proto.params.epochs,
-                                            learning_rate=proto.params.learning_rate,
-                                            weight_decay=proto.params.weight_decay, batch_size=proto.params.batch_size,
-                                            rng=generator(seed, Stream.MINIBATCH_ORDER, a))
-                    network, train_error = trained.network, trained.train_error
+                    network, train_error, decay, epochs = _scratch(proto, inputs, labels, tuning, held, seed,
+                                                                   samples.input_dim)
+                    slot.record("weight_decay", s, a, decay)
                 else:
-                    outcome = finetune(proto.source, proto.features, inputs, labels, proto.regularisation[a],
-                                       proto.params, generator(seed, Stream.FINETUNE_HELD_OUT, a),
-                                       generator(seed, Stream.MINIBATCH_ORDER, a))
-                    network, train_error = outcome.network, outcome.train_error
+                    lam = float(proto.regularisation[a]) if proto.regularisation is not None else lambdas["tf"]
+                    network, train_error, mu, epochs = _finetune(proto, lam, inputs, labels, tuning, held, seed)
                     if slot.epochs is None:
                         slot.epochs = np.zeros(results.shape)
-                    slot.epochs[s, a] = outcome.epochs
+                    slot.epochs[s, a] = epochs
+                    slot.record("regularisation", s, a, lam)
+                    slot.record("anchor_strength", s, a, mu)
+                slot.record("epochs", s, a, epochs)
                 slot.test_errors[s, a] = network.error(test_inputs, test_labels)
                 slot.train_errors[s, a] = train_error
                 slot.converged[s, a] = True

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from tlprobe.contract.common import OPTIMAL
 from tlprobe.contract.learning_curve import LearningCurveRequest, TheoryParams
 
 from .gcm.channels import noisy_error
@@ -53,18 +54,20 @@ def _solve_half(spectrum: Spectrum, loss: str, points: list[GCMPoint], alphas_p:
 
 
 def theory_curve(spec: LearningCurveRequest, arrays: Arrays, input_dim: int, label_noise: float = 0.0) -> dict[str, Any]:
-    """The GCM curve on the spectra in ``arrays`` at the request's loss and regularisation (fixed, or
-    'optimal' per point), with its error from the two halves when the spectra were estimated from
-    samples (``test_error_mc_error`` None otherwise); the fields of the contract's ``TheoryCurve``.
-    ``label_noise``: the labels' flip probability p; test errors are against the noisy labels."""
+    """The GCM curve on the spectra in ``arrays`` at the request's loss and regularisation: its number,
+    or otherwise the oracle per point (the lambda minimising this curve's test error), with its error from
+    the two halves when the spectra were estimated from samples (``test_error_mc_error`` None otherwise);
+    the fields of the contract's ``TheoryCurve``. ``label_noise``: the labels' flip probability p; test
+    errors are against the noisy labels."""
     theory, loss = spec.theory, spec.readout.loss.value
     full = spectrum_from_arrays(arrays, "")
     alphas_p = [alpha * input_dim / full.p for alpha in spec.alphas]
-    points = solve_curve(full, loss, spec.readout.regularisation, alphas_p, theory.solver, label_noise)
+    lam = spec.readout.regularisation if spec.readout.fixed else OPTIMAL  # 'tuned': the oracle is its limit
+    points = solve_curve(full, loss, lam, alphas_p, theory.solver, label_noise)
     mc_error: list[float] | None = None
     if "omega_a" in arrays:
-        halves = [_solve_half(spectrum_from_arrays(arrays, label), loss, points, alphas_p, spec.readout.optimal, theory,
-                              label_noise)
+        halves = [_solve_half(spectrum_from_arrays(arrays, label), loss, points, alphas_p, not spec.readout.fixed,
+                              theory, label_noise)
                   for label in ("_a", "_b")]
         mc_error = [abs(p.test_error - 0.5 * (a.test_error + b.test_error)) + 0.5 * abs(a.test_error - b.test_error)
                     for p, a, b in zip(points, *halves)]
@@ -72,4 +75,5 @@ def theory_curve(spec: LearningCurveRequest, arrays: Arrays, input_dim: int, lab
     if label_noise:  # against the noisy labels: an affine map of the clean error, slope 1 - 2p
         curve["test_error"] = finite_or_none([noisy_error(p.test_error, label_noise) for p in points])
         mc_error = None if mc_error is None else [(1.0 - 2.0 * label_noise) * e for e in mc_error]
-    return {**curve, "test_error_mc_error": None if mc_error is None else finite_or_none(mc_error)}
+    return {**curve, "test_error_mc_error": None if mc_error is None else finite_or_none(mc_error),
+            "regularisation_chosen_by": "fixed" if spec.readout.fixed else "oracle"}

@@ -20,18 +20,43 @@ LabelNoise = Annotated[float, StrictType(), Field(ge=0.0, lt=0.5)]
 #: the largest ``offset`` of a paginated list (Redis takes 64-bit offsets; no list comes near this)
 MAX_OFFSET = 1_000_000_000
 
-#: the value of a readout's ``regularisation`` that asks for each protocol's best lambda per point
+#: the value of a readout's ``regularisation`` that asks for the theory's best lambda per point: the
+#: oracle (it minimises the theory's test error, which needs the teacher: no practitioner can reach it)
+ORACLE = "oracle"
+#: the name the oracle had until science version 4; still accepted, meaning the oracle
 OPTIMAL = "optimal"
-#: where 'optimal' looks for lambda: the theory's bounded search, and the cross-validation grid
-#: (half decades) with its number of folds when there is no theory
+#: the readout's default: its lambda is chosen by the request's tuning rule (``TuningRule``), like every
+#: other protocol's hyperparameters
+TUNED = "tuned"
+#: where the oracle looks for lambda: the theory's bounded search, and the grid (half decades) over
+#: which the tuning rules choose a readout's lambda, with the number of folds of cross-validation
 REGULARISATION_SEARCH = (1e-5, 1e2)
 CROSS_VALIDATION_GRID = tuple(10.0 ** (exponent / 2) for exponent in range(-10, 5))
 CROSS_VALIDATION_FOLDS = 5
 
 
-def is_optimal(regularisation: float | str) -> bool:
-    """True when lambda is to be chosen by the theory (per point) rather than given."""
-    return regularisation == OPTIMAL
+def is_oracle(regularisation: float | str) -> bool:
+    """True when lambda is to be chosen by the theory (per point): "oracle", or its old name "optimal"."""
+    return regularisation in (ORACLE, OPTIMAL)
+
+
+#: the solver's name for ``is_oracle`` (``gcm.solver``)
+is_optimal = is_oracle
+
+
+class TuningRule(str, Enum):
+    """How every protocol's hyperparameters are chosen in a simulation (MODEL.md section 10)."""
+
+    best_achievable = "best_achievable"  # on fresh validation data drawn from the generator (synthetic tasks)
+    practitioner = "practitioner"  # k-fold cross-validation on the protocol's own n_t training samples
+    fixed = "fixed"  # the request's numbers
+
+
+#: what chose one hyperparameter of one curve, as results name it: the request's number, the theory's
+#: optimum (the oracle; on datasets the Gaussian-equivalent model's, fitted on the training split),
+#: fresh validation data (best achievable), k-fold cross-validation on the training set (practitioner), or
+#: (finetune's epochs under the fixed rule with a validation_fraction) early stopping on a held-out part
+ChosenBy = Literal["fixed", "oracle", "gaussian_equivalent", "validation", "cross_validation", "early_stopping"]
 
 
 def one_of(schema: dict) -> None:
@@ -51,9 +76,13 @@ def given(name: str) -> dict:
     return {"required": [name], "properties": {name: {"type": "object"}}}
 
 
-#: l2 strength lambda of a readout: a number in [0, 1e6], or "optimal" (chosen by the theory)
-Regularisation = Annotated[Annotated[float, StrictType(), Field(ge=0.0, le=1e6)] | Literal["optimal"],
+#: l2 strength lambda of a GCM solve: a number in [0, 1e6], or "oracle" (alias "optimal": the lambda
+#: minimising the theory's test error per point)
+Regularisation = Annotated[Annotated[float, StrictType(), Field(ge=0.0, le=1e6)] | Literal["oracle", "optimal"],
                            Field(json_schema_extra=one_of)]
+#: a readout's lambda in a learning curve or diagram: also "tuned", chosen by the request's tuning rule
+ReadoutRegularisation = Annotated[Annotated[float, StrictType(), Field(ge=0.0, le=1e6)]
+                                  | Literal["tuned", "oracle", "optimal"], Field(json_schema_extra=one_of)]
 
 
 class Strict(BaseModel):
@@ -108,8 +137,8 @@ class SolvedCurve(Strict):
     point in every list, in the order the points were asked."""
 
     sample_complexity: list[float] = Field(description="alpha_p = n / p per point (the solver's axis).")
-    regularisation: list[float] = Field(description="lambda per point (the optimum in 'optimal' mode).")
-    regularisation_at_bound: list[bool] = Field(description="'optimal' mode: the minimum sits at the search bound.")
+    regularisation: list[float] = Field(description="lambda per point (the theory's optimum with 'oracle').")
+    regularisation_at_bound: list[bool] = Field(description="'oracle': the minimum sits at the search bound.")
     test_error: list[float | None] = Field(description="null where the iteration broke down (see status).")
     train_loss: list[float | None] = Field(description="Mean training loss, without the penalty.")
     overlaps: dict[str, list[float | None]] = Field(description="The overlaps v, q, m per point.")

@@ -8,23 +8,28 @@ from pydantic import ConfigDict, Field, ValidationInfo, WrapValidator, field_val
 from pydantic import Strict as StrictType
 
 from .common import (
-    OPTIMAL,
+    CROSS_VALIDATION_FOLDS,
+    CROSS_VALIDATION_GRID,
+    ORACLE,
     READOUT_PROTOCOLS,
+    TUNED,
     Activation,
+    ChosenBy,
     Float,
     HiddenActivation,
     Int,
     LabelNoise,
     Loss,
     Protocol,
-    Regularisation,
+    ReadoutRegularisation,
     Seed,
     SolvedCurve,
     SolverParams,
     Strict,
+    TuningRule,
     UnitInterval,
     is_null,
-    is_optimal,
+    is_oracle,
     one_of,
 )
 from .datasets import DatasetDescription, DatasetSource, DatasetTarget, ReadsDatasets, by_shape, training_split
@@ -38,6 +43,13 @@ MAX_HIDDEN_LAYERS = 3
 SCRATCH_EPOCHS, SCRATCH_LEARNING_RATE, SCRATCH_WEIGHT_DECAY = 300, 0.01, 1e-4
 FINETUNE_EPOCHS, FINETUNE_LEARNING_RATE, FINETUNE_REGULARISATION = 100, 3e-3, 20.0
 FINETUNE_ANCHOR, FINETUNE_VALIDATION_FRACTION = "source", 0.0
+#: what the tuning rules choose among (docs/model.md, "How hyperparameters are chosen"; the pilot behind
+#: these grids is bench/tuning_grids.py): scratch's weight decay and finetune's anchor strength mu (per
+#: sum of losses), each with its epochs chosen along the run; the readout's lambda on CROSS_VALIDATION_GRID
+SCRATCH_WEIGHT_DECAYS = (1e-5, 3e-5, 1e-4, 3e-4)
+FINETUNE_ANCHOR_STRENGTHS = (0.2, 2.0, 20.0, 200.0)
+VALIDATION_SAMPLES = 5000
+MAX_CANDIDATES = 32
 
 
 class SourceParams(Strict):
@@ -78,12 +90,14 @@ class NetworkParams(Strict):
 
 class ReadoutParams(Strict):
     loss: Loss = Loss.logistic
-    regularisation: Regularisation = Field(
-        OPTIMAL, description="l2 strength lambda >= 0 of the readout, or 'optimal' (the default): each protocol at its own "
-                             "best lambda per alpha, so that protocols are compared at their best. With a theory, the "
-                             "lambda in [1e-5, 1e2] minimising the theoretical test error (simulations use it too); "
-                             "without one, the lambda of a half-decade grid over [1e-5, 1e2] with the fewest held-out "
-                             "errors in 5-fold cross-validation on the training sets, pooled over seeds.")
+    regularisation: ReadoutRegularisation = Field(
+        TUNED, description="l2 strength lambda >= 0 of the readout; 'tuned' (the default): chosen per alpha and seed by "
+                           "the request's tuning rule among tuning.regularisations, like every protocol's "
+                           "hyperparameters; or 'oracle' (alias 'optimal'): the lambda in [1e-5, 1e2] minimising the "
+                           "theory's test error per alpha (it needs the teacher, so no practitioner can reach it; the "
+                           "simulations use it too; on datasets the Gaussian-equivalent model's, fitted on the "
+                           "training split). Without a theory 'oracle' is refused and 'optimal' means 'tuned'. The "
+                           "theory itself runs at the oracle lambda unless this is a number.")
 
     transfer_layer: Int | None = Field(
         None, ge=1, le=MAX_HIDDEN_LAYERS, json_schema_extra=one_of,
@@ -92,8 +106,16 @@ class ReadoutParams(Strict):
                     "the probe's readout; null (the default): the last hidden layer.")
 
     @property
-    def optimal(self) -> bool:
-        return is_optimal(self.regularisation)
+    def oracle(self) -> bool:
+        return is_oracle(self.regularisation)
+
+    @property
+    def tuned(self) -> bool:
+        return self.regularisation == TUNED
+
+    @property
+    def fixed(self) -> bool:
+        return not isinstance(self.regularisation, str)
 
 
 class TheoryParams(Strict):
@@ -137,6 +159,99 @@ class FinetuneParams(Strict):
         description="Share of the target training set held out to choose the number of epochs (lowest held-out loss, "
                     "the probe included), after which the network is retrained on the whole set; 0: no early stopping.")
     batch_size: Int | None = Field(None, ge=1, le=200_000, description="Mini-batch size; null for full batch.")
+
+
+def _candidates(default: tuple[float, ...], what: str):
+    return Field(list(default), min_length=1, max_length=MAX_CANDIDATES, json_schema_extra={"uniqueItems": True},
+                 description=what)
+
+
+Candidate = Annotated[float, StrictType(), Field(ge=0.0, le=1e6)]
+
+
+class TuningParams(Strict):
+    """How every protocol's hyperparameters are chosen (MODEL.md section 10): the readout's lambda (tf, rf,
+    linear; finetune's probe is tf's), scratch's weight decay and epochs, finetune's anchor strength and
+    epochs. Epochs are chosen among checkpoints of one training run per candidate (up to the protocol's
+    ``epochs``), so tuning costs about one run per weight decay or anchor strength."""
+
+    rule: TuningRule | None = Field(
+        None, description="best_achievable: on simulation.seeds' fresh validation samples drawn from the generator, "
+                          "independent of the test samples (synthetic tasks only); practitioner: k-fold "
+                          "cross-validation on the protocol's own n_t training samples, then a refit on all of them; "
+                          "fixed: the request's numbers (readout.regularisation, simulation.scratch.weight_decay and "
+                          "epochs, simulation.finetune.regularisation and epochs). Default (null): best_achievable on "
+                          "synthetic tasks, practitioner on datasets.")
+    validation_samples: Int = Field(VALIDATION_SAMPLES, ge=1, le=200_000,
+                                    description="best_achievable: fresh validation samples per simulation seed.")
+    folds: Int = Field(CROSS_VALIDATION_FOLDS, ge=2, le=10,
+                       description="practitioner: folds of the cross-validation (fewer when n_t is smaller).")
+    regularisations: list[Candidate] = _candidates(CROSS_VALIDATION_GRID, "The readout lambdas chosen among.")
+    weight_decays: list[Candidate] = _candidates(SCRATCH_WEIGHT_DECAYS,
+                                                 "scratch: the weight decays chosen among (on the mean loss).")
+    anchor_strengths: list[Candidate] = _candidates(FINETUNE_ANCHOR_STRENGTHS,
+                                                    "finetune: the anchor strengths mu chosen among (on the sum of "
+                                                    "the losses, like simulation.finetune.regularisation).")
+
+    @field_validator("regularisations", "weight_decays", "anchor_strengths")
+    @classmethod
+    def _distinct(cls, values: list[float], info: ValidationInfo) -> list[float]:
+        if len(set(values)) != len(values):
+            raise ValueError("candidates must be distinct")
+        if info.field_name == "weight_decays" and max(values) > 10.0:
+            raise ValueError("a weight decay is at most 10")
+        return sorted(values)
+
+    @property
+    def tuned(self) -> bool:
+        return self.rule is not None and self.rule is not TuningRule.fixed
+
+
+def default_tuning_rule(data: Any) -> Any:
+    """``tuning.rule`` filled in when absent or null (a model validator's "before" step): best_achievable on
+    synthetic tasks, practitioner on datasets (which have no generator to draw validation data from). The
+    rule is part of the validated request, so a request spelling out the default has the same cache key."""
+    if not isinstance(data, dict):
+        return data
+    tuning = data.get("tuning")
+    if isinstance(tuning, TuningParams):
+        if tuning.rule is not None:
+            return data
+        tuning = {name: getattr(tuning, name) for name in TuningParams.model_fields}
+    tuning = {} if tuning is None else tuning
+    if not isinstance(tuning, dict) or tuning.get("rule") is not None:
+        return data
+    source = data.get("source")
+    on_datasets = isinstance(source, DatasetSource) or (isinstance(source, dict) and "dataset" in source)
+    rule = TuningRule.practitioner if on_datasets else TuningRule.best_achievable
+    return {**data, "tuning": {**tuning, "rule": rule.value}}
+
+
+def check_tuning(tuning: TuningParams, readout: "ReadoutParams", theory: "TheoryParams | None",
+                 simulation: "SimulationParams | None", uses_datasets: bool, readout_lambda_used: bool) -> None:
+    """The rules between the tuning rule and the fields it chooses (ValueError naming the field).
+    ``readout_lambda_used``: some protocol fits a readout (tf, rf, linear, or finetune's probe)."""
+    rule = tuning.rule
+    if rule is TuningRule.best_achievable and uses_datasets:
+        raise ValueError("tuning.rule best_achievable draws fresh validation data from the generator, which datasets "
+                         "do not have: use 'practitioner' (cross-validation on the training samples) or 'fixed'")
+    if readout.regularisation == ORACLE and theory is None:
+        raise ValueError("readout.regularisation 'oracle' is the theory's optimum: give 'theory', or use 'tuned'")
+    if rule is TuningRule.fixed and readout_lambda_used and not (readout.fixed or (readout.oracle and theory is not None)):
+        alternatives = "a number" if theory is None else "a number or 'oracle'"
+        raise ValueError(f"tuning.rule 'fixed' takes the request's numbers: give readout.regularisation as "
+                         f"{alternatives} (it is {readout.regularisation!r})")
+    if rule is TuningRule.fixed or simulation is None:
+        return
+    chosen = {("scratch", "weight_decay"): (SCRATCH_WEIGHT_DECAY, "scratch's weight decay among tuning.weight_decays"),
+              ("finetune", "regularisation"): (FINETUNE_REGULARISATION,
+                                               "finetune's anchor strength among tuning.anchor_strengths"),
+              ("finetune", "validation_fraction"): (FINETUNE_VALIDATION_FRACTION, "finetune's epochs")}
+    for (section, name), (default, what) in chosen.items():
+        value = getattr(getattr(simulation, section), name)
+        if value != default:
+            raise ValueError(f"simulation.{section}.{name} is {value:g}, but tuning.rule {rule.value} chooses {what}: "
+                             "give tuning.rule 'fixed' to set it yourself")
 
 
 class SimulationParams(Strict):
@@ -264,6 +379,9 @@ class LearningCurveRequest(ReadsDatasets, Strict):
                                         description="null: no theory (scratch/finetune have none).")
     simulation: SimulationParams | None = Field(SimulationParams(), json_schema_extra=one_of,
                                                 description="null: theory only.")
+    tuning: TuningParams = Field(TuningParams(), description="How every protocol's hyperparameters are chosen.")
+
+    _default_tuning_rule = model_validator(mode="before")(default_tuning_rule)
 
     @field_validator("alphas")
     @classmethod
@@ -288,6 +406,9 @@ class LearningCurveRequest(ReadsDatasets, Strict):
         check_computable(self.theory, self.simulation)
         if self.simulation is None and not self.readout_protocols:
             raise ValueError("scratch and finetune have no theory: add a simulation or a readout protocol")
+        finetune = self.simulation is not None and Protocol.finetune in self.protocols
+        check_tuning(self.tuning, self.readout, self.theory, self.simulation, self.uses_datasets,
+                     bool(self.readout_protocols) or finetune)
         return self
 
     @property
@@ -348,18 +469,41 @@ class TheoryCurve(SolvedCurve):
     test_error: list[float | None] = Field(
         description="The GCM's test error per point, " + TEST_ERROR_MEANING + "; null where the iteration broke down "
                     "(see status).")
+    regularisation_chosen_by: Literal["fixed", "oracle"] | None = Field(
+        None, description="The request's lambda, or the oracle: the lambda minimising this curve's own test error "
+                          "(the theory runs at the oracle unless readout.regularisation is a number; with 'tuned' it "
+                          "is the limit the best_achievable rule approaches).")
 
     test_error_mc_error: list[float | None] | None = Field(
         description="Monte Carlo error of the test error (tf, rf): bias + spread from the two halves of the M samples.")
 
 
+class ChosenHyperparameter(Strict):
+    """One hyperparameter of one simulated protocol: what chose it and the value each run used."""
+
+    chosen_by: ChosenBy = Field(description="fixed: the request's number; oracle: the theory's optimum; "
+                                            "gaussian_equivalent: the optimum of the Gaussian-equivalent model (datasets, "
+                                            "fitted on the training split); validation: the fewest errors on fresh "
+                                            "validation samples (best_achievable); cross_validation: the fewest "
+                                            "held-out errors in k-fold cross-validation on the training samples, "
+                                            "then refitted on all of them (practitioner).")
+    values: list[list[float]] = Field(description="[alpha][seed] the value used.")
+    candidates: list[float] | None = Field(None, description="What the rule chose among (epochs: the checkpoints "
+                                                             "of the run); null for fixed and oracle values.")
+
+
 class SimulationCurve(Strict):
     n_samples: list[int] = Field(description="n_t = round(alpha N) per alpha.")
-    regularisation: list[float] | None = Field(
-        description="The readout's lambda per alpha (readout protocols; finetune: its probe's, the tf readout's).")
-    regularisation_chosen_by: Literal["fixed", "theory", "gaussian_equivalent", "cross_validation"] | None = Field(
-        None, description="How lambda was chosen: given by the request, the optimum of the theory (on datasets: of "
-                          "the Gaussian-equivalent curve), or cross-validation on the training sets.")
+    regularisation: list[float | None] | None = Field(
+        description="The readout's lambda per alpha (readout protocols; finetune: its probe's, the tf readout's); null "
+                    "at an alpha where the seeds chose different lambdas (each seed's: hyperparameters).")
+    regularisation_chosen_by: ChosenBy | None = Field(
+        None, description="How lambda was chosen (see hyperparameters' chosen_by).")
+    hyperparameters: dict[str, ChosenHyperparameter] = Field(
+        default_factory=dict,
+        description="Every hyperparameter of the protocol, what chose it and the values per alpha and seed: "
+                    "regularisation (readout lambda; finetune: its probe's), weight_decay and epochs (scratch), "
+                    "anchor_strength and epochs (finetune).")
     test_error_mean: list[float | None] = Field(
         description="Per alpha, the mean over seeds of the share of the test samples misclassified, " + TEST_ERROR_MEANING
                     + ".")
@@ -409,13 +553,22 @@ class DataSummary(Strict):
     largest_alpha: float = Field(description="Target training split / N: the largest alpha this split supports.")
     constant_features: int = Field(description="Features constant on the source training split: centred, not scaled.")
     teacher_fit_error: float | None = Field(
-        description="Share of the target labels (whole set) that the least-squares linear teacher of the "
-                    "Gaussian-equivalent model gets wrong: how far the labels are from a linear rule (null without theory).")
+        description="Out of sample: the share of the target's training-split labels that the least-squares linear "
+                    "teacher gets wrong when fitted on the other folds (k-fold cross-validation, k = tuning.folds): "
+                    "how far the labels are from a linear rule (null without theory). The teacher of the "
+                    "Gaussian-equivalent model is fitted on the whole training split; no held-out label enters it.")
+    teacher_fit_note: str | None = Field(
+        None, description="Set when the training split has fewer than twice as many samples as inputs: the "
+                          "least-squares fit is then close to interpolating, its error says little about the labels "
+                          "and the Gaussian-equivalent model built on it little about the data.")
 
 
 class LearningCurveResult(Strict):
     kind: Literal["learning_curve"] = "learning_curve"
     alphas: list[float]
+    tuning: TuningRule | None = Field(None, description="The request's tuning rule: what chose the hyperparameters "
+                                                        "the request did not fix (each curve's hyperparameters say "
+                                                        "what chose each one).")
     source_test_error: float
     source_train_error: float
     source_train_loss: float

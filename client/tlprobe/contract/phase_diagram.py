@@ -6,8 +6,8 @@ On uploaded datasets (``{"dataset": ID}`` as source and target, MODEL.md section
 alpha and the numeric parameters of the network and the readout (``axes.DATASET_AXES``); the cells
 are simulated (``simulation`` is required) and the gain is on the simulation. With ``theory``, the
 Gaussian-equivalent curve of each readout protocol is returned beside it as its own grid, labelled
-as the approximation it is; ``theory: null`` skips it (and then an ``optimal`` lambda is chosen by
-cross-validation, as in learning curves).
+as the approximation it is; ``theory: null`` skips it. Every cell's hyperparameters are chosen by the
+request's ``tuning`` rule, as in learning curves.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any, Literal, Mapping
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from .axes import AXES, AxisName, check_axis_on_datasets, check_axis_values
-from .common import READOUT_PROTOCOLS, Float, Protocol, Strict, given, one_of
+from .common import READOUT_PROTOCOLS, Float, Protocol, Strict, TuningRule, given, one_of
 from .datasets import DatasetDescription, DatasetSource, ReadsDatasets
 from .learning_curve import (
     BOTH_DATASETS_OR_NEITHER,
@@ -32,9 +32,12 @@ from .learning_curve import (
     Target,
     TargetParams,
     TheoryParams,
+    TuningParams,
     alpha_problem,
     check_computable,
     check_latent_change,
+    check_tuning,
+    default_tuning_rule,
 )
 
 MAX_AXIS_VALUES = 100
@@ -111,6 +114,10 @@ class PhaseDiagramRequest(ReadsDatasets, Strict):
                                       description="Distinct protocols evaluated per cell besides tf and the baseline, "
                                                   "which are always included.")
     baseline: Baseline = Field(Baseline.rf, description="gain = test error of the baseline - test error of tf.")
+    tuning: TuningParams = Field(TuningParams(), description="How every protocol's hyperparameters are chosen, in "
+                                                             "every cell (as in learning curves).")
+
+    _default_tuning_rule = model_validator(mode="before")(default_tuning_rule)
 
     @field_validator("protocols")
     @classmethod
@@ -151,6 +158,12 @@ class PhaseDiagramRequest(ReadsDatasets, Strict):
         if self.baseline in (Baseline.scratch, Baseline.finetune) and self.simulation is None:
             raise ValueError(f"baseline {self.baseline.value} exists only in simulation: give 'simulation'")
         check_computable(self.theory, self.simulation)
+        readout = self.readout
+        if self._axis_values(AxisName.regularisation):  # a number in every cell
+            readout = readout.model_copy(update={"regularisation": self._axis_values(AxisName.regularisation)[0]})
+        finetune = self.simulation is not None and Protocol.finetune in self.all_protocols
+        check_tuning(self.tuning, readout, self.theory, self.simulation, self.uses_datasets,
+                     bool(self.readout_protocols) or finetune)
         return self
 
     def _at_least_one_sample(self) -> None:
@@ -209,10 +222,13 @@ class PhaseDiagramRequest(ReadsDatasets, Strict):
         alphas = self._axis_values(AxisName.alpha) or [self.alpha]
         problems: dict[tuple, str] = {}
         for n_index, n_samples in enumerate(self._axis_values(AxisName.n_samples) or [self.network.n_samples]):
+            readout = self.readout
+            if self._axis_values(AxisName.regularisation):
+                readout = readout.model_copy(update={"regularisation": self._axis_values(AxisName.regularisation)[0]})
             curve = LearningCurveRequest(
-                source=self.source, target=self.target, readout=self.readout, alphas=alphas,
+                source=self.source, target=self.target, readout=readout, alphas=alphas,
                 network=self.network.model_copy(update={"n_samples": int(n_samples)}),
-                protocols=self.all_protocols, theory=self.theory, simulation=self.simulation)
+                protocols=self.all_protocols, theory=self.theory, simulation=self.simulation, tuning=self.tuning)
             for loc, msg in curve.dataset_problems(described):
                 if loc[0] == "alphas":
                     loc = ("alpha",) if alpha_axis is None else (*alpha_axis, loc[1])
@@ -263,6 +279,8 @@ class PhaseDiagramResult(Strict):
     kind: Literal["phase_diagram"] = "phase_diagram"
     x_axis: Axis
     y_axis: Axis
+    tuning: TuningRule | None = Field(None, description="The request's tuning rule, in every cell (each cell's "
+                                                        "learning curve names what chose each hyperparameter).")
     alpha: float | None = Field(description="The fixed alpha, when no axis is alpha.")
     baseline: Baseline
     gain_basis: Literal["theory", "simulation"]

@@ -58,7 +58,8 @@ def test_a_batch_must_fit_in_the_queues_with_every_part_of_its_diagrams(settings
 
 
 def test_a_diagram_item_is_checked_like_a_diagram(client, redis):
-    too_big = {**SMALL_DIAGRAM, "simulation": {"seeds": 10}, "baseline": "finetune",
+    # 24 cells x 16 seeds x 4 runs per cell (one per finetune anchor strength the tuning tries): 1536 > 1200
+    too_big = {**SMALL_DIAGRAM, "simulation": {"seeds": 16}, "baseline": "finetune",
                "x_axis": {"name": "alpha", "values": [0.5, 1, 2, 4]},
                "y_axis": {"name": "teacher_noise", "values": [0, 0.2, 0.4, 0.6, 0.8, 1.0]}}
     batch = {"requests": [{"kind": "gcm", "request": SPECTRUM}, {"kind": "phase_diagram", "request": too_big}]}

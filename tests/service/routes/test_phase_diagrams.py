@@ -18,9 +18,10 @@ def test_regression_malformed_catalogue_range_is_422(client):
 def test_budget_of_simulation_baselines(client):
     diagram = {"x_axis": {"name": "alpha", "values": [0.5, 1, 2, 4]},
                "y_axis": {"name": "teacher_noise", "values": [0, 0.2, 0.4, 0.6, 0.8, 1.0]},
-               "simulation": {"seeds": 10}, "baseline": "finetune"}
+               "simulation": {"seeds": 15}, "baseline": "finetune"}
     response = client.post("/v1/phase-diagrams", json=diagram)
-    assert response.status_code == 422 and "240 scratch/finetune training runs" in response.json()["detail"][0]["msg"]
+    # 24 cells x 15 seeds x 4 anchor strengths (the default tuning rule trains one run per candidate)
+    assert response.status_code == 422 and "1440 scratch/finetune training runs" in response.json()["detail"][0]["msg"]
 
 
 def test_catalogue_range_syntax(client):

@@ -82,3 +82,45 @@ def test_the_replaced_shared_schedule_is_refused_with_its_replacement_named(fiel
     with pytest.raises(ValidationError, match=f"simulation.{field} was replaced by simulation.scratch.{field} and "
                                               f"simulation.finetune.{field}"):
         LearningCurveRequest.model_validate({"simulation": {field: 10}})
+
+
+DATASETS = {"source": {"dataset": "ds-" + "a" * 40}, "target": {"dataset": "ds-" + "b" * 40}}
+
+
+def test_the_default_tuning_rule_is_best_achievable_on_synthetic_tasks_and_practitioner_on_datasets():
+    synthetic, on_datasets = LearningCurveRequest(), LearningCurveRequest.model_validate(DATASETS)
+    assert synthetic.tuning.rule.value == "best_achievable" and synthetic.readout.regularisation == "tuned"
+    assert on_datasets.tuning.rule.value == "practitioner"
+    spelled = LearningCurveRequest.model_validate({"tuning": {"rule": "best_achievable"}})
+    assert LC.job_id(spelled) == LC.job_id(synthetic) == LC.job_id(LearningCurveRequest.model_validate({"tuning": {}}))
+    # the dumped request (results and job payloads carry it) validates to itself
+    assert LearningCurveRequest.model_validate(on_datasets.model_dump()) == on_datasets
+
+
+@pytest.mark.parametrize("data, message", [
+    ({**DATASETS, "tuning": {"rule": "best_achievable"}}, "datasets do not have"),
+    ({"theory": None, "readout": {"regularisation": "oracle"}}, "'oracle' is the theory's optimum"),
+    ({"tuning": {"rule": "fixed"}}, "give readout.regularisation as a number or 'oracle'"),
+    ({"tuning": {"rule": "fixed"}, "theory": None, "readout": {"regularisation": "optimal"},
+      "protocols": ["tf", "scratch"]}, r"as a number \(it is 'optimal'\)"),
+    ({"simulation": {"scratch": {"weight_decay": 1e-3}}}, "chooses scratch's weight decay"),
+    ({"tuning": {"rule": "practitioner"}, "simulation": {"finetune": {"regularisation": 5.0}}},
+     "chooses finetune's anchor strength"),
+    ({"simulation": {"finetune": {"validation_fraction": 0.2}}}, "chooses finetune's epochs"),
+    ({"tuning": {"weight_decays": [1e-4, 1e-4]}}, "distinct"),
+    ({"tuning": {"weight_decays": [11.0]}}, "at most 10"),
+])
+def test_the_tuning_rule_and_the_fields_it_chooses_are_consistent(data, message):
+    with pytest.raises(ValidationError, match=message):
+        LearningCurveRequest.model_validate(data)
+
+
+@pytest.mark.parametrize("data", [
+    {"tuning": {"rule": "fixed"}, "readout": {"regularisation": 0.1}, "simulation": {"scratch": {"weight_decay": 1e-3}}},
+    {"tuning": {"rule": "fixed"}, "readout": {"regularisation": "oracle"}},
+    {"tuning": {"rule": "fixed"}, "protocols": ["scratch"], "theory": None},  # no readout lambda needed
+    {"theory": None, "readout": {"regularisation": "optimal"}},  # compatibility: 'tuned' without a theory
+    {**DATASETS, "readout": {"regularisation": "optimal"}},
+])
+def test_consistent_tuning_requests_are_accepted(data):
+    LearningCurveRequest.model_validate(data)

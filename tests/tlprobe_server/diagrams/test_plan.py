@@ -183,3 +183,12 @@ def test_a_small_diagram_is_one_job_per_curve_and_a_larger_one_in_tiles():
     layout = plan(bigger, chunk=2)  # 400 cells: tiles of 4
     assert len(layout.parts) == 100 and all(len(p.curves) == 4 for p in layout.parts)
     covers_every_cell_once(bigger, layout)
+
+
+def test_every_part_carries_the_diagrams_tuning_rule():
+    for tuning, rule in (({}, "best_achievable"), ({"rule": "practitioner", "folds": 3}, "practitioner")):
+        diagram = request(x_axis={"name": "alpha", "values": [0.5, 1]}, y_axis={"name": "teacher_noise", "values": [0.1]},
+                          simulation={"seeds": 2}, baseline="scratch", tuning=tuning)
+        parts = plan(diagram, chunk=1).parts
+        assert len(parts) == 3 and all(p.request.tuning == diagram.tuning for p in parts)
+        assert diagram.tuning.rule.value == rule

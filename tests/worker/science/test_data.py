@@ -63,7 +63,7 @@ def test_the_linear_teacher_is_the_least_squares_fit_on_centred_inputs():
     centred = data.inputs - data.inputs.mean(axis=0)
     expected = np.linalg.pinv(centred / np.sqrt(6)) @ data.labels  # minimum norm (a constant feature has no weight)
     np.testing.assert_allclose(teacher.theta, expected, rtol=1e-9, atol=1e-12)
-    assert teacher.fit_error == np.mean(np.sign(centred @ expected) != data.labels)
+    assert teacher.wrong(data.inputs, data.labels) == np.sum(np.where(centred @ expected >= 0, 1.0, -1.0) != data.labels)
 
 
 def test_engine_input_is_checked():

@@ -66,9 +66,11 @@ def test_l2_sp_holds_the_first_layer_near_the_source():
 
 
 def _curves(target: TargetParams, alphas: tuple[float, ...]) -> dict:
-    """tf, scratch and finetune with every default (sizes, lambda, schedules), three seeds."""
+    """tf, scratch and finetune with every fixed default (sizes, schedules; readouts at the oracle lambda:
+    the settings docs/finetune.md's check measured), three seeds."""
     spec = LearningCurveRequest(target=target, alphas=alphas, protocols=("tf", "scratch", "finetune"),
-                                simulation=SimulationParams(seeds=3))
+                                simulation=SimulationParams(seeds=3), tuning={"rule": "fixed"},
+                                readout={"regularisation": "oracle"})
     curves = run_learning_curve(SyntheticSource(spec)).model_dump(mode="json")["curves"]
     return {p: curves[p]["simulation"] for p in ("tf", "scratch", "finetune")}
 
@@ -113,19 +115,25 @@ def test_must_show_unrelated_target_approaches_scratch():
     assert -versus_tf >= scratch_lead / 3, (versus_tf, scratch_lead)
 
 
-@pytest.mark.parametrize("theory", [True, False])
-def test_finetune_does_not_depend_on_the_other_protocols_requested(theory):
-    # the probe is the tf readout at tf's lambda (theory's choice, or cross-validation without a
-    # theory), whether or not tf itself is in the request
+@pytest.mark.parametrize("theory, readout, tuning, chosen_by", [
+    (True, "oracle", "best_achievable", "oracle"), (True, "tuned", "best_achievable", "validation"),
+    (False, "tuned", "practitioner", "cross_validation")])
+def test_finetune_does_not_depend_on_the_other_protocols_requested(theory, readout, tuning, chosen_by):
+    # the probe is the tf readout at tf's lambda (the theory's oracle, or the tuning rule's choice for the
+    # seed and alpha), whether or not tf itself is in the request
     def run(protocols):
         spec = LearningCurveRequest(source=SourceParams(latent_dim=10, input_dim=40), network={"hidden_units": 30,
                                     "n_samples": 400, "epochs": 40}, alphas=(0.5, 2.0), protocols=protocols,
                                     theory={"mc_samples": 4000} if theory else None,
+                                    readout={"regularisation": readout},
+                                    tuning={"rule": tuning, "validation_samples": 500, "weight_decays": [1e-4],
+                                            "anchor_strengths": [2.0, 20.0]},
                                     simulation=SimulationParams(seeds=(0, 1), test_samples=1000,
                                                                 finetune={"epochs": 20}, scratch={"epochs": 20}))
         return run_learning_curve(SyntheticSource(spec)).model_dump(mode="json")["curves"]
 
     alone, beside = run(("finetune",))["finetune"]["simulation"], run(("rf", "tf", "finetune"))
     assert alone == beside["finetune"]["simulation"]
+    probe, tf = alone["hyperparameters"]["regularisation"], beside["tf"]["simulation"]["hyperparameters"]["regularisation"]
+    assert probe == tf and probe["chosen_by"] == chosen_by == alone["regularisation_chosen_by"]
     assert alone["regularisation"] == beside["tf"]["simulation"]["regularisation"]
-    assert alone["regularisation_chosen_by"] == ("theory" if theory else "cross_validation")

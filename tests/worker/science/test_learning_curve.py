@@ -32,6 +32,7 @@ def _ci_spec(target: TargetParams) -> LearningCurveRequest:
         source=SourceParams(latent_dim=50, input_dim=200), target=target,
         network=NetworkParams(hidden_units=200, n_samples=2000, epochs=300),
         alphas=(0.5, 1.0, 2.0, 4.0), protocols=("tf", "rf", "linear"), theory=TheoryParams(mc_samples=50_000),
+        readout=ReadoutParams(regularisation="oracle"),  # theory and simulation at the same lambda
         simulation=SimulationParams(seeds=tuple(range(6)), test_samples=10_000))
 
 
@@ -82,12 +83,14 @@ def test_artifacts_are_reused_when_only_cheap_parts_change():
     assert store.saves[artifacts["network"]["key"]] == 1
 
 
-def test_optimal_regularisation_is_chosen_by_theory_and_used_by_simulation():
-    result = run_learning_curve(_small_spec(readout=ReadoutParams(regularisation="optimal"), protocols=("linear",)))
+@pytest.mark.parametrize("name", ["oracle", "optimal"])
+def test_the_oracle_regularisation_is_chosen_by_theory_and_used_by_simulation(name):
+    result = run_learning_curve(_small_spec(readout=ReadoutParams(regularisation=name), protocols=("linear",)))
     curve = result["curves"]["linear"]
     lambdas = curve["theory"]["regularisation"]
     assert len(set(lambdas)) == 2 and all(1e-5 <= lam <= 1e2 for lam in lambdas)
     assert curve["simulation"]["regularisation"] == lambdas
+    assert curve["theory"]["regularisation_chosen_by"] == curve["simulation"]["regularisation_chosen_by"] == "oracle"
 
 
 @pytest.mark.slow
