@@ -3,14 +3,14 @@ network's l-th hidden layer against simulation, and the layer-by-task-distance p
 
 **Validation** (``validate``): the finite-size study's setting at N = 400 (``bench/finite_size.py``: D = N/4,
 K = N, erf inputs and network, n_s = 5N samples, 100 full-batch Adam epochs, M = 50000 Monte Carlo samples,
-12 seeds x 20000 test samples, alpha in {0.5, 1, 2, 4}, the theory's optimal lambda) with a source network of
+12 seeds x 20000 test samples, alpha in {0.5, 1, 2, 4}, the theory's oracle lambda) with a source network of
 L = 2 hidden layers, tf at l = 1 and l = 2 and rf at depth 1 and 2, on the study's related target
 (feature_noise 0.3, teacher_noise 0.1) and its changed one (teacher_noise 0.5). Cached in
 docs/data/transfer_layer.json; its section of docs/validation.md is ``render``.
 
 **Picture** (``picture``): the issue's probe, through the engine: a source network of L = 3 erf hidden
 layers (D = 40, N = K = 150, n_s = 3000, the network defaults: 300 full-batch Adam epochs, lr 0.01, wd 1e-4),
-tf at l = 1, 2, 3 (and rf at depth l, linear), each at its optimal lambda, over feature_noise and
+tf at l = 1, 2, 3 (and rf at depth l, linear), each at its oracle lambda, over feature_noise and
 teacher_noise in 0 .. 1 (one at a time) and alpha in ALPHAS: the theory at every cell, a simulation (4
 seeds x 5000 test samples) at SIMULATED knob values. Cached in docs/data/transfer_layer_findings.json,
 drawn to docs/img/findings_transfer_layer.png.
@@ -263,7 +263,7 @@ def draw(data: dict[str, Any], path: Path = PICTURE) -> None:
         bottom.set_ylabel("alpha = n_t / N")
         bottom.set_title(f"best layer (theory): blue 1, purple 2, red 3; numbers: its lead over the\nnext best "
                          f"layer, pale where below {RESOLVED} (the theory-simulation gap at this size)", fontsize=9)
-    figure.suptitle(f"Which layer to transfer: D = 40, N = K = 150, n_s = 3000, L = 3, each readout at its optimal "
+    figure.suptitle(f"Which layer to transfer: D = 40, N = K = 150, n_s = 3000, L = 3, each readout at its oracle "
                     f"lambda (source test error {curve_source_error(data):.3f}; science version "
                     f"{versioned.latest(data['cells'])})", fontsize=10)
     figure.tight_layout()
