@@ -120,8 +120,9 @@ def test_redis_killed_and_restarted_keeps_results_and_runs_queued_jobs(stack):
     done = httpx.post(f"{api}/v1/learning-curves", json=small(702, simulation=None)).json()["job_id"]
     assert wait_finished(api, done)["status"] == "finished"
     before = httpx.get(f"{api}/v1/jobs/{done}/result").json()
+    processes = stack["workers"].count + 1  # and the interactive-only worker (TLPROBE_INTERACTIVE_WORKERS=1)
     running = [httpx.post(f"{api}/v1/learning-curves", json=slow_request(710 + i, epochs=300)).json()["job_id"]
-               for i in range(2)]
+               for i in range(processes)]  # every worker process busy: the next two stay queued
     for job_id in running:
         wait_started(api, job_id)
     queued = [httpx.post(f"{api}/v1/learning-curves", json=small(720 + i, simulation=None)).json()["job_id"]

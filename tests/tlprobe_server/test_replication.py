@@ -36,6 +36,11 @@ def upload(client, seed: int):
                        headers={"content-type": "application/octet-stream"})
 
 
+def caught_up(leader: Redis) -> bool:
+    info = leader.info("replication")
+    return info.get("slave0", {}).get("offset", -1) >= info["master_repl_offset"]
+
+
 def test_an_upload_is_acknowledged_once_the_replica_holds_it(pair):
     settings = Settings(redis_url=pair["primary"].url, redis_min_replicas=1, redis_timeout=2)
     with TestClient(create_app(settings)) as client:
@@ -62,6 +67,9 @@ def test_without_the_replica_an_upload_is_a_503_and_a_resend_a_200_once_it_is_ba
             assert batch.status_code == 503 and "replica" in batch.json()["detail"]
             assert client.post("/v1/gcm", json=SPECTRUM).status_code == 202  # a job is not waited for
             pair["replica"].process.send_signal(18)  # SIGCONT
+            # "once it is back": the replica has caught up with the primary (on a loaded machine that
+            # takes longer than the half-second WAIT of one request)
+            wait_for(lambda: caught_up(pair["leader"]), 30, "the replica to catch up")
             again = upload(client, 2)
             assert again.status_code == 200  # stored by the first try, now confirmed
             assert pair["follower"].hget(keys.dataset(again.json()["dataset_id"]), "inputs") is not None
