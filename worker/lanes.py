@@ -18,13 +18,25 @@ order they were queued (first in, first out, whoever submitted them).
 
 ``LanePool`` runs the layout: RQ's WorkerPool, with a list of queues per worker process instead of
 one for all, restarting any process that dies with its own list.
+
+How a worker of both queues takes a job (``LaneQueue``): as a worker of one queue does, by moving it
+into the queue's intermediate list (``LMOVE``), from which RQ hands back a job whose worker died before
+it started it (``rq/intermediate_queue.py``). RQ's own dequeue of several queues pops with ``BLPOP``
+instead: a job popped in the instant its worker died, or whose answer was lost on a link cut while the
+worker was blocked, would be in no queue and no registry, and never run. So the worker looks at its
+queues in order without blocking, and when all are empty blocks on the first for at most
+``BLOCK_SECONDS``: a job arriving on a later queue of an idle worker waits at most that long.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from uuid import uuid4
 
+from rq import Queue
+from rq.exceptions import DequeueTimeout
+from rq.utils import as_text
 from rq.worker_pool import ForkProcess, WorkerData, WorkerPool, run_worker
 
 from tlprobe_server.queues import PRIORITY, Lane, lane_of, queue_name
@@ -37,9 +49,46 @@ def layout(settings: Settings) -> list[list[str]]:
     return [both] * settings.workers + [[queue_name(settings, Lane.interactive)]] * settings.interactive_workers
 
 
-class QueuePolicy:
-    """Mixed into the RQ worker class: the interactive streak rule, and bulk jobs run niced."""
+#: how long an idle worker of several queues blocks on its first queue before it looks at the others
+BLOCK_SECONDS = 1
 
+
+class LaneQueue(Queue):
+    """RQ's Queue whose dequeue of several queues keeps every taken job in an intermediate list."""
+
+    @classmethod
+    def dequeue_any(cls, queues, timeout, connection, job_class=None, serializer=None, death_penalty_class=None):
+        """As ``Queue.dequeue_any`` (``timeout`` None: do not block; else raise ``DequeueTimeout`` after it)."""
+        queues = list(queues)
+        if len(queues) == 1:
+            return super().dequeue_any(queues, timeout, connection=connection, job_class=job_class,
+                                       serializer=serializer, death_penalty_class=death_penalty_class)
+        keys = [queue.key for queue in queues]
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            moved = next(filter(None, (cls.lmove(connection, key, None) for key in keys)), None)
+            if moved is None and deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise DequeueTimeout(timeout, keys)
+                try:
+                    moved = cls.lmove(connection, keys[0], max(1, min(BLOCK_SECONDS, round(left))))
+                except DequeueTimeout:
+                    continue
+            if moved is None:
+                return None
+            queue_key, job_id = map(as_text, moved)
+            fetched = cls._fetch_dequeued_job(connection, queue_key, job_id, job_class=job_class, serializer=serializer,
+                                              death_penalty_class=death_penalty_class)
+            if fetched is not None:
+                return fetched  # else its hash is gone: RQ's intermediate-queue cleanup drops the id
+
+
+class QueuePolicy:
+    """Mixed into the RQ worker class: the interactive streak rule, bulk jobs run niced, and every job
+    taken through an intermediate list (``LaneQueue``)."""
+
+    queue_class = LaneQueue
     _interactive_streak = 0
 
     def reorder_queues(self, reference_queue) -> None:
@@ -52,6 +101,11 @@ class QueuePolicy:
         self._interactive_streak = self._interactive_streak + 1 if taken is Lane.interactive else 0
         first = Lane.bulk if self._interactive_streak >= settings.max_interactive_streak else Lane.interactive
         self._ordered_queues = [own[first]] + [queue for lane, queue in own.items() if lane is not first]
+
+    def prepare_job_execution(self, job, remove_from_intermediate_queue: bool = False) -> None:
+        """RQ leaves the intermediate list alone for a worker of several queues (it popped with BLPOP);
+        ``LaneQueue`` moved the job there, so it is taken out here whatever the number of queues."""
+        super().prepare_job_execution(job, remove_from_intermediate_queue=True)
 
     def main_work_horse(self, job, queue) -> None:
         """The work horse (forked for each job) of a bulk job lowers its own priority first."""
@@ -66,6 +120,7 @@ class LanePool(WorkerPool):
     process); a process that dies is restarted with its list."""
 
     def __init__(self, queues_per_worker: list[list[str]], *args, **kwargs) -> None:
+        kwargs.setdefault("queue_class", LaneQueue)
         super().__init__(sorted({name for names in queues_per_worker for name in names}), *args,
                          num_workers=len(queues_per_worker), **kwargs)
         self.queues_per_worker = queues_per_worker

@@ -62,7 +62,7 @@ def test_an_interactive_submission_of_a_waiting_part_promotes_it_and_what_it_wai
 
     # a worker of the interactive queue alone runs the network, then the promoted part, which RQ released
     # into the interactive queue; the other part was released into the bulk queue, where it waits
-    TlprobeWorker([interactive], connection=redis, serializer=JSONSerializer).work(burst=True)
+    TlprobeWorker([interactive.name], connection=redis, serializer=JSONSerializer).work(burst=True)
     assert result_store.exists(redis, network) and result_store.exists(redis, parts[0])
     assert not result_store.exists(redis, parts[1])
     assert bulk.get_job_ids() == [parts[1]] and bulk.deferred_job_registry.get_job_ids() == [diagram]

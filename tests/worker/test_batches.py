@@ -22,7 +22,7 @@ def test_a_batch_of_a_learning_curve_and_a_diagram_ends_with_both_results(client
     assert submitted.status_code == 202
     diagram_id, curve_id = (job["job_id"] for job in submitted.json()["jobs"])
     queues = [Queue(name, connection=redis, serializer=JSONSerializer) for name in ("tlprobe", "tlprobe-bulk")]
-    TlprobeWorker(queues, connection=redis, serializer=JSONSerializer).work(burst=True)
+    TlprobeWorker([queue.name for queue in queues], connection=redis, serializer=JSONSerializer).work(burst=True)
 
     view = client.get(f"/v1/batches/{submitted.json()['batch_id']}").json()
     assert view["counts"]["finished"] == 2, view

@@ -20,7 +20,7 @@ def executions(redis: Redis) -> int:
 def run_queued(redis: Redis, worker_class=TlprobeWorker) -> None:
     """Every job of both queues (interactive first, as a worker takes them) to its end, by a real forking worker."""
     waiting = [Queue(name, connection=redis, serializer=JSONSerializer) for name in ("tlprobe", "tlprobe-bulk")]
-    worker_class(waiting, connection=redis, serializer=JSONSerializer).work(burst=True)
+    worker_class([queue.name for queue in waiting], connection=redis, serializer=JSONSerializer).work(burst=True)
     assert all(queue.count == 0 for queue in waiting)
 
 
@@ -85,7 +85,7 @@ def test_a_stop_left_over_from_a_canceled_run_does_not_cancel_the_next_run(clien
     (marker seen) the record stays. A later run of the same id on that worker then fails as itself."""
     job_id = client.post("/v1/gcm", json=SPECTRUM).json()["job_id"]
     queue = Queue("tlprobe", connection=redis, serializer=JSONSerializer)
-    worker = TlprobeWorker([queue], connection=redis, serializer=JSONSerializer)
+    worker = TlprobeWorker([queue.name], connection=redis, serializer=JSONSerializer)
     worker._stopped_job_id = job_id  # as a stop command arriving after that horse ended leaves it
 
     def broken(*args):

@@ -8,11 +8,12 @@ import signal
 import pytest
 from redis import Redis
 from rq import Queue, Worker
+from rq.exceptions import DequeueTimeout
 from rq.serializers import JSONSerializer
 
 from devtools.stack import Workers, wait_for
 from tlprobe_server.settings import Settings
-from worker.lanes import layout
+from worker.lanes import LaneQueue, layout
 from worker.main import TlprobeWorker
 
 
@@ -28,7 +29,7 @@ def test_interactive_first_but_never_more_than_the_streak_while_bulk_waits(redis
     bulk = Queue("tlprobe-bulk", connection=redis, serializer=JSONSerializer)
     jobs = [bulk.enqueue_call("os.nice", args=(0,), job_id=f"bulk-{i}") for i in range(2)]
     jobs += [interactive.enqueue_call("os.nice", args=(0,), job_id=f"interactive-{i}") for i in range(6)]
-    TlprobeWorker([interactive, bulk], connection=redis, serializer=JSONSerializer).work(burst=True)
+    TlprobeWorker([interactive.name, bulk.name], connection=redis, serializer=JSONSerializer).work(burst=True)
     for job in jobs:
         job.refresh()
     order = [job.id for job in sorted(jobs, key=lambda job: job.started_at)]
@@ -44,9 +45,37 @@ def test_a_worker_of_one_queue_takes_it_alone(redis):
     bulk = Queue("tlprobe-bulk", connection=redis, serializer=JSONSerializer)
     bulk.enqueue_call("os.nice", args=(0,))
     done = [interactive.enqueue_call("os.nice", args=(0,)) for _ in range(5)]
-    TlprobeWorker([interactive], connection=redis, serializer=JSONSerializer).work(burst=True)
+    TlprobeWorker([interactive.name], connection=redis, serializer=JSONSerializer).work(burst=True)
     assert interactive.count == 0 and bulk.count == 1
     assert all(job.get_status() == "finished" for job in done)
+
+
+def test_a_job_taken_by_a_worker_of_both_queues_stays_recoverable_until_it_starts(redis):
+    """RQ pops from several queues with BLPOP: a worker dying between the pop and the start would lose the
+    job. LaneQueue moves it into its queue's intermediate list instead, where RQ's cleanup finds it."""
+    interactive = LaneQueue("tlprobe", connection=redis, serializer=JSONSerializer)
+    bulk = LaneQueue("tlprobe-bulk", connection=redis, serializer=JSONSerializer)
+    bulk.enqueue_call("os.nice", args=(0,), job_id="bulk-0")
+    interactive.enqueue_call("os.nice", args=(0,), job_id="interactive-0")
+    taken = [LaneQueue.dequeue_any([interactive, bulk], None, connection=redis, serializer=JSONSerializer)
+             for _ in range(2)]
+    assert [(job.id, queue.name) for job, queue in taken] == [("interactive-0", "tlprobe"), ("bulk-0", "tlprobe-bulk")]
+    # the worker "died" here: both jobs are in no queue, but each is in its queue's intermediate list
+    assert interactive.count == 0 and bulk.count == 0
+    assert interactive.intermediate_queue.get_job_ids() == ["interactive-0"]
+    assert bulk.intermediate_queue.get_job_ids() == ["bulk-0"]
+    assert LaneQueue.dequeue_any([interactive, bulk], None, connection=redis) is None  # empty: no blocking
+    with pytest.raises(DequeueTimeout):
+        LaneQueue.dequeue_any([interactive, bulk], 1, connection=redis)
+
+
+def test_a_started_job_leaves_the_intermediate_list(redis):
+    interactive = Queue("tlprobe", connection=redis, serializer=JSONSerializer)
+    bulk = Queue("tlprobe-bulk", connection=redis, serializer=JSONSerializer)
+    jobs = [bulk.enqueue_call("os.nice", args=(0,)), interactive.enqueue_call("os.nice", args=(0,))]
+    TlprobeWorker([interactive.name, bulk.name], connection=redis, serializer=JSONSerializer).work(burst=True)
+    assert all(job.get_status() == "finished" for job in jobs)
+    assert redis.llen(interactive.intermediate_queue_key) == 0 and redis.llen(bulk.intermediate_queue_key) == 0
 
 
 @pytest.mark.e2e
