@@ -71,7 +71,7 @@ fuzz: redis-server install  ## schemathesis, every operation x 100 examples + st
 bench: redis-server iproute2 install  ## benchmarks printing ratios measured in one run
 	$(PY) -m bench
 
-validate: install     ## theory-vs-simulation gap at N = 200..1600 (cached in docs/data/); asserts it shrinks; writes docs/validation.md
+validate: install     ## theory-vs-simulation gaps from their caches in docs/data/ (finite size, regimes, ...); asserts; writes docs/validation.md
 	$(PY) -m bench.validation
 
 openapi: install      ## export openapi/openapi.json from the app

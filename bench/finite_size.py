@@ -96,7 +96,7 @@ def summary(result: dict[str, Any], elapsed: float) -> dict[str, Any]:
     for protocol, curve in result["curves"].items():
         theory, sim = curve["theory"], curve["simulation"]
         curves[protocol] = {
-            "theory": theory["test_error"], "mc_error": theory["test_error_mc_error"] or [0.0] * len(ALPHAS),
+            "theory": theory["test_error"], "mc_error": theory["test_error_mc_error"] or [0.0] * len(result["alphas"]),
             "regularisation": theory["regularisation"], "simulation": sim["test_error_mean"],
             "sem": sim["test_error_sem"], "test_errors": sim["test_errors"]}
     return {"alphas": result["alphas"], "source_test_error": result["source_test_error"], "curves": curves,

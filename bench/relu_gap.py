@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from bench import versioned
 from tlprobe.contract.learning_curve import (
     LearningCurveRequest,
     NetworkParams,
@@ -143,14 +144,14 @@ def study(n: int) -> dict[str, Any]:
 def render(path: Path = DATA) -> list[str]:
     """The section of docs/validation.md (raises FileNotFoundError without the cache)."""
     cache = json.loads(path.read_text())
-    entries = sorted(((int(k.split("=")[1]), v) for k, v in cache.items() if k.startswith(f"v{SCIENCE_VERSION}/")),
+    version = versioned.latest(cache)
+    if version is None:
+        raise FileNotFoundError(path)
+    entries = sorted(((int(k.split("=")[1]), v) for k, v in versioned.at(cache, version).items()),
                      key=lambda item: item[0])
-    if not entries:
-        return ["## The relu question: tanh source, relu network", "",
-                f"Not measured for science version {SCIENCE_VERSION}: run `python -m bench.relu_gap`, then "
-                "`make validate`.", ""]
     lines = ["## The relu question: tanh source, relu network", "",
-             "Written from `docs/data/relu_gap.json` (`python -m bench.relu_gap`, module docstring for the method).",
+             "Written from `docs/data/relu_gap.json` (`python -m bench.relu_gap`, module docstring for the method),",
+             f"computed at science version {version}.",
              f"tanh inputs, relu network, D = N/5, K = N, target = source, lambda = {LAMBDA}, theory from "
              f"M = {MC_SAMPLES} samples unless stated; at N = 200 the issue's network (n_s = 2000, 300 epochs),",
              "above it n_s = 5N, 150 epochs. Columns: theory with the plain sample moments (science version 1),",
