@@ -99,7 +99,9 @@ class TlprobeWorker(RecordsDurations, QueuePolicy, CancelingWorker):
             self.kill_horse()  # monitor_work_horse sees it end and calls handle_job_failure
 
     def handle_job_failure(self, job, queue, started_job_registry=None, exc_string="", execution=None):
-        if taken_over(self.connection, job.key, self.name):
+        # only a job this worker started can have been taken over from it: RQ's intermediate-queue cleanup
+        # also calls this method, of whichever worker cleans, for a job nobody started, to hand it back
+        if job.worker_name == self.name and taken_over(self.connection, job.key, self.name):
             # cut off from Redis long enough for the job to be handed over: it is another worker's now
             self.log.warning("not recording the failure of %s: it was handed over to another worker (or Redis is "
                              "unreachable) while this one was cut off", job.id)

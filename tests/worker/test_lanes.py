@@ -4,10 +4,11 @@ pool restarting a dead process with its own queues (a real pool)."""
 
 import os
 import signal
+import time
 
 import pytest
 from redis import Redis
-from rq import Queue, Worker
+from rq import Queue, Retry, Worker
 from rq.exceptions import DequeueTimeout
 from rq.serializers import JSONSerializer
 
@@ -67,6 +68,26 @@ def test_a_job_taken_by_a_worker_of_both_queues_stays_recoverable_until_it_start
     assert LaneQueue.dequeue_any([interactive, bulk], None, connection=redis) is None  # empty: no blocking
     with pytest.raises(DequeueTimeout):
         LaneQueue.dequeue_any([interactive, bulk], 1, connection=redis)
+
+
+def test_a_job_stuck_in_an_intermediate_list_is_handed_back_by_any_worker(redis):
+    """RQ's cleanup hands a job that sat in an intermediate list for a minute, never started, to the
+    cleaning worker's ``handle_job_failure``: it is retried (queued again), not taken for one handed
+    over from that worker and dropped, as it was (found by the Sentinel failover test: a job stayed
+    "queued" in no queue)."""
+    interactive = LaneQueue("tlprobe", connection=redis, serializer=JSONSerializer)
+    bulk = LaneQueue("tlprobe-bulk", connection=redis, serializer=JSONSerializer)
+    interactive.enqueue_call("os.nice", args=(0,), job_id="stuck", retry=Retry(max=2))
+    LaneQueue.dequeue_any([interactive, bulk], None, connection=redis, serializer=JSONSerializer)  # then "died"
+    cleaner = TlprobeWorker([interactive.name, bulk.name], connection=redis, serializer=JSONSerializer)
+    stuck = interactive.intermediate_queue
+    redis.set(stuck.get_first_seen_key("stuck"), time.time() - 120)  # seen there two minutes ago
+    stuck.cleanup(cleaner, cleaner.queues[0])
+    job = interactive.fetch_job("stuck")
+    assert stuck.get_job_ids() == [] and interactive.get_job_ids() == ["stuck"]
+    assert job.get_status() == "queued" and job.retries_left == 1
+    TlprobeWorker([interactive.name], connection=redis, serializer=JSONSerializer).work(burst=True)
+    assert job.get_status() == "finished"
 
 
 def test_a_started_job_leaves_the_intermediate_list(redis):
