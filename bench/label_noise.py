@@ -100,10 +100,7 @@ def checks(points: list[fs.Pooled], version: int) -> list[tuple[str, bool, str]]
 
 
 def render(path: Path = DATA) -> list[str]:
-    cache = fs.load(path)
-    version = versioned.latest(cache)
-    if version is None:
-        raise FileNotFoundError(path)
+    cache, version = versioned.newest(path)
     table = rows(cache, version)
     points = fs.pooled(table)
     clean = noiseless(version)

@@ -143,10 +143,7 @@ def study(n: int) -> dict[str, Any]:
 
 def render(path: Path = DATA) -> list[str]:
     """The section of docs/validation.md (raises FileNotFoundError without the cache)."""
-    cache = json.loads(path.read_text())
-    version = versioned.latest(cache)
-    if version is None:
-        raise FileNotFoundError(path)
+    cache, version = versioned.newest(path)
     entries = sorted(((int(k.split("=")[1]), v) for k, v in versioned.at(cache, version).items()),
                      key=lambda item: item[0])
     lines = ["## The relu question: tanh source, relu network", "",

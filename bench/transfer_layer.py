@@ -89,10 +89,7 @@ def checks(table: list[dict[str, Any]]) -> list[tuple[str, bool, str]]:
 
 
 def render(path: Path = DATA) -> list[str]:
-    cache = fs.load(path)
-    version = versioned.latest(cache)
-    if version is None:
-        raise FileNotFoundError(path)
+    cache, version = versioned.newest(path)
     table = rows(cache, version)
     points = fs.pooled(table)
     source = next(iter(versioned.at(cache, version).values()))["source_test_error"]

@@ -382,10 +382,7 @@ def threshold_pairs(rows: list[dict[str, Any]]) -> list[tuple[str, fs.Pooled, fs
 
 def render(path: Path = DATA) -> list[str]:
     """The section of docs/validation.md, from the cache alone (FileNotFoundError without one)."""
-    cache = fs.load(path)
-    version = versioned.latest(cache)
-    if version is None:
-        raise FileNotFoundError(path)
+    cache, version = versioned.newest(path)
     rows = table(cache, version)
     reference = defaults()
     seconds = sum(entry["seconds"] for entry in versioned.at(cache, version).values())

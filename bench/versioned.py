@@ -7,6 +7,7 @@ version the cache holds and says which it is, so a cache computed before a versi
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from bench import finite_size as fs
@@ -21,6 +22,15 @@ def latest(keys) -> int | None:
     """The newest science version among cache keys, None for none."""
     versions = [version_of(key) for key in keys]
     return max(versions) if versions else None
+
+
+def newest(path: Path) -> tuple[dict[str, Any], int]:
+    """A study's cache at ``path`` and the newest version it holds (FileNotFoundError when it holds none)."""
+    cache = fs.load(path)
+    version = latest(cache)
+    if version is None:
+        raise FileNotFoundError(path)
+    return cache, version
 
 
 def at(cache: dict[str, Any], version: int) -> dict[str, Any]:
