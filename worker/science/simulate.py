@@ -214,6 +214,22 @@ def _readout_lambda(proto: ReadoutProtocol, a: int, features: Array, labels: Arr
     return best_regularisation(errors, grid)
 
 
+def _tuned(make_trainer: Callable[[float, Array, Array], Trainer], penalties: Sequence[float], budget: int,
+           with_start: bool, inputs: Array, labels: Array, tuning: Tuning,
+           held: _Held) -> tuple[TwoLayerNetwork, float, float, int]:
+    """A tuned network by the rule's choice of penalty and epochs (on the validation samples, or by
+    cross-validation and then a refit on all n_t samples), its training error, the penalty and epochs."""
+    if tuning.rule == VALIDATION:
+        choice = network_on_validation(make_trainer, penalties, budget, with_start, inputs, labels, held.inputs,
+                                       held.labels)
+        network = choice.network
+    else:
+        choice = network_by_cross_validation(make_trainer, penalties, budget, with_start, inputs, labels,
+                                             held.assignment)
+        network = train_for(make_trainer(choice.penalty, inputs, labels), choice.epochs)
+    return network, network.error(inputs, labels), choice.penalty, choice.epochs
+
+
 def _scratch(proto: ScratchProtocol, inputs: Array, labels: Array, tuning: Tuning | None, held: _Held, seed: int,
              input_dim: int) -> tuple[TwoLayerNetwork, float, float, int]:
     """The trained scratch network, its training error, and the weight decay and epochs it used."""
@@ -230,15 +246,7 @@ def _scratch(proto: ScratchProtocol, inputs: Array, labels: Array, tuning: Tunin
         return Trainer(start, x, y, learning_rate=params.learning_rate, weight_decay=weight_decay,
                        batch_size=params.batch_size, rng=generator(seed, Stream.MINIBATCH_ORDER, len(labels)))
 
-    if tuning.rule == VALIDATION:
-        choice = network_on_validation(make_trainer, tuning.weight_decays, params.epochs, False, inputs, labels,
-                                       held.inputs, held.labels)
-        network = choice.network
-    else:
-        choice = network_by_cross_validation(make_trainer, tuning.weight_decays, params.epochs, False, inputs, labels,
-                                             held.assignment)
-        network = train_for(make_trainer(choice.penalty, inputs, labels), choice.epochs)
-    return network, network.error(inputs, labels), choice.penalty, choice.epochs
+    return _tuned(make_trainer, tuning.weight_decays, params.epochs, False, inputs, labels, tuning, held)
 
 
 def _finetune(proto: FinetuneProtocol, lam: float, inputs: Array, labels: Array, tuning: Tuning | None, held: _Held,
@@ -261,15 +269,7 @@ def _finetune(proto: FinetuneProtocol, lam: float, inputs: Array, labels: Array,
         return _trainer(start, proto.source, x, y, lam, params.model_copy(update={"regularisation": mu}),
                         generator(seed, Stream.MINIBATCH_ORDER, len(labels)))
 
-    if tuning.rule == VALIDATION:
-        choice = network_on_validation(make_trainer, tuning.anchor_strengths, params.epochs, True, inputs, labels,
-                                       held.inputs, held.labels)
-        network = choice.network
-    else:
-        choice = network_by_cross_validation(make_trainer, tuning.anchor_strengths, params.epochs, True, inputs, labels,
-                                             held.assignment)
-        network = train_for(make_trainer(choice.penalty, inputs, labels), choice.epochs)
-    return network, network.error(inputs, labels), choice.penalty, choice.epochs
+    return _tuned(make_trainer, tuning.anchor_strengths, params.epochs, True, inputs, labels, tuning, held)
 
 
 def simulate(samples: TargetSamples, alphas: Sequence[float], seeds: Sequence[int], *,
