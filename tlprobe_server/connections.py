@@ -58,6 +58,14 @@ def _sentinel_options(settings: Settings) -> tuple[dict, dict]:
     return primary, sentinels
 
 
+def _url_options(settings: Settings) -> dict:
+    """Options of a client of the URL's Redis (no sentinels)."""
+    options = {**_timeouts(settings), "health_check_interval": HEALTH_CHECK_INTERVAL}
+    if settings.redis_password:
+        options["password"] = settings.redis_password  # a password in the URL wins (redis-py's from_url)
+    return options
+
+
 def connect(settings: Settings) -> Redis:
     """A sync client of the primary (the URL's Redis, or the one the sentinels name)."""
     addresses = settings.sentinel_addresses()
@@ -65,10 +73,7 @@ def connect(settings: Settings) -> Redis:
         primary, sentinels = _sentinel_options(settings)
         manager = Sentinel(addresses, sentinel_kwargs=sentinels, **primary)
         return manager.master_for(settings.redis_sentinel_service, redis_class=_PrimaryClient)
-    options = {**_timeouts(settings), "health_check_interval": HEALTH_CHECK_INTERVAL}
-    if settings.redis_password:
-        options["password"] = settings.redis_password  # a password in the URL wins (redis-py's from_url)
-    return Redis.from_url(settings.redis_url, **options)
+    return Redis.from_url(settings.redis_url, **_url_options(settings))
 
 
 def connect_async(settings: Settings) -> AsyncRedis:
@@ -78,10 +83,7 @@ def connect_async(settings: Settings) -> AsyncRedis:
         primary, sentinels = _sentinel_options(settings)
         manager = AsyncSentinel(addresses, sentinel_kwargs=sentinels, **primary)
         return manager.master_for(settings.redis_sentinel_service, redis_class=AsyncRedis)
-    options = {**_timeouts(settings), "health_check_interval": HEALTH_CHECK_INTERVAL}
-    if settings.redis_password:
-        options["password"] = settings.redis_password
-    return AsyncRedis.from_url(settings.redis_url, **options)
+    return AsyncRedis.from_url(settings.redis_url, **_url_options(settings))
 
 
 def describe(settings: Settings) -> str:
