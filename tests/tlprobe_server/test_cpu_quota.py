@@ -135,6 +135,16 @@ def test_the_affinity_mask_bounds_a_larger_quota(tmp_path):
 
 # --- real cgroups -------------------------------------------------------------------------------------
 
+def limit_to_one_cpu(cgroup: Path, version: int) -> None:
+    """Kubernetes' limit of one CPU on the cgroup at ``cgroup``: cpu.max "100000 100000" (v2), a quota of
+    100000 us per 100000 us (v1)."""
+    if version == 2:
+        (cgroup / "cpu.max").write_text("100000 100000")
+    else:
+        (cgroup / "cpu.cfs_period_us").write_text("100000")
+        (cgroup / "cpu.cfs_quota_us").write_text("100000")
+
+
 def _writable_hierarchy(version: int) -> tuple[Path, str]:
     """Where to make a child cgroup with a CPU quota in this machine's hierarchy of ``version``, or the
     reason there is none (pytest.skip)."""
@@ -166,11 +176,7 @@ def test_a_process_in_a_real_cgroup_limited_to_one_cpu_uses_one(version):
     child.mkdir()
     process = None
     try:
-        if version == 2:
-            (child / "cpu.max").write_text("100000 100000")
-        else:
-            (child / "cpu.cfs_period_us").write_text("100000")
-            (child / "cpu.cfs_quota_us").write_text("100000")
+        limit_to_one_cpu(child, version)
         code = ("import sys; sys.stdin.readline(); from tlprobe_server.cpu_quota import cgroup_cpus, usable_cpus; "
                 "print(cgroup_cpus(), usable_cpus(), open('/proc/self/cgroup').read().replace(chr(10), ';'))")
         process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,

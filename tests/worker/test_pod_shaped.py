@@ -15,7 +15,7 @@ import pytest
 from rq import Worker
 
 from devtools.stack import stack_env, wait_for
-from tests.tlprobe_server.test_cpu_quota import _writable_hierarchy
+from tests.tlprobe_server.test_cpu_quota import _writable_hierarchy, limit_to_one_cpu
 from tlprobe_server.queues import queues
 from tlprobe_server.settings import Settings
 
@@ -38,11 +38,7 @@ def test_one_cpu_gives_one_worker_with_one_thread(version, unit_url, redis, tmp_
     log = tmp_path / "pool.log"
     pool = None
     try:
-        if version == 2:
-            (child / "cpu.max").write_text("100000 100000")
-        else:
-            (child / "cpu.cfs_period_us").write_text("100000")
-            (child / "cpu.cfs_quota_us").write_text("100000")
+        limit_to_one_cpu(child, version)
         with open(log, "w") as out:
             pool = subprocess.Popen([sys.executable, "-c", POOL], stdin=subprocess.PIPE, stdout=out,
                                     stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True, text=True)
