@@ -104,12 +104,13 @@ def engine_variants(store: MemoryArtifactStore) -> dict[str, Callable[[], object
         return lambda: run_learning_curve(request(regularisation), store)
 
     def before():
-        def old_search(spectrum, loss, regularisation, alphas, settings):
+        def old_search(spectrum, loss, regularisation, alphas, settings, label_noise=0.0):
+            assert label_noise == 0.0  # the reference search predates label noise; the bench has none
             return (reference_solve_curve if is_optimal(regularisation) else solve_curve)(
                 spectrum, loss, regularisation, alphas, settings)
 
-        def cold_halves(spectrum, loss, points, alphas_p, optimal, theory):  # one solve per alpha at its lambda
-            return [solve_curve(spectrum, loss, p.regularisation, [alpha], theory.solver)[0]
+        def cold_halves(spectrum, loss, points, alphas_p, optimal, theory, label_noise):  # one solve per alpha
+            return [solve_curve(spectrum, loss, p.regularisation, [alpha], theory.solver, label_noise)[0]
                     for p, alpha in zip(points, alphas_p)]
 
         with swapped(engine, "solve_curve", old_search), swapped(engine, "_solve_half", cold_halves):
