@@ -43,14 +43,28 @@ from typing import Sequence
 ROOT = Path(__file__).resolve().parent.parent
 #: interface and namespace names start with this; interface names stay within Linux's 15 characters
 PREFIX = "tlp"
+#: the host's mounts, in its private mount namespace: the read-only paths (the code, the virtualenv) are
+#: held aside first, so that one under /tmp (a checkout cloned there) is not hidden by the private /tmp
 ANCHOR = r"""
 set -e
 hostname "$1"
-mount -t tmpfs -o mode=1777,size=512m tlprobe-tmp /tmp
 shift
+keep=/mnt
+case " $* " in *" /mnt"*) keep=/srv ;; esac
+mount -t tmpfs -o size=1m tlprobe-keep "$keep"
+i=0
 for path in "$@"; do
-  mount --bind "$path" "$path"
+  mkdir "$keep/$i"
+  mount --bind "$path" "$keep/$i"
+  i=$((i + 1))
+done
+mount -t tmpfs -o mode=1777,size=512m tlprobe-tmp /tmp
+i=0
+for path in "$@"; do
+  mkdir -p "$path"
+  mount --bind "$keep/$i" "$path"
   mount -o remount,bind,ro "$path"
+  i=$((i + 1))
 done
 echo ready
 exec sleep infinity
