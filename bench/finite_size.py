@@ -107,6 +107,16 @@ def load(path: Path = DATA) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def save(path: Path, key: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """Add one computed entry to a study's cache file (keeping what another run saved meanwhile), print
+    its time, and return the whole cache."""
+    cache = {**load(path), key: entry}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(cache, indent=1, sort_keys=True))
+    print(f"{key}: {entry['seconds']:.0f}s", file=sys.stderr, flush=True)
+    return cache
+
+
 def run(sizes: list[int], path: Path = DATA) -> dict[str, Any]:
     """Compute every missing cell of ``sizes`` (saving after each), and return the whole cache."""
     cache = load(path)
@@ -119,11 +129,7 @@ def run(sizes: list[int], path: Path = DATA) -> dict[str, Any]:
                     continue
                 start = time.perf_counter()
                 result = run_learning_curve(SyntheticSource(spec(cell)), store).model_dump(mode="json")
-                cache[cell.key] = summary(result, time.perf_counter() - start)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                cache = {**load(path), cell.key: cache[cell.key]}  # keep what another run saved meanwhile
-                path.write_text(json.dumps(cache, indent=1, sort_keys=True))
-                print(f"{cell.key}: {cache[cell.key]['seconds']:.0f}s", file=sys.stderr, flush=True)
+                cache = save(path, cell.key, summary(result, time.perf_counter() - start))
     return cache
 
 

@@ -15,7 +15,6 @@ beside the noiseless gaps at N = 400 from the finite-size study's cache.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -60,10 +59,7 @@ def run(path: Path = DATA) -> dict[str, Any]:
             result = run_learning_curve(SyntheticSource(spec(noise, target)), store).model_dump(mode="json")
             entry = fs.summary(result, time.perf_counter() - start)
             entry["source_train_error"] = result["source_train_error"]
-            cache = {**fs.load(path), key(noise, target): entry}
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(cache, indent=1, sort_keys=True))
-            print(f"{key(noise, target)}: {entry['seconds']:.0f}s", file=sys.stderr, flush=True)
+            cache = fs.save(path, key(noise, target), entry)
     return cache
 
 

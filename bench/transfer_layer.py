@@ -64,10 +64,7 @@ def validate(path: Path = DATA) -> dict[str, Any]:
             start = time.perf_counter()
             result = run_learning_curve(SyntheticSource(spec(layer, target)), store).model_dump(mode="json")
             entry = fs.summary(result, time.perf_counter() - start)
-            cache = {**fs.load(path), key(layer, target): entry}
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(cache, indent=1, sort_keys=True))
-            print(f"{key(layer, target)}: {entry['seconds']:.0f}s", file=sys.stderr, flush=True)
+            cache = fs.save(path, key(layer, target), entry)
     return cache
 
 

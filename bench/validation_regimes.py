@@ -28,7 +28,6 @@ half an hour of one process from scratch, most of it the four cells at N = 800.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from dataclasses import dataclass
@@ -124,10 +123,7 @@ def run(large: bool = True, path: Path = DATA) -> dict[str, Any]:
         start = time.perf_counter()
         result = run_learning_curve(SyntheticSource(spec(cell)), store).model_dump(mode="json")
         entry = fs.summary(result, time.perf_counter() - start)
-        cache = {**fs.load(path), cell.key: entry}  # keep what another run saved meanwhile
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(cache, indent=1, sort_keys=True))
-        print(f"{cell.key}: {entry['seconds']:.0f}s", file=sys.stderr, flush=True)
+        cache = fs.save(path, cell.key, entry)
     return cache
 
 
