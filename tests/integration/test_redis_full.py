@@ -23,7 +23,9 @@ def test_a_result_that_cannot_be_stored_fails_its_job_with_the_reason(tmp_path):
     workers = Workers(server.url, count=1, log_path=tmp_path / "workers.log", TLPROBE_INTERACTIVE_WORKERS="0").start()
     api = Api(server.url, log_path=tmp_path / "api.log").start()
     try:
-        fill_with_keepers(redis, until=lambda memory: memory.room() < -2**20)  # into the reserve, below maxmemory
+        # 3 MiB into the reserve (4.8 MiB), below maxmemory: deep enough that memory Redis frees meanwhile
+        # (client buffers, on a loaded machine 1 MiB was not) does not make room for the result again
+        fill_with_keepers(redis, until=lambda memory: memory.room() < -3 * 2**20)
         submitted = httpx.post(f"{api.url}/v1/gcm", json=SPECTRUM)
         assert submitted.status_code == 202  # a submission is small: the reserve takes it
         job_id = submitted.json()["job_id"]

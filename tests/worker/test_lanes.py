@@ -37,8 +37,9 @@ def test_interactive_first_but_never_more_than_the_streak_while_bulk_waits(redis
     assert order == ["interactive-0", "interactive-1", "interactive-2", "interactive-3", "bulk-0",
                      "interactive-4", "interactive-5", "bulk-1"]
     base = os.nice(0)
+    lowered = min(base + 10, 19) - base  # niceness stops at 19 (a suite run under nice)
     assert {job.id: job.return_value() - base for job in jobs} == {**{f"interactive-{i}": 0 for i in range(6)},
-                                                                    **{f"bulk-{i}": 10 for i in range(2)}}
+                                                                    **{f"bulk-{i}": lowered for i in range(2)}}
 
 
 def test_a_worker_of_one_queue_takes_it_alone(redis):

@@ -165,9 +165,12 @@ def newton(fmap: FixedPointMap, start: np.ndarray | Root, initial_jacobian: np.n
                     continue
                 return Root(x, fx, hat, jac, residual) if residual <= 1e-10 else None
             moved, change = trial - x, f_trial - fx
-            length_squared = float(moved @ moved)
-            if length_squared > 0.0 and math.isfinite(length_squared):  # a step that moved nothing teaches J nothing
-                jac = jac + np.outer(change - jac @ moved, moved) / length_squared  # Broyden's update
+            with np.errstate(over="ignore", invalid="ignore"):  # a step across the accepted range's extremes
+                length_squared = float(moved @ moved)
+                update = (np.outer(change - jac @ moved, moved) / length_squared  # Broyden's update
+                          if length_squared > 0.0 and math.isfinite(length_squared) else None)
+            if update is not None and np.all(np.isfinite(update)):  # a step that moved nothing teaches J nothing
+                jac = jac + update
             fresh = False
             x, fx, hat, residual = trial, f_trial, trial_hat, trial_residual
         return Root(x, fx, hat, jac, residual)
