@@ -158,7 +158,8 @@ def test_on_gaussian_data_with_a_linear_teacher_the_approximation_matches_simula
         assert np.all(np.abs(gap) <= allowed), (protocol, gap, allowed)
 
 
-@pytest.mark.parametrize("theory", [{"mc_samples": 100_000}, None])
+#: without a theory every lambda and finetune's anchor are cross-validated: the inner loop's longest test, `make test` only
+@pytest.mark.parametrize("theory", [{"mc_samples": 100_000}, pytest.param(None, marks=pytest.mark.slow)])
 def test_finetune_on_datasets_does_not_depend_on_the_other_protocols_requested(theory):
     # its probe is the tf readout at tf's lambda (the Gaussian-equivalent curve's choice, or
     # cross-validation), whether or not tf itself is requested
