@@ -37,6 +37,7 @@ from tests.sentinel_cluster import SentinelCluster
 from tlprobe.contract.gcm import GCMRequest
 from tlprobe_server import connections, keys, live_workers
 from tlprobe_server.settings import Settings
+from tlprobe_server.submission import LOCK_TIMEOUT
 from worker.science.gcm.custom import solve_custom
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -194,7 +195,9 @@ def test_the_service_follows_a_new_primary_and_loses_no_acknowledged_upload(tmp_
                 continue
             assert view.status_code == 404 or view.json()["status"] == "failed", view.text
             outcomes["lost, run again" if view.status_code == 404 else "failed, run again"] += 1
-            again = httpx.post(f"{url}/v1/gcm", json=request)
+            # a submission lock taken on the old primary and copied to the replica, its release lost with the
+            # old primary, holds a resend of that request until it expires (submission.LOCK_TIMEOUT)
+            again = httpx.post(f"{url}/v1/gcm", json=request, timeout=LOCK_TIMEOUT + 30)
             assert again.status_code in (200, 202) and again.json()["job_id"] == job_id
             view = ended(job_id)
             assert view.json()["status"] == "finished", view.text
