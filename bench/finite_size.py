@@ -107,6 +107,21 @@ def load(path: Path = DATA) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def assertions_and_cells(checks: list[tuple[str, bool, str]], table: list[dict[str, Any]], column: str) -> list[str]:
+    """A study section's tail: its PASS/FAIL lines, then every cell, the activation's place holding
+    ``column`` (the noise level, the layer) with its two-character prefix dropped."""
+    lines = ["", "### Assertions", ""]
+    lines += [f"- {'PASS' if ok else 'FAIL'}: {what} ({detail})" for what, ok, detail in checks]
+    lines += ["", "### Every cell", "",
+              f"| protocol | {column} | target | alpha | lambda | theory | MC error | simulation | s.e.m. | gap |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(table, key=lambda r: (r["protocol"], r["activation"], r["target"], r["alpha"])):
+        lines.append(f"| {r['protocol']} | {r['activation'][2:]} | {r['target']} | {r['alpha']:g} | {r['lambda']:.2g} | "
+                     f"{r['theory']:.4f} | {r['mc_error']:.4f} | {r['simulation']:.4f} | {r['sem']:.4f} | "
+                     f"{r['gap']:+.4f} |")
+    return lines
+
+
 def save(path: Path, key: str, entry: dict[str, Any]) -> dict[str, Any]:
     """Add one computed entry to a study's cache file (keeping what another run saved meanwhile), print
     its time, and return the whole cache."""

@@ -120,16 +120,7 @@ def render(path: Path = DATA) -> list[str]:
         base = f"{clean[protocol].mean:+.4f} ± {clean[protocol].se:.4f}" if protocol in clean else "—"
         largest = max((p.largest for p in line.values()), default=float("nan"))
         lines.append(f"| {protocol} | {base} | " + " | ".join(cells) + f" | {largest:.4f} |")
-    lines += ["", "### Assertions", ""]
-    lines += [f"- {'PASS' if ok else 'FAIL'}: {what} ({detail})" for what, ok, detail in checks(points, version)]
-    lines += ["", "### Every cell", "",
-              "| protocol | p | target | alpha | lambda | theory | MC error | simulation | s.e.m. | gap |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in sorted(table, key=lambda r: (r["protocol"], r["activation"], r["target"], r["alpha"])):
-        lines.append(f"| {r['protocol']} | {r['activation'][2:]} | {r['target']} | {r['alpha']:g} | {r['lambda']:.2g} | "
-                     f"{r['theory']:.4f} | {r['mc_error']:.4f} | {r['simulation']:.4f} | {r['sem']:.4f} | "
-                     f"{r['gap']:+.4f} |")
-    return lines
+    return lines + fs.assertions_and_cells(checks(points, version), table, "p")
 
 
 def main() -> int:

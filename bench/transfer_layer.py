@@ -112,16 +112,7 @@ def render(path: Path = DATA) -> list[str]:
         largest = max((p.largest for p in line.values()), default=float("nan"))
         lines.append(f"| {protocol} | " + (f"{base.mean:+.4f} ± {base.se:.4f}" if base else "—") + " | "
                      + " | ".join(cells) + f" | {largest:.4f} |")
-    lines += ["", "### Assertions", ""]
-    lines += [f"- {'PASS' if ok else 'FAIL'}: {what} ({detail})" for what, ok, detail in checks(table)]
-    lines += ["", "### Every cell", "",
-              "| protocol | layer | target | alpha | lambda | theory | MC error | simulation | s.e.m. | gap |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in sorted(table, key=lambda r: (r["protocol"], r["activation"], r["target"], r["alpha"])):
-        lines.append(f"| {r['protocol']} | {r['activation'][2:]} | {r['target']} | {r['alpha']:g} | {r['lambda']:.2g} | "
-                     f"{r['theory']:.4f} | {r['mc_error']:.4f} | {r['simulation']:.4f} | {r['sem']:.4f} | "
-                     f"{r['gap']:+.4f} |")
-    return lines
+    return lines + fs.assertions_and_cells(checks(table), table, "layer")
 
 
 # --- the layer-by-task-distance picture -----------------------------------------------------------
