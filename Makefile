@@ -57,7 +57,7 @@ test: redis-server chromium kubectl caddy iproute2 install lint  ## the linter, 
 	$(PY) -m pytest -q
 
 test-fast: redis-server kubectl install  ## the inner loop: no live stack (no uvicorn, no worker processes) and no slow tests
-	$(PY) -m pytest -q -m "not slow and not e2e"
+	$(PY) -m pytest -q -m "not slow and not e2e" --hypothesis-profile=inner-loop
 
 cluster-test: redis-server iproute2 install  ## only the namespace-hosts test (as root; also part of `make test`)
 	$(PY) -m pytest -q -m cluster tests/cluster

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings as settings_profiles
 from redis import Redis
 
 from devtools.localredis import LocalRedis
 from devtools.stack import Api, Workers
 from service.main import create_app
 from tlprobe_server.settings import Settings
+
+# Property tests draw 300 examples in the suite (`make test`); the inner loop (`make test-fast`) passes
+# --hypothesis-profile=inner-loop and draws 150 of the same derandomized sequence.
+settings_profiles.register_profile("suite", max_examples=300)
+settings_profiles.register_profile("inner-loop", max_examples=150)
+settings_profiles.load_profile("suite")
 
 
 @pytest.fixture(scope="session")

@@ -170,7 +170,7 @@ Finite = st.floats(min_value=0.0, max_value=1e300, allow_nan=False, allow_infini
 Tiny = st.sampled_from([0.0, 5e-324, 1e-310, 1e-300, 1e-200, 1e-20, 1e-8, 1.0, 1e8, 1e200, 1e300])
 
 
-@settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 @given(omega=st.lists(st.one_of(Tiny, Finite), min_size=1, max_size=4),
        t=st.lists(st.one_of(Tiny, Finite), min_size=1, max_size=4), rho=st.one_of(Tiny, Finite),
        gamma=st.one_of(Tiny, Finite), lam=st.one_of(Tiny, st.just("optimal")), loss=st.sampled_from(["logistic", "square"]),
