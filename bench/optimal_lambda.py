@@ -14,7 +14,7 @@ and its ratio to the fixed lambda as the median over the rounds of the ratio wit
 Variants: "before" is the bounded Brent search (``bench.reference_lambda_search``) with the halves
 re-solved cold per alpha at the chosen lambdas, as the engine did up to science version 3; "after" is
 the search of ``gcm/optimal.py`` (local steps on the slope, with the coarse scan at the first alpha
-and the comparison with both bounds at every alpha) with the halves solved by ``solver.solve_nearby``
+and the comparison with the scan's eight points at every alpha) with the halves solved by ``solver.solve_nearby``
 from the full curve's points, as the engine's theory stage does now (``theory_curve._solve_half``).
 """
 

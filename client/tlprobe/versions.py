@@ -8,7 +8,7 @@ bug). Both are part of every cache key and artifact key, so a new engine never s
 from importlib.metadata import PackageNotFoundError, version
 
 SCHEMA_VERSION = "2"
-SCIENCE_VERSION = "4"
+SCIENCE_VERSION = "5"
 
 try:
     __version__ = version("tlprobe")

@@ -25,9 +25,13 @@ two to four probes of about ten evaluations of the map; a lone alpha about seven
 E need not have one minimum: a deep layer's features on an unrelated target give an error lowest at
 the lower bound and flat (near chance) above lambda ~ 1e-3, where a local search settles. So the
 search is also global, coarsely: at the first alpha of a curve it starts from the best of SCAN_POINTS
-probes spread over the interval, and at every alpha the local optimum is compared with the errors at
-both bounds (probes warm-started from the previous alpha's): a bound lower by more than
-OPTIMAL_ERROR_TOLERANCE restarts the search there (it returns that bound when the slope points out).
+probes spread over the interval (one per decade, the bounds included), and at every alpha the local
+optimum is compared with the errors at those points (probes warm-started from the previous alpha's at
+the same lambda): a point lower by more than OPTIMAL_ERROR_TOLERANCE restarts the search there (at a
+bound, it returns that bound when the slope points out). Comparing with the bounds alone was not
+enough: E can have two interior minima, and along a curve the one the previous alpha leads to can stop
+being the lower (tf at latent_change -30, alpha 2: 0.07225 near lambda = 3.5e-3 against 0.07181 near
+1.8e-4; science version 5 fixed it, ``test_a_second_interior_minimum_that_becomes_the_lower_is_found_along_a_curve``).
 
 When the search cannot go on (a probe that cannot be solved, slopes that no single minimum
 explains, MAX_PROBES probes) the point falls back to the bounded Brent search on E over the whole
@@ -130,7 +134,7 @@ class LambdaSearch:
         self.anchor: Probe | None = None  # the previous alpha's optimum
         self.curvature: float | None = None  # d2E/ds2 there (secant), when positive
         self.optima: list[tuple[float, float]] = []  # (log alpha, s) of the previous interior optima
-        self.bounds: dict[float, Probe] = {}  # the last probes at LOW and HIGH (warm starts for the next alpha)
+        self.grid: dict[float, Probe] = {}  # the last probes at the scan's points (warm starts for the next alpha)
         self.loose = settings.model_copy(update={"tolerance": max(settings.tolerance, LOOSE_TOLERANCE)})
         self.newton_budget = min(settings.max_iterations, NEWTON_MAX_EVALUATIONS)
 
@@ -203,7 +207,7 @@ class LambdaSearch:
         start = self._scan(alpha) if self.anchor is None else None
         best = self._secant(alpha, self._predicted(log_alpha) if start is None else start.s, start)
         if best is not None:
-            best = self._against_bounds(alpha, best)
+            best = self._against_grid(alpha, best)
         if best is None:
             return self._brent(alpha)
         point = self._finish(alpha, best)
@@ -234,28 +238,27 @@ class LambdaSearch:
         none could be solved: the search then starts cold)."""
         found: list[Probe] = []
         near = None
-        for k in range(SCAN_POINTS):
-            probe = self.probe(alpha, LOW + (HIGH - LOW) * k / (SCAN_POINTS - 1), near)
+        for point in _grid():
+            probe = self.probe(alpha, point, near)
             if probe is not None:
                 found.append(probe)
                 near = probe
         for probe in found:
-            if probe.s in (LOW, HIGH):
-                self.bounds[probe.s] = probe
+            self.grid[probe.s] = probe
         return min(found, key=lambda probe: probe.error, default=None)
 
-    def _against_bounds(self, alpha: float, best: Probe) -> Probe | None:
-        """``best``, or the search's minimum started again from a bound where E is lower (see the module)."""
-        for bound in (LOW, HIGH):
-            if abs(best.s - bound) <= OPTIMAL_LAMBDA_XATOL:
+    def _against_grid(self, alpha: float, best: Probe) -> Probe | None:
+        """``best``, or the search's minimum started again from a point of the scan's grid where E is
+        lower (see the module)."""
+        for point in _grid():
+            if abs(best.s - point) <= OPTIMAL_LAMBDA_XATOL:
                 continue
-            near = self.bounds.get(bound) if bound in self.bounds else best
-            probe = self.probe(alpha, bound, near)
+            probe = self.probe(alpha, point, self.grid.get(point, best))
             if probe is None:
                 continue
-            self.bounds[bound] = probe
+            self.grid[point] = probe
             if probe.error < best.error - OPTIMAL_ERROR_TOLERANCE:
-                restarted = self._secant(alpha, bound, probe)
+                restarted = self._secant(alpha, point, probe)
                 best = probe if restarted is None or probe.error < restarted.error else restarted
         return best
 
@@ -359,6 +362,11 @@ class LambdaSearch:
         point = solve(self.spectrum, self.loss, 10.0**probe.s, alpha, self.settings, start=Overlaps(*x),
                       channel=self.channel)
         return _at_bound(point)
+
+
+def _grid() -> list[float]:
+    """The scan's SCAN_POINTS points, evenly spread over [LOW, HIGH] (decades), the bounds included."""
+    return [LOW + (HIGH - LOW) * k / (SCAN_POINTS - 1) for k in range(SCAN_POINTS)]
 
 
 def _moved(x: np.ndarray, direction: np.ndarray, rho: float) -> np.ndarray:

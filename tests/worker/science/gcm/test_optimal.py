@@ -199,16 +199,12 @@ def test_a_plateau_in_lambda_does_not_hold_the_search(alphas):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="known defect (issue 18): along a curve the search follows the previous "
-                                       "alpha's minimum and compares it only with the bounds; where E has two "
-                                       "interior minima and the other one becomes the lower, it is missed")
 def test_a_second_interior_minimum_that_becomes_the_lower_is_found_along_a_curve():
     """tf at latent_change -30 (the findings' tf-vs-rf diagram): at alpha = 2, E(lambda) has two interior
     minima, 0.072255 near lambda = 3.5e-3 (where the optimum of alpha = 1.5, 5.5e-3, leads) and 0.071811
     near 1.8e-4 (measured on a grid of lambdas, 4 per decade). The search of a lone alpha scans the
-    interval and finds the lower; along the curve [1.5, 2] the search settled in the other one (0.07225,
-    4.4e-4 higher) when this test was written. Strict: when the search is fixed this test passes, and the
-    marker must go."""
+    interval and finds the lower; along the curve [1.5, 2], up to science version 4, the search settled
+    in the other one (0.07225, 4.4e-4 higher): it compared the local optimum with the bounds only."""
     store = MemoryArtifactStore()
 
     def theory(alphas: list[float]) -> dict:
