@@ -21,8 +21,8 @@ and tf_scratch_fixed), the ones to re-run when the scratch or finetune defaults 
 turns negative" is read off the tf_rf and tf_scratch diagrams and recomputed whenever either runs.
 Everything runs at the default sizes (D = 50, N = K = 200, n_s = 2000) with the default comparison:
 every protocol's hyperparameters chosen on fresh validation data (tuning rule best_achievable; the
-theory at its oracle lambda, that rule's limit), 2 simulation seeds. From an empty cache: about 35 minutes on one worker, 27
-with two (science version 3, on a machine shared with other jobs).
+theory at its oracle lambda, that rule's limit), 2 simulation seeds. From an empty cache: 636 s with two
+workers of one thread each (science version 5, a quiet two-core machine, 2026-12-07).
 Every request is stored in FILE next to its numbers (``requests``), so each figure can be redone
 by hand with ``POST /v1/learning-curves`` or ``POST /v1/phase-diagrams``.
 """
