@@ -14,18 +14,20 @@ from tests.tlprobe_server.test_redis_memory import MAXMEMORY, fill_with_keepers
 from tlprobe_server import keys, live_workers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+LIMIT = 4 * MAXMEMORY  # 192 MiB: a reserve of 19.2 MiB
 
 
 def test_a_result_that_cannot_be_stored_fails_its_job_with_the_reason(tmp_path):
-    server = LocalRedis(tmp_path / "redis", maxmemory=str(MAXMEMORY))
+    server = LocalRedis(tmp_path / "redis", maxmemory=str(LIMIT))
     server.start()
     redis = Redis.from_url(server.url)
     workers = Workers(server.url, count=1, log_path=tmp_path / "workers.log", TLPROBE_INTERACTIVE_WORKERS="0").start()
     api = Api(server.url, log_path=tmp_path / "api.log").start()
     try:
-        # 3 MiB into the reserve (4.8 MiB), below maxmemory: deep enough that memory Redis frees meanwhile
-        # (client buffers, on a loaded machine 1 MiB was not) does not make room for the result again
-        fill_with_keepers(redis, until=lambda memory: memory.room() < -3 * 2**20)
+        # 12 MiB into the reserve (19.2 MiB), below maxmemory: deep enough that memory Redis frees meanwhile
+        # does not make room for the result again (on a loaded machine 1 MiB was not; in one clean-clone
+        # run, at a 48 MiB limit, 3 MiB was not either, for a reason not found)
+        fill_with_keepers(redis, until=lambda memory: memory.room() < -12 * 2**20)
         submitted = httpx.post(f"{api.url}/v1/gcm", json=SPECTRUM)
         assert submitted.status_code == 202  # a submission is small: the reserve takes it
         job_id = submitted.json()["job_id"]
