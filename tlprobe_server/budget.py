@@ -27,9 +27,10 @@ MC_CHUNK = 2048
 #: L-BFGS iterations assumed per readout fit (each a forward and a backward product)
 READOUT_ITERATIONS = 300
 #: solves per point of the optimal-lambda search (worker/science/gcm/optimal.py), counted as fixed-lambda solves:
-#: about 3 along a curve and 7.4 for a lone alpha (bench.optimal_lambda_agreement: 95 and 250 evaluations of the
-#: map against 30 to 34 for a solve); rounded up to 8. Its fallback, the bounded Brent search, takes about 25.
-OPTIMAL_SOLVES = 8
+#: about 5.5 along a curve and 8.4 for a lone alpha (bench.optimal_lambda_agreement at science version 5: 165 and
+#: 285 evaluations of the map against 30 to 34 for a solve); rounded up to 9. Its fallback, the bounded Brent
+#: search, takes about 25.
+OPTIMAL_SOLVES = 9
 #: one GCM fixed-point solve of a readout's curve at one alpha (p of a few hundred, the default solver), in
 #: flop-equivalents: measured 5 ms against 0.7 s for the tf spectra at the defaults (8.7e9 in this count), so
 #: 1/130 of those. It matters when a diagram has 10,000 cells: their solves are then a tenth or more of its work.

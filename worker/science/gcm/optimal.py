@@ -20,7 +20,9 @@ step before last (Brent's safeguard). The search ends when the next Newton step,
 from probes at most LOCAL_SPAN apart, would move s by less than OPTIMAL_LAMBDA_XATOL and gain less
 than OPTIMAL_ERROR_TOLERANCE in E (or a bracket holds no more than that). Along a curve (alphas in
 increasing order) each search starts at the previous optima extrapolated in log(alpha), and takes
-two to four probes of about ten evaluations of the map; a lone alpha about seven.
+two to four probes of about ten evaluations of the map; a lone alpha about seven. With the comparison
+with the scan's points below, a point of a curve costs about 12 probes and 165 evaluations, a lone
+alpha about 19 and 285 (``bench.optimal_lambda_agreement``).
 
 E need not have one minimum: a deep layer's features on an unrelated target give an error lowest at
 the lower bound and flat (near chance) above lambda ~ 1e-3, where a local search settles. So the
@@ -101,6 +103,8 @@ LOOSE_TOLERANCE = 1e-4
 LOW, HIGH = (math.log10(b) for b in OPTIMAL_LAMBDA_BOUNDS)
 #: probes spread evenly over [LOW, HIGH] (decades) at a curve's first alpha, the best starting the search
 SCAN_POINTS = 8
+#: those points, one per decade (the bounds included)
+GRID = tuple(LOW + (HIGH - LOW) * k / (SCAN_POINTS - 1) for k in range(SCAN_POINTS))
 LN10 = math.log(10.0)
 
 
@@ -238,7 +242,7 @@ class LambdaSearch:
         none could be solved: the search then starts cold)."""
         found: list[Probe] = []
         near = None
-        for point in _grid():
+        for point in GRID:
             probe = self.probe(alpha, point, near)
             if probe is not None:
                 found.append(probe)
@@ -250,7 +254,7 @@ class LambdaSearch:
     def _against_grid(self, alpha: float, best: Probe) -> Probe | None:
         """``best``, or the search's minimum started again from a point of the scan's grid where E is
         lower (see the module)."""
-        for point in _grid():
+        for point in GRID:
             if abs(best.s - point) <= OPTIMAL_LAMBDA_XATOL:
                 continue
             probe = self.probe(alpha, point, self.grid.get(point, best))
@@ -362,11 +366,6 @@ class LambdaSearch:
         point = solve(self.spectrum, self.loss, 10.0**probe.s, alpha, self.settings, start=Overlaps(*x),
                       channel=self.channel)
         return _at_bound(point)
-
-
-def _grid() -> list[float]:
-    """The scan's SCAN_POINTS points, evenly spread over [LOW, HIGH] (decades), the bounds included."""
-    return [LOW + (HIGH - LOW) * k / (SCAN_POINTS - 1) for k in range(SCAN_POINTS)]
 
 
 def _moved(x: np.ndarray, direction: np.ndarray, rho: float) -> np.ndarray:
