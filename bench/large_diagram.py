@@ -54,17 +54,18 @@ def diagram(regularisation: str | float, size: int = 100, nudge: float = 0.0, no
             "readout": {"regularisation": regularisation}}
 
 
-def finished(api_url: str, body: dict) -> tuple[float, float, dict]:
-    """Submit ``body`` and poll until it ends: (seconds to accept, seconds to the end, the job's view)."""
+def finished(api_url: str, body: dict, poll: float = 0.5) -> tuple[float, float, dict]:
+    """Submit ``body`` and poll every ``poll`` seconds until it ends: (seconds to accept, seconds to the end,
+    the job's view)."""
     start = time.perf_counter()
     submitted = httpx.post(f"{api_url}/v1/phase-diagrams", json=body, timeout=120)
     accepted = time.perf_counter() - start
     submitted.raise_for_status()
     diagram_id = submitted.json()["job_id"]
-    # polled every 0.5 s (a long poll would keep the API checking the diagram's parts, on the workers' cores)
+    # polled, not long-polled: a long poll would keep the API checking the diagram's parts, on the workers' cores
     while (view := httpx.get(f"{api_url}/v1/jobs/{diagram_id}", timeout=30).json())["status"] not in (
             "finished", "failed", "canceled"):
-        time.sleep(0.5)
+        time.sleep(poll)
     elapsed = time.perf_counter() - start
     assert view["status"] == "finished", view
     return accepted, elapsed, view
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
                 compare(api.url, args.size, args.rounds)
                 return
             redis = Redis.from_url(url)
-            accepted, elapsed, view = finished(api.url, diagram(regularisation, args.size))
+            accepted, elapsed, view = finished(api.url, diagram(regularisation, args.size), poll=2.0)
             diagram_id = view["job_id"]
             plan = Job.fetch(diagram_id, connection=redis, serializer=JSONSerializer).meta["plan"]
             result = httpx.get(f"{api.url}/v1/phase-diagrams/{diagram_id}", timeout=60).json()
