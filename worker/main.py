@@ -77,12 +77,14 @@ class TlprobeWorker(RecordsDurations, QueuePolicy, CancelingWorker):
         # import the engine once per worker process: every work horse forked for a job inherits it
         # instead of importing numpy, scipy and the engine again (most of a small job's time); the same
         # for the description of the numerical libraries that every result's meta carries, and for the
-        # compiled Adam step (loaded from numba's disk cache, or compiled once, here rather than in a job)
+        # compiled Adam step and logistic proximal point (loaded from numba's disk cache, or compiled
+        # once, here rather than in a job)
         importlib.import_module("worker.tasks")
         for kind in SERVER_KINDS.values():
             resolve(kind.compute)
         importlib.import_module("worker.libraries").libraries()
         importlib.import_module("worker.science.adam_kernel").warm()
+        importlib.import_module("worker.science.gcm.prox_kernel").warm()
         if _outside_jobs_no_dequeue_line not in self.log.filters:
             self.log.addFilter(_outside_jobs_no_dequeue_line)
 

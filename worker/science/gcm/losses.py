@@ -16,6 +16,8 @@ from typing import Callable
 import numpy as np
 from scipy.special import expit
 
+from .prox_kernel import NO_START, logistic_prox_points
+
 Array = np.ndarray
 PROX_TOLERANCE = 1e-13
 PROX_MAX_STEPS = 200
@@ -43,38 +45,11 @@ def logistic_prox_positive(omega: Array, variance: float, start: Array | None = 
     variable in which H is nearly linear: in a (applied to the smaller of a, b) where both exceed 1,
     in t otherwise. A step leaving the bracket t in [-omega - V, -omega] (z in [omega, omega + V],
     kept up to date from the sign of H) is replaced by bisection. ``start`` is an optional guess of z.
+    Compiled: ``prox_kernel``.
     """
-    lo = -omega - variance
-    hi = -omega.copy()
-    # Roots within rounding of a bracket end (omega >> 0: a ~ V e^-omega; omega + V << 0: b tiny):
-    # H is known in closed form there, H(hi) = V sigmoid(-omega), H(lo) = -V sigmoid(omega + V).
-    pinned_hi = variance * expit(-omega) <= PROX_TOLERANCE * (1.0 + np.abs(omega))
-    pinned_lo = variance * expit(omega + variance) <= PROX_TOLERANCE * (1.0 + np.abs(omega + variance))
-    guess = start if start is not None else omega + variance * expit(-omega)
-    t = np.where(pinned_hi, hi, np.where(pinned_lo, lo, np.clip(-guess, lo, hi)))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for _ in range(PROX_MAX_STEPS):
-            a = variance * expit(t)
-            b = variance * expit(-t)
-            h = t + omega + a
-            slope_t = 1.0 + a * b / variance  # dH/dt >= 1: |h| / slope_t bounds the distance to the root
-            settled = np.abs(h) / slope_t <= PROX_TOLERANCE * (1.0 + np.abs(t))
-            above = h > 0
-            hi = np.where(above, t, hi)
-            lo = np.where(above, lo, t)
-            step_a = h / (1.0 / a + 1.0 / b + 1.0)
-            newton_a = np.where(a <= b, np.log(a - step_a) - np.log(variance - a + step_a),
-                                np.log(variance - b - step_a) - np.log(b + step_a))
-            newton_t = t - h / slope_t
-            newton = np.where(np.minimum(a, b) >= 1.0, newton_a, newton_t)
-            small = np.abs(newton - t) <= PROX_TOLERANCE * (1.0 + np.abs(t))
-            # strictly inside: bracket ends are earlier iterates, and a step back onto one is the
-            # start of a 2-cycle; NaN (a step out of (0, V)) compares False and bisects too
-            inside = (newton > lo) & (newton < hi)
-            t = np.where(settled, t, np.where(inside | small, newton, 0.5 * (lo + hi)))
-            if (settled | small).all():
-                break
-    return -t
+    first = NO_START if start is None else np.ascontiguousarray(start, dtype=float)
+    return logistic_prox_points(np.ascontiguousarray(omega, dtype=float), float(variance), first, PROX_TOLERANCE,
+                                 PROX_MAX_STEPS)
 
 
 def logistic_prox(omega: Array, variance: float, start: tuple[Array, Array] | None = None) -> tuple[Array, Array]:
