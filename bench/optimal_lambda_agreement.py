@@ -86,9 +86,9 @@ class Counter:
             self.evaluations += 1
             return call(fmap, x)
 
-        def probing(search, *args):
+        def probing(search, *args, **kwargs):
             self.probes += 1
-            return probe(search, *args)
+            return probe(search, *args, **kwargs)
 
         def falling_back(search, *args):
             self.fallbacks += 1
