@@ -1,7 +1,8 @@
 """The optimal-lambda search's rule for skipping scan points (``gcm/optimal.py``: a point whose error,
 moved from its last probe along its slope in log(alpha), stays above the local optimum by more than
 GRID_MARGIN times that move) against probing every scan point at every alpha, in one run
-(`python -m bench.scan_skip`, a few minutes: most of it the spectra).
+(`python -m bench.scan_skip [--margin 2 --staleness 0.5]`, a few minutes: most of it the spectra; the
+options measure other settings of the rule).
 
 Curves: every row of the findings' four tf-vs-rf diagrams (feature noise, teacher noise, feature
 substitution 0 to 1, latent change -45 to 150; ten alphas 0.1 to 4) and of a 20 x 20 feature-noise
@@ -17,6 +18,7 @@ probes and map evaluations per point, Brent fallbacks, and CPU time of the two.
 
 from __future__ import annotations
 
+import argparse
 import math
 import time
 
@@ -80,7 +82,10 @@ def premise(found: dict[str, Case]) -> None:
                 continue
             search.grid[point] = probe
             if probe.error < best.error - optimal.OPTIMAL_ERROR_TOLERANCE:
-                probe = search.probe(alpha, point, last or best) or probe
+                probe = search._exact_slope(alpha, probe)
+                if probe is None:
+                    continue
+                search.grid[point] = probe
                 restarted = search._secant(alpha, point, probe)
                 best = probe if restarted is None or probe.error < restarted.error else restarted
         return best
@@ -122,7 +127,12 @@ def compare(found: dict[str, Case]) -> None:
           f"{seconds['rule'] / seconds['every']:.2f}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--margin", type=float, default=optimal.GRID_MARGIN, help="GRID_MARGIN to measure")
+    parser.add_argument("--staleness", type=float, default=optimal.GRID_STALENESS, help="GRID_STALENESS to measure")
+    args = parser.parse_args(argv)
+    optimal.GRID_MARGIN, optimal.GRID_STALENESS = args.margin, args.staleness
     found = cases()
     premise(found)
     compare(found)

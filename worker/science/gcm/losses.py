@@ -47,9 +47,11 @@ def logistic_prox_positive(omega: Array, variance: float, start: Array | None = 
     kept up to date from the sign of H) is replaced by bisection. ``start`` is an optional guess of z.
     Compiled: ``prox_kernel``.
     """
-    first = NO_START if start is None else np.ascontiguousarray(start, dtype=float)
-    return logistic_prox_points(np.ascontiguousarray(omega, dtype=float), float(variance), first, PROX_TOLERANCE,
-                                 PROX_MAX_STEPS)
+    nodes = np.asarray(omega, dtype=float)
+    first = NO_START if start is None else np.ascontiguousarray(np.broadcast_to(start, nodes.shape), dtype=float).ravel()
+    points = logistic_prox_points(np.ascontiguousarray(nodes).ravel(), float(variance), first, PROX_TOLERANCE,
+                                  PROX_MAX_STEPS)
+    return points.reshape(nodes.shape)
 
 
 def logistic_prox(omega: Array, variance: float, start: tuple[Array, Array] | None = None) -> tuple[Array, Array]:

@@ -285,11 +285,26 @@ class LambdaSearch:
                 continue
             self.grid[point] = probe
             if probe.error < best.error - OPTIMAL_ERROR_TOLERANCE:
-                # the search starts from this point's probe with its exact slope (the same fixed point)
-                probe = self.probe(alpha, point, last or best) or probe
+                probe = self._exact_slope(alpha, probe)  # the search starts from it with its exact slope
+                if probe is None:
+                    continue
+                self.grid[point] = probe
                 restarted = self._secant(alpha, point, probe)
                 best = probe if restarted is None or probe.error < restarted.error else restarted
         return best
+
+    def _exact_slope(self, alpha: float, rough: Probe) -> Probe | None:
+        """``rough`` (a probe made with ``exact_slope=False``) with dx/dlambda refined and the slope from it:
+        the same fixed point and Jacobian, one evaluation of the map; None where that cannot be done."""
+        fmap = FixedPointMap(self.spectrum, self.channel, alpha, 10.0**rough.s)
+        try:
+            lambda_tangent, _ = tangents(fmap, rough.root, rough.jacobian)
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                tangent = lambda_tangent * 10.0**rough.s * LN10
+                slope = float(error_gradient(rough.root.x, self.spectrum.rho) @ tangent)
+        except (ArithmeticError, FloatingPointError, np.linalg.LinAlgError):
+            return None
+        return replace(rough, tangent=tangent, slope=slope) if math.isfinite(slope) else None
 
     def _secant(self, alpha: float, s0: float, first: Probe | None = None) -> Probe | None:
         """The probe at the minimum of E(s) from s0 (``first``: the probe there, when made already), or

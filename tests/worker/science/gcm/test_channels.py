@@ -108,3 +108,13 @@ def test_channels_without_label_noise_are_unchanged_to_the_bit():
             assert QuadratureChannel(LOSSES[loss], label_noise=0.0).integrals(*point) == \
                 QuadratureChannel(LOSSES[loss]).integrals(*point)
         assert SquareChannel(0.0).integrals(*point) == SquareChannel().integrals(*point)
+
+
+def test_logistic_prox_keeps_its_input_shape_and_refuses_a_start_of_another_shape():
+    omega = np.linspace(-3, 3, 12)
+    flat = logistic_prox_positive(omega, 2.0)
+    np.testing.assert_array_equal(logistic_prox_positive(omega.reshape(3, 4), 2.0), flat.reshape(3, 4))
+    assert logistic_prox_positive(np.float64(0.5), 2.0).shape == ()
+    assert logistic_prox_positive(np.array([np.nan, 0.5]), 2.0, start=np.array([0.0, 1.0]))[0] != 0.0  # NaN stays NaN
+    with pytest.raises(ValueError):
+        logistic_prox_positive(omega, 2.0, start=np.zeros(5))
