@@ -65,32 +65,25 @@ def premise(found: dict[str, Case]) -> None:
     safety: list[float] = []
     gaps: list[float] = []
 
-    def against_grid(search, alpha, best):
-        for point in optimal.GRID:
-            if abs(best.s - point) <= optimal.OPTIMAL_LAMBDA_XATOL:
-                continue
-            last = search.grid.get(point)
-            if last is not None and optimal._clearly_above(last, best):
-                aside = search.probe(alpha, point, last, exact_slope=False)
-                if aside is not None:
-                    predicted = last.error + last.alpha_slope * (best.log_alpha - last.log_alpha)
-                    safety.append((predicted - best.error) / max(abs(aside.error - predicted), 1e-300))
-                    gaps.append(aside.error - best.error)
-                continue
-            probe = search.probe(alpha, point, last or best, exact_slope=False)
-            if probe is None:
-                continue
-            search.grid[point] = probe
-            if probe.error < best.error - optimal.OPTIMAL_ERROR_TOLERANCE:
-                probe = search._exact_slope(alpha, probe)
-                if probe is None:
-                    continue
-                search.grid[point] = probe
-                restarted = search._secant(alpha, point, probe)
-                best = probe if restarted is None or probe.error < restarted.error else restarted
-        return best
+    current: list = []  # the search and alpha being compared with the grid
+    against_grid, clearly_above = optimal.LambdaSearch._against_grid, optimal._clearly_above
 
-    with swapped(optimal.LambdaSearch, "_against_grid", against_grid):
+    def comparing(search, alpha, best):
+        current[:] = [search, alpha]
+        return against_grid(search, alpha, best)
+
+    def measured(last, best):
+        skipped = clearly_above(last, best)
+        if skipped:
+            search, alpha = current
+            aside = search.probe(alpha, last.s, last, exact_slope=False)
+            if aside is not None:
+                predicted = last.error + last.alpha_slope * (best.log_alpha - last.log_alpha)
+                safety.append((predicted - best.error) / max(abs(aside.error - predicted), 1e-300))
+                gaps.append(aside.error - best.error)
+        return skipped
+
+    with swapped(optimal.LambdaSearch, "_against_grid", comparing), swapped(optimal, "_clearly_above", measured):
         for spectrum, losses, alphas in found.values():
             for loss in losses:
                 solver.solve_curve(spectrum, loss, "optimal", alphas)
